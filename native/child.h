@@ -1,0 +1,15 @@
+#pragma once
+
+#include "failure.h"
+#include "plan.h"
+
+struct child_args {
+        const struct plan *plan;
+        int barrier_fd;     /* read end: one 'g' byte means go */
+        int err_fd;         /* write end, close-on-exec: a struct failure, or EOF on exec */
+        int console_fd;     /* pty peer for /dev/console and stdio, or -1 (pipe mode) */
+        int notify_fd;      /* the monitor's notify socket, bound by the notify-socket op */
+};
+
+/* Never returns. */
+void child_main(const struct child_args *a) __attribute__((noreturn));

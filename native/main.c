@@ -1,0 +1,135 @@
+/* tsnspawn-helper: executes a launch plan and stays as the container's parent.
+ *
+ *   tsnspawn-helper --control-fd FD --parent-pid PID
+ *       FD is a stream socket to Node: the plan comes in, then commands
+ *       ("go", "kill SIGNO"); JSON-line events go out (report.h).
+ *   tsnspawn-helper --decode
+ *       reads a plan on stdin and prints it as JSON (tests of the encoding).
+ *
+ * Process tree: tsnspawn (node) - this monitor - container init (PID 1
+ * inside). Where we are in main(): the host's namespaces, full root. */
+#define _GNU_SOURCE
+#include "child.h"
+#include "console.h"
+#include "monitor.h"
+#include "notify.h"
+#include "plan.h"
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static void die(const char *step, int err, const char *msg) {
+        /* Node prints the event; our stderr is the container's. */
+        report_error(step, "", "", err, msg);
+        exit(1);
+}
+
+static int parse_int(const char *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        return (*s && !*end && v >= 0 && v < 1 << 30) ? (int) v : -1;
+}
+
+static int decode_only(void) {
+        struct plan p;
+        char err[512];
+        if (plan_read(STDIN_FILENO, &p, err, sizeof err) < 0) {
+                fprintf(stderr, "tsnspawn-helper: %s\n", err);
+                return 1;
+        }
+        plan_dump_json(&p, STDOUT_FILENO);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        int control_fd = -1, parent_pid = -1;
+        if (argc == 2 && strcmp(argv[1], "--decode") == 0)
+                return decode_only();
+        for (int i = 1; i + 1 < argc; i += 2) {
+                if (strcmp(argv[i], "--control-fd") == 0)
+                        control_fd = parse_int(argv[i + 1]);
+                else if (strcmp(argv[i], "--parent-pid") == 0)
+                        parent_pid = parse_int(argv[i + 1]);
+        }
+        if (control_fd < 0 || parent_pid < 0 || argc != 5) {
+                fprintf(stderr, "usage: tsnspawn-helper --control-fd FD --parent-pid PID | --decode\n");
+                return 2;
+        }
+        report_set_fd(control_fd);
+        (void) fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+
+        /* Die with Node. Checked after setting it: Node may already be gone. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                die("startup", errno, "cannot set the parent-death signal");
+        if (getppid() != parent_pid)
+                return 1;
+
+        struct plan plan;
+        char err[512];
+        if (plan_read(control_fd, &plan, err, sizeof err) < 0)
+                die("plan", 0, err);
+
+        /* Signals are read through a signalfd in the monitor; block them
+         * before anything can arrive. SIGINT/SIGTERM from a terminal reach
+         * Node too, and Node decides what they mean. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        int sigs[] = { SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+                sigaddset(&mask, sigs[i]);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        struct console con;
+        if (console_open(&con, plan.console) < 0)
+                die("console", errno, "cannot allocate the console pty");
+        struct notify notify;
+        if (notify_open(&notify) < 0)
+                die("notify", errno, "cannot create the notify socket");
+
+        int barrier[2], errpipe[2];
+        if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
+                die("startup", errno, "cannot create pipes");
+
+        /* The next fork becomes PID 1 of a new PID namespace. */
+        if (unshare(CLONE_NEWPID) < 0)
+                die("namespaces", errno, "cannot create a PID namespace");
+        pid_t child = fork();
+        if (child < 0)
+                die("namespaces", errno, "cannot fork the container's init");
+        if (child == 0) {
+                close(barrier[1]);
+                close(errpipe[0]);
+                close(control_fd);
+                struct child_args a = {
+                        .plan = &plan,
+                        .barrier_fd = barrier[0],
+                        .err_fd = errpipe[1],
+                        .console_fd = con.peer_fd,
+                        .notify_fd = notify.fd,
+                };
+                child_main(&a);
+        }
+        close(barrier[0]);
+        close(errpipe[1]);
+        report_pid(child);
+
+        struct monitor m = {
+                .plan = &plan,
+                .child = child,
+                .control_fd = control_fd,
+                .barrier_fd = barrier[1],
+                .err_fd = errpipe[0],
+                .console = &con,
+                .notify = &notify,
+        };
+        return monitor_run(&m);
+}

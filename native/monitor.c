@@ -1,0 +1,164 @@
+/* The monitor: the container's parent after fork.
+ *
+ * Where we are: the host's namespaces, full root; the child is PID 1 of its
+ * own namespace and waits at the barrier. One poll loop serves the control
+ * socket (commands from Node), the child's error pipe (a setup failure, or
+ * EOF once exec worked), the console, the notify socket and signals. */
+#define _GNU_SOURCE
+#include "monitor.h"
+#include "report.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { P_SIGNAL, P_CONTROL, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P__MAX };
+
+/* Commands are lines: "go" (release the barrier) and "kill SIGNO". */
+static void handle_command(struct monitor *m, const char *line) {
+        if (strcmp(line, "go") == 0) {
+                if (m->barrier_fd >= 0) {
+                        (void) write_all(m->barrier_fd, "g", 1);
+                        close(m->barrier_fd);
+                        m->barrier_fd = -1;
+                }
+        } else if (strncmp(line, "kill ", 5) == 0) {
+                int sig = atoi(line + 5);
+                if (sig > 0 && sig < NSIG && !m->reaped)
+                        (void) kill(m->child, sig);
+        } else
+                report_error("control", "", "", 0, "unknown command from tsnspawn");
+}
+
+/* Returns -1 when the control socket closed: Node is gone. */
+static int read_control(struct monitor *m) {
+        char buf[1024];
+        ssize_t n = read(m->control_fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+                return 0;
+        if (n <= 0)
+                return -1;
+        for (ssize_t i = 0; i < n; i++) {
+                if (buf[i] != '\n') {
+                        if (m->cmd_len < sizeof m->cmd - 1)
+                                m->cmd[m->cmd_len++] = buf[i];
+                        continue;
+                }
+                m->cmd[m->cmd_len] = 0;
+                handle_command(m, m->cmd);
+                m->cmd_len = 0;
+        }
+        return 0;
+}
+
+static void reap(struct monitor *m) {
+        int status;
+        pid_t r;
+        while ((r = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (r != m->child)
+                        continue;
+                m->reaped = true;
+                m->status = status;
+        }
+}
+
+static int handle_signals(struct monitor *m, int sfd) {
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == sizeof si) {
+                switch (si.ssi_signo) {
+                case SIGCHLD:
+                        reap(m);
+                        break;
+                case SIGWINCH:
+                        console_sync_winsize(m->console);
+                        break;
+                default:
+                        /* SIGINT/SIGTERM/SIGHUP/SIGQUIT: Node receives them too and
+                         * tells us what to do; acting here as well would race it. */
+                        break;
+                }
+        }
+        return 0;
+}
+
+int monitor_run(struct monitor *m) {
+        sigset_t mask;
+        sigemptyset(&mask);
+        int sigs[] = { SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+                sigaddset(&mask, sigs[i]);
+        int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0) {
+                report_error("monitor", "signalfd", "", errno, NULL);
+                kill(m->child, SIGKILL);
+                return 1;
+        }
+        struct console *c = m->console;
+        bool relay_in = c->mode == CONSOLE_INTERACTIVE;
+        console_make_raw(c);
+        reap(m); /* a SIGCHLD before the signalfd existed is still pending, but be sure */
+
+        bool control_open = true, relay_out = c->master_fd >= 0;
+        while (!m->reaped) {
+                struct pollfd p[P__MAX] = {
+                        [P_SIGNAL] = { .fd = sfd, .events = POLLIN },
+                        [P_CONTROL] = { .fd = control_open ? m->control_fd : -1, .events = POLLIN },
+                        [P_ERR] = { .fd = m->err_fd, .events = POLLIN },
+                        [P_MASTER] = { .fd = relay_out ? c->master_fd : -1, .events = POLLIN },
+                        [P_STDIN] = { .fd = relay_in ? STDIN_FILENO : -1, .events = POLLIN },
+                        [P_NOTIFY] = { .fd = m->notify->fd, .events = POLLIN },
+                };
+                if (poll(p, P__MAX, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[P_SIGNAL].revents)
+                        handle_signals(m, sfd);
+                if (p[P_CONTROL].revents && read_control(m) < 0) {
+                        /* Node is gone: nobody will reap, register or report. */
+                        control_open = false;
+                        kill(m->child, SIGKILL);
+                }
+                if (p[P_ERR].revents) {
+                        if (failure_receive_and_report(m->err_fd) == 0)
+                                report_exec();
+                        close(m->err_fd);
+                        m->err_fd = -1;
+                }
+                /* We hold the peer open, so EOF/EIO should not happen; if it
+                 * does, stop polling rather than spin. */
+                if (p[P_MASTER].revents && console_pump_output(c) < 0)
+                        relay_out = false;
+                if (p[P_STDIN].revents) {
+                        int r = console_pump_input(c);
+                        if (r == 1) {
+                                kill(m->child, SIGKILL);
+                                m->killed_by_escape = true;
+                        } else if (r < 0)
+                                relay_in = false;
+                }
+                if (p[P_NOTIFY].revents)
+                        notify_receive(m->notify, m->child);
+        }
+        /* Init is gone; the rest of its namespace dies with it. Report in
+         * order: exec (or the failure), then the console's last words, then exit. */
+        if (m->err_fd >= 0) {
+                if (failure_receive_and_report(m->err_fd) == 0)
+                        report_exec();
+                close(m->err_fd);
+        }
+        console_drain(c);
+        console_restore(c);
+        if (WIFEXITED(m->status))
+                report_exit_code(WEXITSTATUS(m->status));
+        else
+                report_exit_signal(WIFSIGNALED(m->status) ? WTERMSIG(m->status) : SIGKILL);
+        return 0;
+}

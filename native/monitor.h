@@ -1,0 +1,27 @@
+#pragma once
+
+#include "console.h"
+#include "notify.h"
+#include "plan.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct monitor {
+        const struct plan *plan;
+        pid_t child;
+        int control_fd;
+        int barrier_fd;
+        int err_fd;
+        struct console *console;
+        struct notify *notify;
+        bool reaped;
+        int status;
+        bool killed_by_escape;
+        char cmd[256];
+        size_t cmd_len;
+};
+
+/* Runs until the container's init has exited and been reported. */
+int monitor_run(struct monitor *m);

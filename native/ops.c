@@ -1,0 +1,349 @@
+/* Mount ops, executed by the container child.
+ *
+ * Where we are: in the container's new mount namespace (already recursively
+ * slave), before pivot_root, as full root. The host's file system is still
+ * visible, which is why every path of the tree is resolved with openat2()
+ * and RESOLVE_IN_ROOT at the moment it is used: a symlink inside the tree
+ * (even an absolute one) can then only lead to another place in the tree,
+ * never to the host. Mounts are made onto /proc/self/fd/N of such a handle. */
+#define _GNU_SOURCE
+#include "ops.h"
+#include "notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int openat2_in_root(int rootfd, const char *path, int flags, mode_t mode) {
+        struct open_how how = {
+                .flags = (unsigned long long) (flags | O_CLOEXEC),
+                .mode = (flags & O_CREAT) ? mode : 0,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        /* Relative to rootfd; a leading '/' is fine with RESOLVE_IN_ROOT. */
+        int fd;
+        do
+                fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        while (fd < 0 && errno == EAGAIN);
+        return fd;
+}
+
+int open_in_root(int rootfd, const char *path, int flags) {
+        return openat2_in_root(rootfd, path, flags, 0);
+}
+
+static void fd_path(int fd, char buf[static 32]) {
+        snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/* Splits "/a/b/c" into a malloc'd parent "/a/b" and a pointer to "c". */
+static char *split_parent(const char *path, const char **base) {
+        char *parent = strdup(path);
+        if (!parent)
+                return NULL;
+        size_t n = strlen(parent);
+        while (n > 1 && parent[n - 1] == '/')
+                parent[--n] = 0;
+        char *slash = strrchr(parent, '/');
+        *base = path + (slash - parent) + 1;
+        if (slash == parent)
+                parent[1] = 0;
+        else
+                *slash = 0;
+        return parent;
+}
+
+/* mkdir -p inside the root; returns an O_PATH handle of the directory. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
+        int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+        if (fd >= 0 || errno != ENOENT)
+                return fd;
+        const char *base;
+        char *parent = split_parent(path, &base);
+        if (!parent)
+                return -1;
+        int pfd = strcmp(parent, path) == 0 ? -1 : mkdir_in_root(rootfd, parent, mode);
+        free(parent);
+        if (pfd < 0)
+                return -1;
+        /* The parent handle is O_PATH; mkdirat accepts it as a directory fd. */
+        if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST) {
+                int e = errno;
+                close(pfd);
+                errno = e;
+                return -1;
+        }
+        close(pfd);
+        return open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+}
+
+/* Opens the parent of path (creating it) for *at() calls on the last component. */
+static int parent_in_root(int rootfd, const char *path, const char **base) {
+        char *parent = split_parent(path, base);
+        if (!parent)
+                return -1;
+        int fd = mkdir_in_root(rootfd, parent, 0755);
+        free(parent);
+        return fd;
+}
+
+static int touch_in_root(int rootfd, const char *path, mode_t mode) {
+        int fd = open_in_root(rootfd, path, O_PATH);
+        if (fd >= 0 || errno != ENOENT)
+                return fd;
+        const char *base;
+        int pfd = parent_in_root(rootfd, path, &base);
+        if (pfd < 0)
+                return -1;
+        fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+        int e = errno;
+        close(pfd);
+        if (fd < 0) {
+                errno = e;
+                return -1;
+        }
+        close(fd);
+        return open_in_root(rootfd, path, O_PATH);
+}
+
+static unsigned long ms_flags(unsigned f) {
+        unsigned long m = 0;
+        if (f & F_RO)
+                m |= MS_RDONLY;
+        if (f & F_NOSUID)
+                m |= MS_NOSUID;
+        if (f & F_NODEV)
+                m |= MS_NODEV;
+        if (f & F_NOEXEC)
+                m |= MS_NOEXEC;
+        if (f & F_STRICTATIME)
+                m |= MS_STRICTATIME;
+        return m;
+}
+
+static int is_mount_root(int fd) {
+        struct statx stx;
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0)
+                return -1;
+        if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+                errno = ENOTSUP;
+                return -1;
+        }
+        return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+/* Applies read-only and the no* flags to the mount at fd (recursively with F_REC). */
+static int set_mount_attrs(int fd, unsigned f) {
+        struct mount_attr attr = { 0 };
+        if (f & F_RO)
+                attr.attr_set |= MOUNT_ATTR_RDONLY;
+        if (f & F_NOSUID)
+                attr.attr_set |= MOUNT_ATTR_NOSUID;
+        if (f & F_NODEV)
+                attr.attr_set |= MOUNT_ATTR_NODEV;
+        if (f & F_NOEXEC)
+                attr.attr_set |= MOUNT_ATTR_NOEXEC;
+        if (!attr.attr_set)
+                return 0;
+        unsigned at = AT_EMPTY_PATH | ((f & F_REC) ? AT_RECURSIVE : 0);
+        return (int) syscall(SYS_mount_setattr, fd, "", at, &attr, sizeof attr);
+}
+
+static int do_bind(int rootfd, const struct op *o, int srcfd, struct failure *fl) {
+        const char *name = op_kind_name(o->kind);
+        struct stat st;
+        if (fstat(srcfd, &st) < 0)
+                return fail(fl, "mount", name, o->a, errno, "cannot inspect bind source %s", o->a);
+        int dfd;
+        if (o->flags & F_MKDIR)
+                dfd = S_ISDIR(st.st_mode) ? mkdir_in_root(rootfd, o->b, 0755) : touch_in_root(rootfd, o->b, 0644);
+        else
+                dfd = open_in_root(rootfd, o->b, O_PATH);
+        if (dfd < 0) {
+                if (errno == ENOENT && (o->flags & F_OPTIONAL))
+                        return 0;
+                return fail(fl, "mount", name, o->b, errno, "cannot open bind destination %s in the tree", o->b);
+        }
+        char src[32], dst[32];
+        fd_path(srcfd, src);
+        fd_path(dfd, dst);
+        unsigned long flags = MS_BIND | ((o->flags & F_REC) ? MS_REC : 0);
+        if (mount(src, dst, NULL, flags, NULL) < 0) {
+                int e = errno;
+                close(dfd);
+                return fail(fl, "mount", name, o->b, e, "cannot bind %s to %s", o->a, o->b);
+        }
+        close(dfd);
+        if (!(o->flags & (F_RO | F_NOSUID | F_NODEV | F_NOEXEC)))
+                return 0;
+        /* Re-resolve: the handle must now name the new mount, not what was under it. */
+        dfd = open_in_root(rootfd, o->b, O_PATH);
+        if (dfd < 0 || set_mount_attrs(dfd, o->flags) < 0) {
+                int e = errno;
+                if (dfd >= 0)
+                        close(dfd);
+                return fail(fl, "mount", name, o->b, e, "cannot make %s read-only", o->b);
+        }
+        close(dfd);
+        return 0;
+}
+
+static int op_bind(int rootfd, const struct op *o, struct failure *fl) {
+        int srcfd = o->kind == OP_BIND ? open(o->a, O_PATH | O_CLOEXEC) : open_in_root(rootfd, o->a, O_PATH);
+        if (srcfd < 0) {
+                if (errno == ENOENT && (o->flags & F_OPTIONAL))
+                        return 0;
+                return fail(fl, "mount", op_kind_name(o->kind), o->a, errno, "cannot open bind source %s", o->a);
+        }
+        int r = do_bind(rootfd, o, srcfd, fl);
+        close(srcfd);
+        return r;
+}
+
+static int op_mount(int rootfd, const struct op *o, struct failure *fl) {
+        int dfd = (o->flags & F_MKDIR) ? mkdir_in_root(rootfd, o->b, 0755) : open_in_root(rootfd, o->b, O_PATH | O_DIRECTORY);
+        if (dfd < 0) {
+                if (errno == ENOENT && (o->flags & F_OPTIONAL))
+                        return 0;
+                return fail(fl, "mount", "mount", o->b, errno, "cannot open mount point %s in the tree", o->b);
+        }
+        char dst[32];
+        fd_path(dfd, dst);
+        const char *data = o->c && o->c[0] && strcmp(o->c, "-") != 0 ? o->c : NULL;
+        int r = mount(o->a, dst, o->a, ms_flags(o->flags), data);
+        int e = errno;
+        close(dfd);
+        if (r < 0)
+                return fail(fl, "mount", "mount", o->b, e, "cannot mount %s on %s", o->a, o->b);
+        return 0;
+}
+
+static int op_remount_ro(int rootfd, const struct op *o, struct failure *fl) {
+        int fd = open_in_root(rootfd, o->a, O_PATH);
+        if (fd < 0) {
+                if (errno == ENOENT && (o->flags & F_OPTIONAL))
+                        return 0;
+                return fail(fl, "mount", "remount-ro", o->a, errno, "cannot open %s in the tree", o->a);
+        }
+        /* mount_setattr on a plain directory would change the mount that
+         * contains it, so insist on a mount point. */
+        int root = is_mount_root(fd);
+        if (root <= 0) {
+                int e = root < 0 ? errno : EINVAL;
+                close(fd);
+                return fail(fl, "mount", "remount-ro", o->a, e, "%s is not a mount point", o->a);
+        }
+        int r = set_mount_attrs(fd, o->flags | F_RO);
+        int e = errno;
+        close(fd);
+        if (r < 0)
+                return fail(fl, "mount", "remount-ro", o->a, e, "cannot make %s read-only", o->a);
+        return 0;
+}
+
+static int op_node(int rootfd, const struct op *o, struct failure *fl) {
+        const char *name = op_kind_name(o->kind);
+        const char *path = o->kind == OP_SYMLINK ? o->b : o->a;
+        const char *base;
+        int pfd = parent_in_root(rootfd, path, &base);
+        if (pfd < 0)
+                return fail(fl, "mount", name, path, errno, "cannot create the parent directory of %s", path);
+        int r = 0, e = 0;
+        switch (o->kind) {
+        case OP_SYMLINK:
+                r = symlinkat(o->a, pfd, base);
+                break;
+        case OP_MKNOD:
+                r = mknodat(pfd, base, o->mode, makedev(o->major, o->minor));
+                /* mknod of a socket or fifo ignores nothing, but be exact about permission bits. */
+                if (r == 0)
+                        r = fchmodat(pfd, base, o->mode & 07777, 0);
+                break;
+        case OP_WRITE: {
+                int fd = openat(pfd, base, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, o->mode & 07777);
+                if (fd < 0) {
+                        r = -1;
+                        break;
+                }
+                size_t len = o->c ? strlen(o->c) : 0;
+                ssize_t w = write(fd, o->c ? o->c : "", len);
+                if (w != (ssize_t) len || fchmod(fd, o->mode & 07777) < 0)
+                        r = -1;
+                e = errno;
+                close(fd);
+                errno = e;
+                break;
+        }
+        default:
+                r = -1;
+                errno = EINVAL;
+        }
+        e = errno;
+        close(pfd);
+        if (r < 0)
+                return fail(fl, "mount", name, path, e, "cannot create %s", path);
+        return 0;
+}
+
+static int op_console(int rootfd, const struct op *o, int console_fd, struct failure *fl) {
+        if (console_fd < 0)
+                return fail(fl, "mount", "console", o->a, EBADF, "no console pty was allocated");
+        int dfd = touch_in_root(rootfd, o->a, 0600);
+        if (dfd < 0)
+                return fail(fl, "mount", "console", o->a, errno, "cannot create %s", o->a);
+        char src[32], dst[32];
+        fd_path(console_fd, src);
+        fd_path(dfd, dst);
+        int r = mount(src, dst, NULL, MS_BIND, NULL);
+        int e = errno;
+        close(dfd);
+        if (r < 0)
+                return fail(fl, "mount", "console", o->a, e, "cannot bind the console pty to %s", o->a);
+        return 0;
+}
+
+int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
+        switch (o->kind) {
+        case OP_MKDIR: {
+                int fd = mkdir_in_root(rootfd, o->a, o->mode);
+                if (fd < 0)
+                        return fail(fl, "mount", "mkdir", o->a, errno, "cannot create directory %s", o->a);
+                close(fd);
+                return 0;
+        }
+        case OP_TOUCH: {
+                int fd = touch_in_root(rootfd, o->a, o->mode);
+                if (fd < 0)
+                        return fail(fl, "mount", "touch", o->a, errno, "cannot create %s", o->a);
+                close(fd);
+                return 0;
+        }
+        case OP_BIND:
+        case OP_BIND_INNER:
+                return op_bind(rootfd, o, fl);
+        case OP_MOUNT:
+                return op_mount(rootfd, o, fl);
+        case OP_REMOUNT_RO:
+                return op_remount_ro(rootfd, o, fl);
+        case OP_SYMLINK:
+        case OP_MKNOD:
+        case OP_WRITE:
+                return op_node(rootfd, o, fl);
+        case OP_CONSOLE:
+                return op_console(rootfd, o, ctx->console_fd, fl);
+        case OP_NOTIFY_SOCKET:
+                return notify_bind_in_root(rootfd, ctx->notify_fd, o->a, fl);
+        case OP__MAX:
+                break;
+        }
+        return fail(fl, "mount", "?", "", EINVAL, "unknown op");
+}

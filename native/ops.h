@@ -1,0 +1,19 @@
+#pragma once
+
+#include "failure.h"
+#include "plan.h"
+
+#include <sys/types.h>
+
+struct op_context {
+        int console_fd;     /* the console pty's peer, or -1 */
+        int notify_fd;      /* the monitor's notify socket */
+};
+
+/* Opens path inside the tree rooted at rootfd; symlinks cannot leave it. */
+int open_in_root(int rootfd, const char *path, int flags);
+
+/* mkdir -p inside the tree; returns an O_PATH handle of the directory. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode);
+
+int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl);

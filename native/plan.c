@@ -1,0 +1,423 @@
+/* Decoding of the launch plan.
+ *
+ * Wire format (written by src/plan/encode.ts): one record a line, fields
+ * separated by TAB, each field percent-escaped ("%25" for '%', "%09" for TAB,
+ * "%0A" for newline; any byte may be escaped). The first line is
+ * "tsnspawn-plan<TAB>1", the last "end". Records:
+ *
+ *   root PATH | hostname NAME | ns uts|ipc|cgroup|net | console MODE
+ *   read-only-root | cwd PATH | user UID GID | group GID | caps HEX
+ *   arg VALUE | env NAME=VALUE | exec PATH
+ *   op KIND FIELDS...   (see op_table below)
+ */
+#include "plan.h"
+#include "report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_FIELDS 8
+#define MAX_PLAN_BYTES (16u << 20)
+
+/* Positional layout of each op on the wire: which fields are strings (a..d),
+ * which is the mode, the flags, the device numbers. */
+struct op_layout {
+        const char *name;
+        enum op_kind kind;
+        const char *fields; /* one letter a field: a b c d = strings, m = octal mode, f = flags, M/N = major/minor */
+};
+
+static const struct op_layout op_table[] = {
+        { "mkdir", OP_MKDIR, "am" },
+        { "touch", OP_TOUCH, "am" },
+        { "bind", OP_BIND, "abf" },
+        { "bind-inner", OP_BIND_INNER, "abf" },
+        { "mount", OP_MOUNT, "abfc" },
+        { "remount-ro", OP_REMOUNT_RO, "af" },
+        { "symlink", OP_SYMLINK, "ab" },
+        { "mknod", OP_MKNOD, "amMN" },
+        { "write", OP_WRITE, "amc" },
+        { "console", OP_CONSOLE, "a" },
+        { "notify-socket", OP_NOTIFY_SOCKET, "a" },
+};
+
+static const struct {
+        const char *word;
+        unsigned flag;
+} flag_table[] = {
+        { "rec", F_REC },           { "ro", F_RO },         { "nosuid", F_NOSUID },
+        { "nodev", F_NODEV },       { "noexec", F_NOEXEC }, { "strictatime", F_STRICTATIME },
+        { "optional", F_OPTIONAL }, { "mkdir", F_MKDIR },
+};
+
+const char *op_kind_name(enum op_kind k) {
+        for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
+                if (op_table[i].kind == k)
+                        return op_table[i].name;
+        return "?";
+}
+
+static int unhex(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Unescapes in place; returns -1 on a malformed escape or an escaped NUL. */
+static int unescape(char *s) {
+        char *w = s;
+        for (char *r = s; *r; r++) {
+                if (*r != '%') {
+                        *w++ = *r;
+                        continue;
+                }
+                int hi = unhex(r[1]), lo = hi < 0 ? -1 : unhex(r[2]);
+                if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                        return -1;
+                *w++ = (char) (hi * 16 + lo);
+                r += 2;
+        }
+        *w = 0;
+        return 0;
+}
+
+static int parse_flags(const char *s, unsigned *out) {
+        *out = 0;
+        if (strcmp(s, "-") == 0)
+                return 0;
+        char *copy = strdup(s), *save = NULL;
+        if (!copy)
+                return -1;
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                size_t i;
+                for (i = 0; i < sizeof flag_table / sizeof flag_table[0]; i++)
+                        if (strcmp(w, flag_table[i].word) == 0)
+                                break;
+                if (i == sizeof flag_table / sizeof flag_table[0]) {
+                        free(copy);
+                        return -1;
+                }
+                *out |= flag_table[i].flag;
+        }
+        free(copy);
+        return 0;
+}
+
+static int parse_uint(const char *s, int base, unsigned long long max, unsigned long long *out) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, base);
+        if (errno || end == s || *end || v > max || s[0] == '-')
+                return -1;
+        *out = v;
+        return 0;
+}
+
+static int push(void **arr, size_t *n, size_t size) {
+        void *a = realloc(*arr, (*n + 2) * size);
+        if (!a)
+                return -1;
+        memset((char *) a + (*n + 1) * size, 0, size);
+        *arr = a;
+        return 0;
+}
+
+static int decode_op(struct plan *p, char **f, size_t nf, char *err, size_t errlen) {
+        const struct op_layout *lay = NULL;
+        for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
+                if (strcmp(f[1], op_table[i].name) == 0)
+                        lay = &op_table[i];
+        if (!lay) {
+                snprintf(err, errlen, "unknown op '%s'", f[1]);
+                return -1;
+        }
+        if (nf != 2 + strlen(lay->fields)) {
+                snprintf(err, errlen, "op '%s' takes %zu fields, got %zu", f[1], strlen(lay->fields), nf - 2);
+                return -1;
+        }
+        if (push((void **) &p->ops, &p->n_ops, sizeof(struct op)) < 0)
+                return -1;
+        struct op *o = &p->ops[p->n_ops];
+        memset(o, 0, sizeof *o);
+        o->kind = lay->kind;
+        for (size_t i = 0; lay->fields[i]; i++) {
+                char *v = f[2 + i];
+                unsigned long long n;
+                switch (lay->fields[i]) {
+                case 'a': o->a = strdup(v); break;
+                case 'b': o->b = strdup(v); break;
+                case 'c': o->c = strdup(v); break;
+                case 'd': o->d = strdup(v); break;
+                case 'm':
+                        if (parse_uint(v, 8, 0177777, &n) < 0)
+                                goto bad;
+                        o->mode = (mode_t) n;
+                        break;
+                case 'M':
+                case 'N':
+                        if (parse_uint(v, 10, 0xfffff, &n) < 0)
+                                goto bad;
+                        if (lay->fields[i] == 'M')
+                                o->major = (unsigned) n;
+                        else
+                                o->minor = (unsigned) n;
+                        break;
+                case 'f':
+                        if (parse_flags(v, &o->flags) < 0)
+                                goto bad;
+                        break;
+                }
+                continue;
+        bad:
+                snprintf(err, errlen, "op '%s': bad field %zu '%s'", f[1], i + 1, v);
+                return -1;
+        }
+        if (o->a && o->a[0] != '/' && o->kind != OP_SYMLINK) {
+                snprintf(err, errlen, "op '%s': path '%s' is not absolute", f[1], o->a);
+                return -1;
+        }
+        p->n_ops++;
+        return 0;
+}
+
+static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t errlen) {
+        const char *k = f[0];
+        unsigned long long n;
+#define WANT(count)                                                                          \
+        do {                                                                                 \
+                if (nf != (count)) {                                                         \
+                        snprintf(err, errlen, "record '%s' takes %d fields", k, (count) - 1); \
+                        return -1;                                                           \
+                }                                                                            \
+        } while (0)
+        if (strcmp(k, "root") == 0) {
+                WANT(2);
+                p->root = strdup(f[1]);
+        } else if (strcmp(k, "hostname") == 0) {
+                WANT(2);
+                p->hostname = strdup(f[1]);
+        } else if (strcmp(k, "ns") == 0) {
+                WANT(2);
+                if (strcmp(f[1], "uts") == 0)
+                        p->ns_uts = true;
+                else if (strcmp(f[1], "ipc") == 0)
+                        p->ns_ipc = true;
+                else if (strcmp(f[1], "cgroup") == 0)
+                        p->ns_cgroup = true;
+                else if (strcmp(f[1], "net") == 0)
+                        p->ns_net = true;
+                else {
+                        snprintf(err, errlen, "unknown namespace '%s'", f[1]);
+                        return -1;
+                }
+        } else if (strcmp(k, "console") == 0) {
+                WANT(2);
+                static const char *const names[] = { "interactive", "read-only", "passive", "pipe" };
+                size_t i;
+                for (i = 0; i < 4; i++)
+                        if (strcmp(f[1], names[i]) == 0)
+                                break;
+                if (i == 4) {
+                        snprintf(err, errlen, "unknown console mode '%s'", f[1]);
+                        return -1;
+                }
+                p->console = (enum console_mode) i;
+        } else if (strcmp(k, "read-only-root") == 0) {
+                WANT(1);
+                p->read_only_root = true;
+        } else if (strcmp(k, "cwd") == 0) {
+                WANT(2);
+                p->cwd = strdup(f[1]);
+        } else if (strcmp(k, "user") == 0) {
+                unsigned long long g;
+                WANT(3);
+                if (parse_uint(f[1], 10, 0xfffffffe, &n) < 0 || parse_uint(f[2], 10, 0xfffffffe, &g) < 0) {
+                        snprintf(err, errlen, "bad user record");
+                        return -1;
+                }
+                p->uid = (uid_t) n;
+                p->gid = (gid_t) g;
+        } else if (strcmp(k, "group") == 0) {
+                WANT(2);
+                if (parse_uint(f[1], 10, 0xfffffffe, &n) < 0 || push((void **) &p->groups, &p->n_groups, sizeof(gid_t)) < 0) {
+                        snprintf(err, errlen, "bad group record");
+                        return -1;
+                }
+                p->groups[p->n_groups++] = (gid_t) n;
+        } else if (strcmp(k, "caps") == 0) {
+                WANT(2);
+                if (parse_uint(f[1], 16, ~0ULL, &n) < 0) {
+                        snprintf(err, errlen, "bad caps record");
+                        return -1;
+                }
+                p->caps_retain = n;
+        } else if (strcmp(k, "arg") == 0) {
+                WANT(2);
+                if (push((void **) &p->argv, &p->n_argv, sizeof(char *)) < 0)
+                        return -1;
+                p->argv[p->n_argv++] = strdup(f[1]);
+        } else if (strcmp(k, "env") == 0) {
+                WANT(2);
+                if (!strchr(f[1], '=')) {
+                        snprintf(err, errlen, "env record without '='");
+                        return -1;
+                }
+                if (push((void **) &p->envp, &p->n_envp, sizeof(char *)) < 0)
+                        return -1;
+                p->envp[p->n_envp++] = strdup(f[1]);
+        } else if (strcmp(k, "exec") == 0) {
+                WANT(2);
+                p->exec_path = strdup(f[1]);
+        } else if (strcmp(k, "op") == 0) {
+                if (nf < 2) {
+                        snprintf(err, errlen, "op record without a kind");
+                        return -1;
+                }
+                return decode_op(p, f, nf, err, errlen);
+        } else {
+                snprintf(err, errlen, "unknown record '%s'", k);
+                return -1;
+        }
+#undef WANT
+        return 0;
+}
+
+static int decode_line(struct plan *p, char *line, bool *done, bool first, char *err, size_t errlen) {
+        char *f[MAX_FIELDS + 2];
+        size_t nf = 0;
+        for (char *s = line;;) {
+                if (nf == MAX_FIELDS + 1) {
+                        snprintf(err, errlen, "too many fields");
+                        return -1;
+                }
+                f[nf++] = s;
+                char *tab = strchr(s, '\t');
+                if (!tab)
+                        break;
+                *tab = 0;
+                s = tab + 1;
+        }
+        for (size_t i = 0; i < nf; i++)
+                if (unescape(f[i]) < 0) {
+                        snprintf(err, errlen, "bad escape in field %zu", i);
+                        return -1;
+                }
+        if (first) {
+                if (nf != 2 || strcmp(f[0], "tsnspawn-plan") != 0 || strcmp(f[1], "1") != 0) {
+                        snprintf(err, errlen, "not a version 1 plan");
+                        return -1;
+                }
+                return 0;
+        }
+        if (nf == 1 && strcmp(f[0], "end") == 0) {
+                *done = true;
+                return 0;
+        }
+        return decode_record(p, f, nf, err, errlen);
+}
+
+int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
+        /* Node writes the plan and then waits for our "pid" event before it
+         * sends anything else, so whole chunks can be read: any byte after
+         * "end" is a protocol error. */
+        struct strbuf buf = { 0 };
+        size_t start = 0, lineno = 0;
+        bool done = false;
+        memset(p, 0, sizeof *p);
+        p->console = CONSOLE_PIPE;
+        while (!done) {
+                char chunk[8192];
+                ssize_t n = read(fd, chunk, sizeof chunk);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        snprintf(err, errlen, "plan ended before its 'end' record");
+                        sb_free(&buf);
+                        return -1;
+                }
+                sb_add(&buf, chunk, (size_t) n);
+                if (buf.len > MAX_PLAN_BYTES) {
+                        snprintf(err, errlen, "plan too large");
+                        sb_free(&buf);
+                        return -1;
+                }
+                char *nl;
+                while (!done && (nl = memchr(buf.data + start, '\n', buf.len - start))) {
+                        *nl = 0;
+                        char lerr[256];
+                        if (decode_line(p, buf.data + start, &done, lineno == 0, lerr, sizeof lerr) < 0) {
+                                snprintf(err, errlen, "plan line %zu: %s", lineno + 1, lerr);
+                                sb_free(&buf);
+                                return -1;
+                        }
+                        lineno++;
+                        start = (size_t) (nl - buf.data) + 1;
+                }
+        }
+        bool trailing = start != buf.len;
+        sb_free(&buf);
+        if (trailing) {
+                snprintf(err, errlen, "data after the plan's 'end' record");
+                return -1;
+        }
+        if (!p->root || !p->exec_path || p->n_argv == 0) {
+                snprintf(err, errlen, "plan lacks root, exec or arg records");
+                return -1;
+        }
+        return 0;
+}
+
+static void dump_strv(struct strbuf *sb, const char *name, char **v, size_t n) {
+        sb_addf(sb, ",\"%s\":[", name);
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        sb_adds(sb, ",");
+                sb_add_json(sb, v[i]);
+        }
+        sb_adds(sb, "]");
+}
+
+void plan_dump_json(const struct plan *p, int fd) {
+        static const char *const console_names[] = { "interactive", "read-only", "passive", "pipe" };
+        struct strbuf sb = { 0 };
+        sb_adds(&sb, "{\"root\":");
+        sb_add_json(&sb, p->root);
+        sb_adds(&sb, ",\"hostname\":");
+        sb_add_json(&sb, p->hostname);
+        sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
+                p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
+        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"cwd\":", console_names[p->console],
+                p->read_only_root ? "true" : "false");
+        sb_add_json(&sb, p->cwd);
+        sb_addf(&sb, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned) p->uid, (unsigned) p->gid);
+        for (size_t i = 0; i < p->n_groups; i++)
+                sb_addf(&sb, "%s%u", i ? "," : "", (unsigned) p->groups[i]);
+        sb_addf(&sb, "],\"caps\":\"%llx\",\"exec\":", (unsigned long long) p->caps_retain);
+        sb_add_json(&sb, p->exec_path);
+        dump_strv(&sb, "argv", p->argv, p->n_argv);
+        dump_strv(&sb, "env", p->envp, p->n_envp);
+        sb_adds(&sb, ",\"ops\":[");
+        for (size_t i = 0; i < p->n_ops; i++) {
+                const struct op *o = &p->ops[i];
+                sb_addf(&sb, "%s{\"kind\":\"%s\"", i ? "," : "", op_kind_name(o->kind));
+                const char *names[] = { "a", "b", "c", "d" };
+                const char *vals[] = { o->a, o->b, o->c, o->d };
+                for (int j = 0; j < 4; j++)
+                        if (vals[j]) {
+                                sb_addf(&sb, ",\"%s\":", names[j]);
+                                sb_add_json(&sb, vals[j]);
+                        }
+                sb_addf(&sb, ",\"flags\":%u,\"mode\":%u,\"major\":%u,\"minor\":%u}", o->flags, (unsigned) o->mode,
+                        o->major, o->minor);
+        }
+        sb_adds(&sb, "]}\n");
+        (void) write_all(fd, sb.data, sb.len);
+        sb_free(&sb);
+}

@@ -1,0 +1,82 @@
+/* The launch plan as the helper holds it after decoding.
+ *
+ * TypeScript decides everything (policy); this struct is the complete list of
+ * what the helper must do (mechanism). The wire format is described in
+ * plan.c and produced by src/plan/encode.ts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum op_kind {
+        OP_MKDIR,       /* path mode: mkdir -p inside the root */
+        OP_TOUCH,       /* path mode: create an empty file if nothing is there */
+        OP_BIND,        /* src(host) dst flags: bind a host path into the root */
+        OP_BIND_INNER,  /* src(root) dst flags: bind a path of the root onto another */
+        OP_MOUNT,       /* fstype dst flags data: mount a fresh file system */
+        OP_REMOUNT_RO,  /* dst flags: make an existing mount read-only */
+        OP_SYMLINK,     /* target path */
+        OP_MKNOD,       /* path mode major minor (mode includes the file type) */
+        OP_WRITE,       /* path mode content */
+        OP_CONSOLE,     /* path: bind the console pty's peer onto path */
+        OP_NOTIFY_SOCKET, /* path: bind the monitor's notify socket at path */
+        OP__MAX,
+};
+
+/* Flags of mount-like ops, spelled as words on the wire. */
+enum {
+        F_REC = 1 << 0,         /* recursive bind / recursive read-only */
+        F_RO = 1 << 1,
+        F_NOSUID = 1 << 2,
+        F_NODEV = 1 << 3,
+        F_NOEXEC = 1 << 4,
+        F_STRICTATIME = 1 << 5,
+        F_OPTIONAL = 1 << 6,    /* a missing source or destination is not an error */
+        F_MKDIR = 1 << 7,       /* create the destination (directory, or file for file sources) */
+};
+
+struct op {
+        enum op_kind kind;
+        char *a, *b, *c, *d;    /* positional string arguments, meaning per kind */
+        unsigned flags;
+        mode_t mode;
+        unsigned major, minor;
+};
+
+enum console_mode {
+        CONSOLE_INTERACTIVE,
+        CONSOLE_READ_ONLY,
+        CONSOLE_PASSIVE,
+        CONSOLE_PIPE,
+};
+
+struct plan {
+        char *root;             /* host path of the tree */
+        char *hostname;
+        bool ns_uts, ns_ipc, ns_cgroup, ns_net;
+        enum console_mode console;
+        bool read_only_root;
+        char *cwd;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
+        uint64_t caps_retain;   /* bit mask of capabilities kept in the bounding set */
+        char **argv;            /* NULL terminated */
+        size_t n_argv;
+        char **envp;            /* NULL terminated */
+        size_t n_envp;
+        char *exec_path;        /* absolute path inside the root, or a name looked up in PATH */
+        struct op *ops;
+        size_t n_ops;
+};
+
+/* Reads a plan from fd until the "end" record. On failure returns -1 and puts
+ * a message in err. */
+int plan_read(int fd, struct plan *p, char *err, size_t errlen);
+
+/* Prints the decoded plan as one JSON object (for tests of the encoding). */
+void plan_dump_json(const struct plan *p, int fd);
+
+const char *op_kind_name(enum op_kind k);

@@ -1,0 +1,33 @@
+/**
+ * tsnspawn: spawn a command or an OS in a lightweight container.
+ * Entry point: parse, validate, prepare the plan, run, exit with the
+ * container's status.
+ */
+import { isatty } from 'node:tty';
+import { settingsFromArgs } from './settings/from-args.js';
+import { UserError, refuse } from './util/errors.js';
+import { errorLine, setQuiet } from './util/log.js';
+
+async function main(argv: string[]): Promise<number> {
+  const settings = settingsFromArgs(argv);
+  if (settings === 'exit') return 0;
+  setQuiet(settings.quiet || settings.pipe || settings.console === 'pipe');
+  // Heavier modules load only once the command line is known to be good.
+  const { prepare } = await import('./runtime/prepare.js');
+  const prepared = await prepare(settings, { stdin: isatty(0), stdout: isatty(1) });
+  if (process.getuid?.() !== 0) refuse('containers need root privileges (CAP_SYS_ADMIN): run tsnspawn as root');
+  const { runContainer } = await import('./runtime/run.js');
+  return runContainer(prepared);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UserError) {
+      errorLine(err.message);
+      process.exit(err.exitCode);
+    }
+    errorLine(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

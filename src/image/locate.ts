@@ -1,0 +1,50 @@
+/** Finding the tree: -D DIR, or -M NAME in nspawn's search path, or the current directory. */
+import { realpathSync, statSync } from 'node:fs';
+import { refuse } from '../util/errors.js';
+
+/** Where nspawn (and machinectl) look for a machine's tree by name, in order. */
+export const MACHINE_SEARCH_PATH: readonly string[] = [
+  '/etc/machines',
+  '/run/machines',
+  '/var/lib/machines',
+  '/var/lib/container',
+  '/usr/local/lib/machines',
+  '/usr/lib/machines',
+];
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export interface Located {
+  /** Canonical host path. */
+  root: string;
+  /** How the user named it, for messages: "-D x" or "-M name". */
+  option: string;
+}
+
+export function locateTree(directory: string | undefined, machine: string | undefined, searchPath = MACHINE_SEARCH_PATH): Located {
+  if (directory !== undefined) {
+    if (directory === '') refuse('invalid --directory: the path is empty');
+    let st;
+    try {
+      st = statSync(directory);
+    } catch {
+      refuse(`cannot use --directory=${directory}: no such directory (create the tree first, e.g. with images/build or debootstrap)`);
+    }
+    if (!st.isDirectory()) refuse(`cannot use --directory=${directory}: not a directory`);
+    return { root: realpathSync(directory), option: `--directory=${directory}` };
+  }
+  if (machine !== undefined) {
+    for (const dir of searchPath) {
+      const candidate = `${dir}/${machine}`;
+      if (isDirectory(candidate)) return { root: realpathSync(candidate), option: `--machine=${machine}` };
+    }
+    refuse(`cannot find machine '${machine}': no directory of that name in ${searchPath.join(', ')} (use -D to give the tree)`);
+  }
+  return { root: realpathSync(process.cwd()), option: 'the current directory' };
+}

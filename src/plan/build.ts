@@ -1,0 +1,86 @@
+/**
+ * Settings + facts about the image and the host -> LaunchPlan. Pure: no file
+ * system access, so unit tests pin the plan for each scenario without root.
+ */
+import { capabilityMask, NSPAWN_DEFAULT_CAPS, PRIVATE_NETWORK_CAPS } from './capabilities.js';
+import { buildEnvironment, MANAGER_NAME, payloadTerm } from './environment.js';
+import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
+import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
+import type { Settings } from '../settings/model.js';
+
+export interface PlanFacts {
+  /** Canonical host path of the tree. */
+  root: string;
+  machineName: string;
+  uuid: string;
+  user: { name: string; uid: number; gid: number; home: string; shell: string; groups: number[] };
+  /** The payload: path inside the tree (or a name for a PATH search) and argv. */
+  exec: string;
+  argv: string[];
+  console: PlanConsole;
+  hostOsReleasePath?: string;
+  hostOsRelease: Record<string, string>;
+  hostTerm?: string;
+  cgroupNamespace: boolean;
+  cgroupOps: MountOp[];
+  /** Extra ops of the boot (e.g. boot_id, machine-id), inserted before user mounts. */
+  bootOps?: MountOp[];
+}
+
+function userMounts(settings: Settings): MountOp[] {
+  const ops: MountOp[] = [];
+  for (const b of settings.binds) {
+    const flags: MountFlag[] = ['mkdir'];
+    if (b.recursive) flags.push('rec');
+    if (b.readOnly) flags.push('ro');
+    ops.push({ kind: 'bind', source: b.source, target: b.destination, flags });
+  }
+  for (const t of settings.tmpfs)
+    ops.push({ kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: ['nosuid', 'nodev', 'mkdir'], data: t.options });
+  return ops;
+}
+
+export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
+  const caps = [...NSPAWN_DEFAULT_CAPS];
+  const privateNetwork = false;
+  if (privateNetwork) caps.push(...PRIVATE_NETWORK_CAPS);
+
+  const ops: MountOp[] = [
+    ...defaultMounts({
+      hostOsRelease: facts.hostOsReleasePath,
+      managerName: MANAGER_NAME,
+      uuid: facts.uuid,
+      console: facts.console !== 'pipe',
+      cgroupOps: facts.cgroupOps,
+    }),
+    ...(facts.bootOps ?? []),
+    ...userMounts(settings),
+    ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
+  ];
+
+  const env = buildEnvironment({
+    uuid: facts.uuid,
+    user: facts.user,
+    term: payloadTerm(facts.console, facts.hostTerm),
+    hostOsRelease: facts.hostOsRelease,
+    boot: settings.boot,
+    extra: settings.environment,
+  });
+
+  return {
+    root: facts.root,
+    hostname: settings.hostname ?? facts.machineName,
+    namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: privateNetwork },
+    console: facts.console,
+    readOnlyRoot: settings.readOnly,
+    cwd: settings.chdir ?? facts.user.home,
+    uid: facts.user.uid,
+    gid: facts.user.gid,
+    groups: facts.user.groups,
+    capsRetain: capabilityMask(caps).toString(16),
+    exec: facts.exec,
+    argv: facts.argv,
+    env,
+    ops,
+  };
+}

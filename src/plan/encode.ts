@@ -1,0 +1,52 @@
+/**
+ * LaunchPlan -> the helper's wire format (native/plan.c): one record a line,
+ * TAB-separated, each field percent-escaped.
+ */
+import type { LaunchPlan, MountFlag, MountOp } from './types.js';
+
+function esc(value: string): string {
+  if (value.includes('\0')) throw new Error(`plan field contains a NUL byte: ${JSON.stringify(value)}`);
+  return value.replace(/[%\t\n\r\x00-\x1f]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase());
+}
+
+const flags = (f: readonly MountFlag[]): string => (f.length ? f.join(',') : '-');
+const octal = (n: number): string => n.toString(8);
+
+function opFields(op: MountOp): string[] {
+  switch (op.kind) {
+    case 'mkdir':
+    case 'touch':
+      return [op.kind, op.path, octal(op.mode)];
+    case 'bind':
+    case 'bind-inner':
+      return [op.kind, op.source, op.target, flags(op.flags)];
+    case 'mount':
+      return [op.kind, op.fstype, op.target, flags(op.flags), op.data || '-'];
+    case 'remount-ro':
+      return [op.kind, op.target, flags(op.flags)];
+    case 'symlink':
+      return [op.kind, op.target, op.path];
+    case 'mknod':
+      return [op.kind, op.path, octal(op.mode), String(op.major), String(op.minor)];
+    case 'write':
+      return [op.kind, op.path, octal(op.mode), op.content];
+    case 'console':
+    case 'notify-socket':
+      return [op.kind, op.path];
+  }
+}
+
+export function encodePlan(plan: LaunchPlan): string {
+  const rec: string[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['hostname', plan.hostname]];
+  for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
+  rec.push(['console', plan.console]);
+  if (plan.readOnlyRoot) rec.push(['read-only-root']);
+  rec.push(['cwd', plan.cwd], ['user', String(plan.uid), String(plan.gid)]);
+  for (const g of plan.groups) rec.push(['group', String(g)]);
+  rec.push(['caps', plan.capsRetain], ['exec', plan.exec]);
+  for (const a of plan.argv) rec.push(['arg', a]);
+  for (const e of plan.env) rec.push(['env', e]);
+  for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
+  rec.push(['end']);
+  return rec.map((fields) => fields.map(esc).join('\t')).join('\n') + '\n';
+}

@@ -1,0 +1,121 @@
+/**
+ * The default mounts of every container, in order, as data. Fixed knowledge
+ * from systemd's Container Interface and nspawn's mount table; build.ts
+ * appends the user's --bind/--tmpfs and the closing read-only remounts.
+ */
+import { DEVICE_NODES, DEVICE_SYMLINKS } from './devices.js';
+import type { MountFlag, MountOp } from './types.js';
+
+/** /proc files that leak kernel internals: an inaccessible file is bound over them. */
+export const PROC_MASKED_FILES: readonly string[] = [
+  '/proc/kallsyms',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/sysrq-trigger',
+  '/proc/timer_list',
+];
+
+/** /proc directories with hardware information or tunables: made read-only. */
+export const PROC_READ_ONLY_DIRS: readonly string[] = [
+  '/proc/acpi',
+  '/proc/apm',
+  '/proc/asound',
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/scsi',
+];
+
+const S_IFREG = 0o100000;
+const S_IFIFO = 0o010000;
+const S_IFSOCK = 0o140000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+
+export const INACCESSIBLE_DIR = '/run/host/inaccessible';
+
+/** Objects of every type with mode 000, to bind over things the guest must not reach. */
+export const INACCESSIBLE_NODES: ReadonlyArray<MountOp> = [
+  { kind: 'mknod', path: `${INACCESSIBLE_DIR}/reg`, mode: S_IFREG, major: 0, minor: 0 },
+  { kind: 'mkdir', path: `${INACCESSIBLE_DIR}/dir`, mode: 0 },
+  { kind: 'mknod', path: `${INACCESSIBLE_DIR}/fifo`, mode: S_IFIFO, major: 0, minor: 0 },
+  { kind: 'mknod', path: `${INACCESSIBLE_DIR}/sock`, mode: S_IFSOCK, major: 0, minor: 0 },
+  { kind: 'mknod', path: `${INACCESSIBLE_DIR}/chr`, mode: S_IFCHR, major: 0, minor: 0 },
+  { kind: 'mknod', path: `${INACCESSIBLE_DIR}/blk`, mode: S_IFBLK, major: 0, minor: 0 },
+];
+
+const API: MountFlag[] = ['nosuid', 'nodev', 'noexec'];
+
+export interface MountTableInput {
+  /** Host file bound to /run/host/os-release, if the host has one. */
+  hostOsRelease?: string;
+  managerName: string;
+  uuid: string;
+  /** A pty backs /dev/console. */
+  console: boolean;
+  /** cgroup mounts for /sys/fs/cgroup (from src/runtime/cgroup-layout.ts). */
+  cgroupOps: MountOp[];
+}
+
+/** /proc with /proc/sys read-only. Masks come later, once /run/host/inaccessible exists. */
+function procMounts(): MountOp[] {
+  return [
+    { kind: 'mount', fstype: 'proc', target: '/proc', flags: [...API, 'mkdir'], data: '' },
+    { kind: 'bind-inner', source: '/proc/sys', target: '/proc/sys', flags: ['ro', ...API] },
+  ];
+}
+
+function devMounts(input: MountTableInput): MountOp[] {
+  const ops: MountOp[] = [
+    { kind: 'mount', fstype: 'tmpfs', target: '/dev', flags: ['nosuid', 'strictatime', 'mkdir'], data: 'mode=0755,size=4m,nr_inodes=64k' },
+    { kind: 'mount', fstype: 'tmpfs', target: '/dev/shm', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' },
+    { kind: 'mount', fstype: 'mqueue', target: '/dev/mqueue', flags: [...API, 'mkdir'], data: '' },
+    { kind: 'mount', fstype: 'devpts', target: '/dev/pts', flags: ['nosuid', 'noexec', 'mkdir'], data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
+    { kind: 'mkdir', path: '/dev/net', mode: 0o755 },
+  ];
+  for (const d of DEVICE_NODES) ops.push({ kind: 'mknod', path: d.path, mode: d.mode, major: d.major, minor: d.minor });
+  for (const l of DEVICE_SYMLINKS) ops.push({ kind: 'symlink', target: l.target, path: l.path });
+  if (input.console) ops.push({ kind: 'console', path: '/dev/console' });
+  return ops;
+}
+
+/** /run with /run/host: the Container Interface's files from the manager. */
+function runMounts(input: MountTableInput): MountOp[] {
+  const ops: MountOp[] = [
+    { kind: 'mount', fstype: 'tmpfs', target: '/run', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755,size=20%,nr_inodes=800k' },
+    { kind: 'mount', fstype: 'tmpfs', target: '/run/host', flags: ['nosuid', 'nodev', 'mkdir'], data: 'mode=0755,size=4m' },
+    { kind: 'write', path: '/run/host/container-manager', mode: 0o444, content: `${input.managerName}\n` },
+    { kind: 'write', path: '/run/host/container-uuid', mode: 0o444, content: `${input.uuid}\n` },
+    { kind: 'mkdir', path: INACCESSIBLE_DIR, mode: 0o755 },
+    ...INACCESSIBLE_NODES,
+    { kind: 'notify-socket', path: '/run/host/notify' },
+  ];
+  if (input.hostOsRelease)
+    ops.push({ kind: 'bind', source: input.hostOsRelease, target: '/run/host/os-release', flags: ['ro', 'nosuid', 'nodev', 'noexec', 'mkdir'] });
+  return ops;
+}
+
+function procMasks(): MountOp[] {
+  const ops: MountOp[] = [];
+  for (const f of PROC_MASKED_FILES)
+    ops.push({ kind: 'bind-inner', source: `${INACCESSIBLE_DIR}/reg`, target: f, flags: ['ro', 'optional', ...API] });
+  for (const d of PROC_READ_ONLY_DIRS)
+    ops.push({ kind: 'bind-inner', source: d, target: d, flags: ['ro', 'rec', 'optional', ...API] });
+  return ops;
+}
+
+/** The default mounts, in the order the helper executes them. */
+export function defaultMounts(input: MountTableInput): MountOp[] {
+  return [
+    ...procMounts(),
+    ...devMounts(input),
+    ...runMounts(input),
+    { kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' },
+    { kind: 'mount', fstype: 'sysfs', target: '/sys', flags: ['ro', ...API, 'mkdir'], data: '' },
+    ...input.cgroupOps,
+    ...procMasks(),
+  ];
+}
+
+/** Made read-only last, after everything inside them was created. */
+export const FINAL_READ_ONLY: readonly string[] = ['/run/host'];

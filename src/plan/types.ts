@@ -1,0 +1,42 @@
+/**
+ * The LaunchPlan: a pure, JSON-serialisable description of one container
+ * start. src/plan/build.ts makes it from Settings and facts; the C helper
+ * executes it (native/plan.h mirrors these types).
+ */
+
+export type MountFlag = 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir';
+
+/** The closed vocabulary of setup steps. All paths are inside the tree unless named "source". */
+export type MountOp =
+  | { kind: 'mkdir'; path: string; mode: number }
+  | { kind: 'touch'; path: string; mode: number }
+  | { kind: 'bind'; source: string; target: string; flags: MountFlag[] }
+  | { kind: 'bind-inner'; source: string; target: string; flags: MountFlag[] }
+  | { kind: 'mount'; fstype: string; target: string; flags: MountFlag[]; data: string }
+  | { kind: 'remount-ro'; target: string; flags: MountFlag[] }
+  | { kind: 'symlink'; target: string; path: string }
+  | { kind: 'mknod'; path: string; mode: number; major: number; minor: number }
+  | { kind: 'write'; path: string; mode: number; content: string }
+  | { kind: 'console'; path: string }
+  | { kind: 'notify-socket'; path: string };
+
+export type PlanConsole = 'interactive' | 'read-only' | 'passive' | 'pipe';
+
+export interface LaunchPlan {
+  root: string;
+  hostname: string;
+  namespaces: { uts: boolean; ipc: boolean; cgroup: boolean; net: boolean };
+  console: PlanConsole;
+  readOnlyRoot: boolean;
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** Capabilities kept in the bounding set, as a bit mask in hex. */
+  capsRetain: string;
+  /** What to execute: an absolute path inside the tree, or a name looked up in PATH. */
+  exec: string;
+  argv: string[];
+  env: string[];
+  ops: MountOp[];
+}

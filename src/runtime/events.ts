@@ -1,0 +1,54 @@
+/**
+ * Events from the helper (one JSON object a line) and the order they may
+ * come in: pid, then exec or error, then exit. Notify messages may come any
+ * time after exec. Anything else is a protocol error.
+ */
+
+export type HelperEvent =
+  | { event: 'pid'; pid: number }
+  | { event: 'exec' }
+  | { event: 'error'; step: string; op: string; path: string; errno: number; message: string }
+  | { event: 'notify'; message: string }
+  | { event: 'exit'; code?: number; signal?: number };
+
+type Phase = 'start' | 'spawned' | 'running' | 'failed' | 'exited';
+
+const ALLOWED: Record<Phase, ReadonlyArray<HelperEvent['event']>> = {
+  start: ['pid', 'error', 'exit'],
+  spawned: ['exec', 'error', 'exit'],
+  running: ['notify', 'error', 'exit'],
+  failed: ['error', 'exit'],
+  exited: [],
+};
+
+const NEXT: Partial<Record<HelperEvent['event'], Phase>> = {
+  pid: 'spawned',
+  exec: 'running',
+  error: 'failed',
+  exit: 'exited',
+};
+
+export class EventOrder {
+  private phase: Phase = 'start';
+
+  /** Throws on an event that cannot come now. */
+  accept(e: HelperEvent): void {
+    if (!ALLOWED[this.phase].includes(e.event))
+      throw new Error(`helper protocol error: event '${e.event}' while ${this.phase}`);
+    // A monitor error while running (e.g. an unknown command) does not end the run.
+    if (e.event === 'error' && this.phase === 'running') return;
+    this.phase = NEXT[e.event] ?? this.phase;
+  }
+}
+
+export function parseEvent(line: string): HelperEvent {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new Error(`helper protocol error: not JSON: ${line.slice(0, 200)}`);
+  }
+  if (typeof v !== 'object' || v === null || typeof (v as { event?: unknown }).event !== 'string')
+    throw new Error(`helper protocol error: not an event: ${line.slice(0, 200)}`);
+  return v as HelperEvent;
+}

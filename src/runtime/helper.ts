@@ -1,0 +1,73 @@
+/**
+ * The helper process: spawned with a stream socket on fd 3 that carries the
+ * plan and commands to it and events back. Node stays the policy side.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Duplex } from 'node:stream';
+import { EventOrder, parseEvent, type HelperEvent } from './events.js';
+
+export const HELPER_PATH = fileURLToPath(new URL('../../../native/tsnspawn-helper', import.meta.url));
+
+export class Helper {
+  private readonly child: ChildProcess;
+  private readonly control: Duplex;
+  private readonly order = new EventOrder();
+  private buffer = '';
+  private closed = false;
+
+  constructor(encodedPlan: string, onEvent: (e: HelperEvent) => void, onProtocolError: (err: Error) => void) {
+    this.child = spawn(HELPER_PATH, ['--control-fd', '3', '--parent-pid', String(process.pid)], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    });
+    this.control = this.child.stdio[3] as Duplex;
+    this.control.setEncoding('utf8');
+    this.control.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        try {
+          const e = parseEvent(line);
+          this.order.accept(e);
+          onEvent(e);
+        } catch (err) {
+          onProtocolError(err as Error);
+        }
+      }
+    });
+    this.control.on('error', () => {
+      /* the helper's exit is reported through 'close' below */
+    });
+    this.child.on('error', (err) => onProtocolError(new Error(`cannot start the helper ${HELPER_PATH}: ${err.message}`)));
+    this.child.on('close', (code, signal) => {
+      this.closed = true;
+      if (code !== 0 || signal) onProtocolError(new Error(`the helper ended unexpectedly (${signal ?? `exit ${code}`})`));
+    });
+    this.control.write(encodedPlan);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Releases the barrier: the child goes on to mount, pivot and exec. */
+  go(): void {
+    this.command('go');
+  }
+
+  kill(signal: number): void {
+    this.command(`kill ${signal}`);
+  }
+
+  private command(line: string): void {
+    if (!this.closed && this.control.writable) this.control.write(line + '\n');
+  }
+
+  /** Resolves once the helper process has exited. */
+  exited(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.child.once('close', () => resolve()));
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * From Settings to a LaunchPlan: locate the tree, check every input against
+ * it, gather facts about the host. Nothing is touched here; every refusal
+ * happens before the helper starts.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { locateTree } from '../image/locate.js';
+import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } from '../image/os-tree.js';
+import { lookupUser } from '../image/users.js';
+import { defaultShell, resolveCommand } from '../image/command.js';
+import { buildPlan } from '../plan/build.js';
+import type { LaunchPlan, PlanConsole } from '../plan/types.js';
+import type { Settings } from '../settings/model.js';
+import { machineNameFromDirectory, parseMachineName } from '../settings/values.js';
+import { parseUuidOption, randomUuid, tryParseUuid, type MachineUuid } from '../settings/uuid.js';
+import { refuse } from '../util/errors.js';
+import { DEFAULT_PATH } from '../plan/environment.js';
+
+export interface Prepared {
+  plan: LaunchPlan;
+  machineName: string;
+  uuid: MachineUuid;
+  root: string;
+  console: PlanConsole;
+  settings: Settings;
+}
+
+/** nspawn's choice of console mode: interactive on a terminal, else read-only. */
+export function resolveConsole(settings: Settings, stdinTty: boolean, stdoutTty: boolean): PlanConsole {
+  const mode = settings.pipe && !settings.console ? 'pipe' : settings.console;
+  switch (mode) {
+    case undefined:
+      return stdinTty && stdoutTty ? 'interactive' : 'read-only';
+    case 'autopipe':
+      return stdinTty && stdoutTty ? 'interactive' : 'pipe';
+    case 'interactive':
+      if (!stdinTty || !stdoutTty) refuse('cannot use --console=interactive: stdin and stdout must be terminals (use --console=read-only or pipe)');
+      return 'interactive';
+    default:
+      return mode;
+  }
+}
+
+function checkBinds(settings: Settings): void {
+  for (const b of settings.binds) {
+    if (!existsSync(b.source)) refuse(`cannot ${b.option}: the source ${b.source} does not exist on the host (create it or fix the path)`);
+    if (b.destination === '/') refuse(`cannot ${b.option}: the destination must not be the container's root`);
+  }
+  for (const t of settings.tmpfs) if (t.destination === '/') refuse(`cannot ${t.option}: the path must not be the container's root`);
+}
+
+async function chooseUuid(settings: Settings, root: string): Promise<MachineUuid> {
+  if (settings.uuid !== undefined) return parseUuidOption(settings.uuid);
+  const fromTree = readTreeMachineId(root);
+  if (fromTree) {
+    const parsed = await tryParseUuid(fromTree);
+    if (parsed) return parsed;
+  }
+  return randomUuid();
+}
+
+/** Whether this kernel has cgroup namespaces. */
+function hasCgroupNamespace(): boolean {
+  try {
+    statSync('/proc/self/ns/cgroup');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function prepare(settings: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
+  // Every option value is already parsed; now check them against the world.
+  if (settings.uuid !== undefined) await parseUuidOption(settings.uuid);
+  const located = locateTree(settings.directory, settings.machine);
+  checkOsTree(located.root, located.option);
+  const machineName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
+  checkBinds(settings);
+  const console = resolveConsole(settings, tty.stdin, tty.stdout);
+  const user = lookupUser(located.root, settings.user);
+  const payload =
+    settings.command.length > 0 ? resolveCommand(located.root, settings.command, DEFAULT_PATH) : defaultShell(located.root, user.shell);
+  const uuid = await chooseUuid(settings, located.root);
+  const plan = buildPlan(settings, {
+    root: located.root,
+    machineName,
+    uuid: uuid.dashed,
+    user,
+    exec: payload.exec,
+    argv: payload.argv,
+    console,
+    hostOsReleasePath: hostOsReleasePath(),
+    hostOsRelease: readHostOsRelease(),
+    hostTerm: process.env.TERM,
+    cgroupNamespace: hasCgroupNamespace(),
+    cgroupOps: [],
+  });
+  return { plan, machineName, uuid, root: located.root, console, settings };
+}

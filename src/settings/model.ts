@@ -1,0 +1,66 @@
+/**
+ * Settings: everything the user asked for, from the command line (and later
+ * from .nspawn files). Pure data; validated and turned into a LaunchPlan by
+ * src/plan/build.ts.
+ */
+
+export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'autopipe';
+export type RegisterMode = 'yes' | 'no' | 'auto';
+
+export interface BindSpec {
+  /** Host path (absolute). */
+  source: string;
+  /** Path inside the container (absolute). */
+  destination: string;
+  readOnly: boolean;
+  /** nspawn's "rbind" (default) or "norbind". */
+  recursive: boolean;
+  /** The option spelling as the user gave it, for error messages. */
+  option: string;
+}
+
+export interface TmpfsSpec {
+  destination: string;
+  /** Mount options passed to tmpfs (default "mode=0755"). */
+  options: string;
+  option: string;
+}
+
+export interface Settings {
+  directory?: string;
+  machine?: string;
+  hostname?: string;
+  uuid?: string;
+  /** NAME=VALUE pairs from -E/--setenv, in order. */
+  environment: string[];
+  user?: string;
+  chdir?: string;
+  binds: BindSpec[];
+  tmpfs: TmpfsSpec[];
+  readOnly: boolean;
+  console?: ConsoleMode;
+  pipe: boolean;
+  quiet: boolean;
+  register: RegisterMode;
+  keepUnit: boolean;
+  boot: boolean;
+  /** Signal number; undefined means nspawn's default (SIGRTMIN+3 with -b, else SIGKILL). */
+  killSignal?: number;
+  /** COMMAND and its arguments (or init's arguments with -b). */
+  command: string[];
+}
+
+export function defaultSettings(): Settings {
+  return {
+    environment: [],
+    binds: [],
+    tmpfs: [],
+    readOnly: false,
+    pipe: false,
+    quiet: false,
+    register: 'auto',
+    keepUnit: false,
+    boot: false,
+    command: [],
+  };
+}

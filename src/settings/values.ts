@@ -1,0 +1,135 @@
+/**
+ * Parsers for option values, with nspawn's syntax. Each returns the parsed
+ * value or throws a UserError naming the option and the fix.
+ */
+import { refuse } from '../util/errors.js';
+import type { BindSpec, ConsoleMode, RegisterMode, TmpfsSpec } from './model.js';
+
+const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
+const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
+
+/** systemd's hostname_is_valid(): 1..64 chars of [A-Za-z0-9_-.], no empty labels. */
+export function isValidHostname(name: string): boolean {
+  if (name.length === 0 || name.length > 64) return false;
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) return false;
+  if (name.startsWith('.') || name.endsWith('.') || name.includes('..')) return false;
+  return true;
+}
+
+/** A machine name is a valid hostname (systemd's machine_name_is_valid). */
+export function parseMachineName(value: string, option = '--machine'): string {
+  if (!isValidHostname(value))
+    refuse(`invalid machine name '${value}' for ${option}: use 1 to 64 letters, digits, '-', '_' or '.' (no leading, trailing or double dot)`);
+  return value;
+}
+
+/**
+ * Derives a machine name from a directory name the way nspawn does: keep the
+ * valid characters, trim dots, cut to 64.
+ */
+export function machineNameFromDirectory(dir: string): string {
+  const base = dir.replace(/\/+$/, '').split('/').pop() ?? '';
+  let name = base.replace(/[^A-Za-z0-9_.-]/g, '').replace(/\.{2,}/g, '.').replace(/^\.+|\.+$/g, '');
+  name = name.slice(0, 64).replace(/\.+$/, '');
+  return name || 'container';
+}
+
+export function parseConsoleMode(value: string): ConsoleMode {
+  if (!CONSOLE_MODES.includes(value as ConsoleMode))
+    refuse(`invalid --console value '${value}': use one of ${CONSOLE_MODES.join(', ')}`);
+  return value as ConsoleMode;
+}
+
+export function parseRegisterMode(value: string): RegisterMode {
+  const v = parseBooleanWord(value);
+  if (v !== undefined) return v ? 'yes' : 'no';
+  if (!REGISTER_MODES.includes(value as RegisterMode)) refuse(`invalid --register value '${value}': use yes, no or auto`);
+  return value as RegisterMode;
+}
+
+/** systemd's parse_boolean words. */
+export function parseBooleanWord(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  if (['1', 'yes', 'y', 'true', 't', 'on'].includes(v)) return true;
+  if (['0', 'no', 'n', 'false', 'f', 'off'].includes(v)) return false;
+  return undefined;
+}
+
+/** -E NAME=VALUE (or NAME alone to pass the host's value, as nspawn does). */
+export function parseSetenv(value: string): string {
+  const eq = value.indexOf('=');
+  const name = eq < 0 ? value : value.slice(0, eq);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    refuse(`invalid environment assignment '${value}' for --setenv: use NAME=VALUE with NAME of letters, digits and '_'`);
+  if (eq >= 0) return value;
+  const host = process.env[name];
+  if (host === undefined) refuse(`--setenv=${name} passes the host's value, but ${name} is not set on the host`);
+  return `${name}=${host}`;
+}
+
+/** Splits on ':' honouring nspawn's "\:" escape. */
+function splitColons(value: string): string[] {
+  const parts: string[] = [''];
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch === '\\' && value[i + 1] === ':') {
+      parts[parts.length - 1] += ':';
+      i++;
+    } else if (ch === ':') parts.push('');
+    else parts[parts.length - 1] += ch;
+  }
+  return parts;
+}
+
+function normalizeAbsolute(path: string): string {
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    out.push(seg);
+  }
+  return '/' + out.join('/');
+}
+
+/** --bind/--bind-ro SRC[:DST[:OPTS]]; OPTS: rbind (default), norbind. */
+export function parseBind(value: string, readOnly: boolean): BindSpec {
+  const option = readOnly ? '--bind-ro' : '--bind';
+  const parts = splitColons(value);
+  if (parts.length > 3) refuse(`invalid ${option}=${value}: use SOURCE[:DESTINATION[:OPTIONS]]`);
+  const [source = '', dest, opts] = parts;
+  if (!source.startsWith('/')) refuse(`invalid ${option}=${value}: the source '${source}' must be an absolute path`);
+  const destination = dest === undefined || dest === '' ? source : dest;
+  if (!destination.startsWith('/'))
+    refuse(`invalid ${option}=${value}: the destination '${destination}' must be an absolute path inside the container`);
+  if (destination.split('/').includes('..'))
+    refuse(`invalid ${option}=${value}: the destination must not contain '..'`);
+  let recursive = true;
+  for (const o of (opts ?? '').split(',').filter(Boolean)) {
+    if (o === 'rbind') recursive = true;
+    else if (o === 'norbind') recursive = false;
+    else refuse(`invalid ${option}=${value}: unknown bind option '${o}' (use rbind or norbind)`);
+  }
+  return {
+    source: normalizeAbsolute(source),
+    destination: normalizeAbsolute(destination),
+    readOnly,
+    recursive,
+    option: `${option}=${value}`,
+  };
+}
+
+/** --tmpfs PATH[:OPTIONS] */
+export function parseTmpfs(value: string): TmpfsSpec {
+  const colon = value.indexOf(':');
+  const path = colon < 0 ? value : value.slice(0, colon);
+  const options = colon < 0 ? 'mode=0755' : value.slice(colon + 1);
+  if (!path.startsWith('/')) refuse(`invalid --tmpfs=${value}: the path must be absolute inside the container`);
+  if (path.split('/').includes('..')) refuse(`invalid --tmpfs=${value}: the path must not contain '..'`);
+  if (/[\t\n]/.test(options)) refuse(`invalid --tmpfs=${value}: options must not contain tabs or newlines`);
+  return { destination: normalizeAbsolute(path), options, option: `--tmpfs=${value}` };
+}
+
+/** --chdir: an absolute path inside the container. */
+export function parseChdir(value: string): string {
+  if (!value.startsWith('/')) refuse(`invalid --chdir=${value}: use an absolute path inside the container`);
+  return normalizeAbsolute(value);
+}

@@ -1,0 +1,20 @@
+/** Messages of tsnspawn itself go to stderr, as systemd-nspawn's do. */
+let quiet = false;
+
+export function setQuiet(value: boolean): void {
+  quiet = value;
+}
+
+/** Informational messages, suppressed by -q. */
+export function info(message: string): void {
+  if (!quiet) process.stderr.write(message + '\n');
+}
+
+/** Warnings are shown even with -q. */
+export function warn(message: string): void {
+  process.stderr.write(`tsnspawn: ${message}\n`);
+}
+
+export function errorLine(message: string): void {
+  process.stderr.write(`tsnspawn: ${message}\n`);
+}
