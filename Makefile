@@ -19,7 +19,7 @@ HELPER_SRC := $(wildcard native/*.c)
 HELPER_HDR := $(wildcard native/*.h)
 TS_SRC := $(shell find src test bench -name '*.ts' 2>/dev/null)
 
-APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap busybox-static util-linux procps iproute2
+APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap busybox-static util-linux procps iproute2 python3
 
 .PHONY: all deps check test-unit test-integration demo bench clean images
 
@@ -55,13 +55,13 @@ images: deps
 	images/build busybox >/dev/null
 
 test-unit: all
-	$(NODE) --test --test-reporter=spec dist/test/unit/
+	$(NODE) --test --test-reporter=spec 'dist/test/unit/**/*.test.js'
 
 test-integration: all images
-	$(NODE) --test --test-concurrency=1 --test-reporter=spec dist/test/integration/
+	$(NODE) --test --test-concurrency=1 --test-reporter=spec 'dist/test/integration/**/*.test.js'
 
 check: deps all images
-	$(NODE) --test --test-concurrency=1 --test-reporter=spec dist/test/unit/ dist/test/integration/
+	$(NODE) --test --test-concurrency=1 --test-reporter=spec 'dist/test/unit/**/*.test.js' 'dist/test/integration/**/*.test.js'
 
 demo: deps all images
 	bin/tsnspawn -D "$$(images/build busybox)" -M demo /bin/sh -c '. /etc/os-release; echo "Hello from $$PRETTY_NAME, PID $$$$ on $$(hostname)"; exec /bin/sh -l'

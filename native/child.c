@@ -153,7 +153,7 @@ static int child_steps(const struct child_args *a, struct failure *f) {
         umask(0);
         if (prepare_root(p, &rootfd, f) < 0)
                 return -1;
-        struct op_context ctx = { .console_fd = a->console_fd, .notify_fd = a->notify_fd };
+        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd };
         for (size_t i = 0; i < p->n_ops; i++)
                 if (run_op(rootfd, &p->ops[i], &ctx, f) < 0)
                         return -1;

@@ -8,6 +8,7 @@ struct child_args {
         int barrier_fd;     /* read end: one 'g' byte means go */
         int err_fd;         /* write end, close-on-exec: a struct failure, or EOF on exec */
         int console_fd;     /* pty peer for /dev/console and stdio, or -1 (pipe mode) */
+        const char *console_path; /* the peer's /dev/pts path */
         int notify_fd;      /* the monitor's notify socket, bound by the notify-socket op */
 };
 

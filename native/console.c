@@ -36,10 +36,19 @@ int console_open(struct console *c, enum console_mode mode) {
                 return -1;
         /* TIOCGPTPEER opens the peer through the master: no path lookup in /dev/pts. */
         c->peer_fd = ioctl(c->master_fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (c->peer_fd < 0)
+        if (c->peer_fd < 0 || ptsname_r(c->master_fd, c->peer_path, sizeof c->peer_path) != 0)
                 return -1;
         if (mode == CONSOLE_INTERACTIVE)
                 console_sync_winsize(c);
+        else {
+                /* Output goes to a pipe or file, not a terminal: keep the
+                 * guest's "\n" as is instead of the tty's "\r\n". */
+                struct termios t;
+                if (tcgetattr(c->peer_fd, &t) == 0) {
+                        t.c_oflag &= ~(tcflag_t) ONLCR;
+                        (void) tcsetattr(c->peer_fd, TCSANOW, &t);
+                }
+        }
         return 0;
 }
 
@@ -55,9 +64,8 @@ void console_make_raw(struct console *c) {
         if (c->mode != CONSOLE_INTERACTIVE || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &c->saved) < 0)
                 return;
         struct termios raw = c->saved;
+        /* Fully raw, output too: the guest's own pty already turned "\n" into "\r\n". */
         cfmakeraw(&raw);
-        /* Keep output post-processing so the guest's "\n" stays a newline on our terminal. */
-        raw.c_oflag = c->saved.c_oflag;
         if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
                 c->raw = true;
 }

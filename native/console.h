@@ -9,6 +9,7 @@ struct console {
         enum console_mode mode;
         int master_fd;      /* our side of the pty, or -1 in pipe mode */
         int peer_fd;        /* the container's side, or -1 */
+        char peer_path[64]; /* its /dev/pts path in the host's mount table */
         bool raw;           /* our stdin was switched to raw mode */
         struct termios saved;
         int escapes;        /* ^] seen in the current window */

@@ -114,6 +114,7 @@ int main(int argc, char **argv) {
                         .barrier_fd = barrier[0],
                         .err_fd = errpipe[1],
                         .console_fd = con.peer_fd,
+                        .console_path = con.peer_fd >= 0 ? con.peer_path : NULL,
                         .notify_fd = notify.fd,
                 };
                 child_main(&a);

@@ -294,18 +294,33 @@ static int op_node(int rootfd, const struct op *o, struct failure *fl) {
         return 0;
 }
 
-static int op_console(int rootfd, const struct op *o, int console_fd, struct failure *fl) {
-        if (console_fd < 0)
+static int op_console(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
+        if (ctx->console_fd < 0 || !ctx->console_path)
                 return fail(fl, "mount", "console", o->a, EBADF, "no console pty was allocated");
+        /* The peer fd belongs to the host's mount namespace, which mount(2)
+         * refuses as a bind source; our copy of /dev/pts has the same pty.
+         * Compare device numbers so the path cannot name another one. */
+        int srcfd = open(ctx->console_path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        struct stat a, b;
+        if (srcfd < 0 || stat(ctx->console_path, &a) < 0 || fstat(ctx->console_fd, &b) < 0 || a.st_rdev != b.st_rdev) {
+                int e = srcfd < 0 ? errno : EXDEV;
+                if (srcfd >= 0)
+                        close(srcfd);
+                return fail(fl, "mount", "console", ctx->console_path, e, "cannot open the console pty %s", ctx->console_path);
+        }
         int dfd = touch_in_root(rootfd, o->a, 0600);
-        if (dfd < 0)
-                return fail(fl, "mount", "console", o->a, errno, "cannot create %s", o->a);
+        if (dfd < 0) {
+                int e = errno;
+                close(srcfd);
+                return fail(fl, "mount", "console", o->a, e, "cannot create %s", o->a);
+        }
         char src[32], dst[32];
-        fd_path(console_fd, src);
+        fd_path(srcfd, src);
         fd_path(dfd, dst);
         int r = mount(src, dst, NULL, MS_BIND, NULL);
         int e = errno;
         close(dfd);
+        close(srcfd);
         if (r < 0)
                 return fail(fl, "mount", "console", o->a, e, "cannot bind the console pty to %s", o->a);
         return 0;
@@ -339,7 +354,7 @@ int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct 
         case OP_WRITE:
                 return op_node(rootfd, o, fl);
         case OP_CONSOLE:
-                return op_console(rootfd, o, ctx->console_fd, fl);
+                return op_console(rootfd, o, ctx, fl);
         case OP_NOTIFY_SOCKET:
                 return notify_bind_in_root(rootfd, ctx->notify_fd, o->a, fl);
         case OP__MAX:

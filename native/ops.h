@@ -7,6 +7,7 @@
 
 struct op_context {
         int console_fd;     /* the console pty's peer, or -1 */
+        const char *console_path; /* its /dev/pts path (a bind source must be in our mount namespace) */
         int notify_fd;      /* the monitor's notify socket */
 };
 

@@ -179,10 +179,20 @@ static int decode_op(struct plan *p, char **f, size_t nf, char *err, size_t errl
                 snprintf(err, errlen, "op '%s': bad field %zu '%s'", f[1], i + 1, v);
                 return -1;
         }
-        if (o->a && o->a[0] != '/' && o->kind != OP_SYMLINK) {
-                snprintf(err, errlen, "op '%s': path '%s' is not absolute", f[1], o->a);
-                return -1;
+        /* Which string fields are paths that must be absolute. */
+        const char *paths[2] = { NULL, NULL };
+        switch (o->kind) {
+        case OP_BIND:
+        case OP_BIND_INNER: paths[0] = o->a; paths[1] = o->b; break;
+        case OP_MOUNT:
+        case OP_SYMLINK: paths[0] = o->b; break;
+        default: paths[0] = o->a; break;
         }
+        for (int i = 0; i < 2; i++)
+                if (paths[i] && paths[i][0] != '/') {
+                        snprintf(err, errlen, "op '%s': path '%s' is not absolute", f[1], paths[i]);
+                        return -1;
+                }
         p->n_ops++;
         return 0;
 }
