@@ -62,8 +62,30 @@ static char *split_parent(const char *path, const char **base) {
         return parent;
 }
 
-/* mkdir -p inside the root; returns an O_PATH handle of the directory. */
-int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
+static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int depth);
+
+/* The last component of path exists but does not resolve: a dangling
+ * symlink. Create its target instead (still resolved inside the root), as
+ * the guest would see it: /var/run -> /run, or a link of a hostile tree. */
+static int mkdir_symlink_target(int rootfd, int pfd, const char *parent, const char *base, mode_t mode, int depth) {
+        char target[4096];
+        ssize_t n = readlinkat(pfd, base, target, sizeof target - 1);
+        if (n < 0)
+                return -1;
+        target[n] = 0;
+        char next[8192];
+        if (target[0] == '/')
+                snprintf(next, sizeof next, "%s", target);
+        else
+                snprintf(next, sizeof next, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent, target);
+        return mkdir_in_root_depth(rootfd, next, mode, depth + 1);
+}
+
+static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int depth) {
+        if (depth > 40) {
+                errno = ELOOP;
+                return -1;
+        }
         int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
         if (fd >= 0 || errno != ENOENT)
                 return fd;
@@ -71,19 +93,38 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
         char *parent = split_parent(path, &base);
         if (!parent)
                 return -1;
-        int pfd = strcmp(parent, path) == 0 ? -1 : mkdir_in_root(rootfd, parent, mode);
-        free(parent);
-        if (pfd < 0)
+        int pfd = strcmp(parent, path) == 0 ? -1 : mkdir_in_root_depth(rootfd, parent, mode, depth);
+        if (pfd < 0) {
+                free(parent);
                 return -1;
+        }
         /* The parent handle is O_PATH; mkdirat accepts it as a directory fd. */
-        if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST) {
-                int e = errno;
-                close(pfd);
+        int r = mkdirat(pfd, base, mode);
+        if (r < 0 && errno == EEXIST) {
+                struct stat st;
+                if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                        fd = mkdir_symlink_target(rootfd, pfd, parent, base, mode, depth);
+                        int e = errno;
+                        close(pfd);
+                        free(parent);
+                        errno = e;
+                        return fd;
+                }
+                r = 0;
+        }
+        int e = errno;
+        close(pfd);
+        free(parent);
+        if (r < 0) {
                 errno = e;
                 return -1;
         }
-        close(pfd);
         return open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+}
+
+/* mkdir -p inside the root; returns an O_PATH handle of the directory. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
+        return mkdir_in_root_depth(rootfd, path, mode, 0);
 }
 
 /* Opens the parent of path (creating it) for *at() calls on the last component. */

@@ -18,6 +18,8 @@ export interface PlanFacts {
   exec: string;
   argv: string[];
   console: PlanConsole;
+  /** Without --chdir: "/" for a COMMAND or init, the user's home for the login shell (as nspawn). */
+  defaultCwd: string;
   hostOsReleasePath?: string;
   hostOsRelease: Record<string, string>;
   hostTerm?: string;
@@ -73,7 +75,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: privateNetwork },
     console: facts.console,
     readOnlyRoot: settings.readOnly,
-    cwd: settings.chdir ?? facts.user.home,
+    cwd: settings.chdir ?? facts.defaultCwd,
     uid: facts.user.uid,
     gid: facts.user.gid,
     groups: facts.user.groups,

@@ -15,6 +15,11 @@ import { machineNameFromDirectory, parseMachineName } from '../settings/values.j
 import { parseUuidOption, randomUuid, tryParseUuid, type MachineUuid } from '../settings/uuid.js';
 import { refuse } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
+import { resolveInRoot } from '../image/in-root.js';
+
+function isDirectoryInTree(root: string, inner: string): boolean {
+  return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
+}
 
 export interface Prepared {
   plan: LaunchPlan;
@@ -89,6 +94,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     exec: payload.exec,
     argv: payload.argv,
     console,
+    defaultCwd: settings.command.length === 0 && !settings.boot && isDirectoryInTree(located.root, user.home) ? user.home : '/',
     hostOsReleasePath: hostOsReleasePath(),
     hostOsRelease: readHostOsRelease(),
     hostTerm: process.env.TERM,

@@ -150,9 +150,14 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
     assert.equal(r.stdout.split(/\s+/).filter(Boolean).join(' '), '0 1 2 3');
   });
 
-  it('runs as --user with its uid, groups, HOME and working directory', async () => {
+  it('runs as --user with its uid, gid, HOME and no effective capabilities; a COMMAND starts in /', async () => {
     const r = await sh('id -u; id -g; echo "$HOME $USER $LOGNAME"; pwd; grep CapEff /proc/self/status', ['-u', 'tester']);
-    assert.equal(r.stdout, '1000\n1000\n/home/tester tester tester\n/home/tester\nCapEff:\t0000000000000000\n');
+    assert.equal(r.stdout, '1000\n1000\n/home/tester tester tester\n/\nCapEff:\t0000000000000000\n');
+  });
+
+  it("starts the login shell in the user's home", async () => {
+    const r = await runClean(['-q', '-P', '-D', tree, '-u', 'tester'], [tree], { input: 'pwd\n' });
+    assert.equal(r.stdout, '/home/tester\n');
   });
 
   it('honours --chdir', async () => {
