@@ -12,7 +12,7 @@ import { buildPlan } from '../plan/build.js';
 import type { LaunchPlan, PlanConsole } from '../plan/types.js';
 import type { Settings } from '../settings/model.js';
 import { machineNameFromDirectory, parseMachineName } from '../settings/values.js';
-import { parseUuidOption, randomUuid, tryParseUuid, type MachineUuid } from '../settings/uuid.js';
+import { machineIdToUuid, parseUuidOption, randomUuid, type MachineUuid } from '../settings/uuid.js';
 import { refuse } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
 import { resolveInRoot } from '../image/in-root.js';
@@ -54,14 +54,11 @@ function checkBinds(settings: Settings): void {
   for (const t of settings.tmpfs) if (t.destination === '/') refuse(`cannot ${t.option}: the path must not be the container's root`);
 }
 
+/** --uuid, else the tree's machine id, else random (systemd then initialises an empty /etc/machine-id from it). */
 async function chooseUuid(settings: Settings, root: string): Promise<MachineUuid> {
   if (settings.uuid !== undefined) return parseUuidOption(settings.uuid);
   const fromTree = readTreeMachineId(root);
-  if (fromTree) {
-    const parsed = await tryParseUuid(fromTree);
-    if (parsed) return parsed;
-  }
-  return randomUuid();
+  return (fromTree && machineIdToUuid(fromTree)) || randomUuid();
 }
 
 /** Whether this kernel has cgroup namespaces. */

@@ -2,6 +2,7 @@
  * Machine UUIDs: accepted as 32 hex digits (the /etc/machine-id form) or in
  * the dashed form; validated and turned into 16 bytes with the uuid package.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { refuse } from '../util/errors.js';
 
 export interface MachineUuid {
@@ -19,27 +20,48 @@ function toDashed(value: string): string | undefined {
   return undefined;
 }
 
-/** Parses a UUID or machine id; returns undefined when it isn't one. */
+/**
+ * Parses a UUID given by the user; returns undefined when it isn't one. The
+ * uuid package validates the layout and gives the 16 bytes; it is loaded
+ * only here (about 20 ms of start-up) because most runs never see --uuid.
+ */
 export async function tryParseUuid(value: string): Promise<MachineUuid | undefined> {
   const dashed = toDashed(value);
   if (!dashed || /^0{8}-0{4}-0{4}-0{4}-0{12}$/.test(dashed)) return undefined;
-  // The uuid package checks the version/variant layout machined also expects
-  // of a machine id and gives the 16 bytes.
   const { validate, parse } = await import('uuid');
   if (!validate(dashed)) return undefined;
-  const bytes = parse(dashed);
-  const plain = Buffer.from(bytes).toString('hex');
+  const plain = Buffer.from(parse(dashed)).toString('hex');
   return { dashed, plain };
+}
+
+/** A machine id from a tree's /etc/machine-id: any non-zero 128-bit value (as systemd accepts it). */
+export function machineIdToUuid(id: string): MachineUuid | undefined {
+  const dashed = toDashed(id);
+  if (!dashed || /^0{8}-0{4}-0{4}-0{4}-0{12}$/.test(dashed)) return undefined;
+  return { dashed, plain: dashed.replace(/-/g, '') };
 }
 
 export async function parseUuidOption(value: string): Promise<MachineUuid> {
   const parsed = await tryParseUuid(value);
   if (!parsed)
-    refuse(`invalid --uuid=${value}: use a non-zero UUID such as ${globalThis.crypto.randomUUID()} (or 32 hex digits)`);
+    refuse(`invalid --uuid=${value}: use a non-zero UUID such as ${randomUuid().dashed} (or 32 hex digits)`);
   return parsed;
 }
 
+/**
+ * A random v4 UUID from /dev/urandom: loading node:crypto (or WebCrypto)
+ * costs several milliseconds of start-up, reading 16 bytes does not.
+ */
 export function randomUuid(): MachineUuid {
-  const dashed = globalThis.crypto.randomUUID();
-  return { dashed, plain: dashed.replace(/-/g, '') };
+  const b = Buffer.alloc(16);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    readSync(fd, b, 0, 16, null);
+  } finally {
+    closeSync(fd);
+  }
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const plain = b.toString('hex');
+  return { dashed: toDashed(plain)!, plain };
 }

@@ -40,7 +40,7 @@ describe('bad input is refused cleanly', { skip }, () => {
     ['a COMMAND not found in PATH', () => ['-D', tree, 'no-such-program'], /cannot run no-such-program: not found in the tree's PATH/],
     ['a COMMAND that is not executable', () => ['-D', tree, '/etc/passwd'], /cannot run \/etc\/passwd: not an executable file/],
     ['an unknown option', () => ['-D', tree, '--no-such-option', '/bin/true'], /unknown option '--no-such-option'.*--help/],
-    ['an option without its value', () => ['-D'], /argument missing|option '-D, --directory <path>'/],
+    ['an option without its value', () => ['-D'], /option '-D' \(--directory\) needs a value/],
     ['an unknown user', () => ['-D', tree, '-u', 'nobody-here', '/bin/true'], /--user=nobody-here: no such user/],
     ['a bad --console value', () => ['-D', tree, '--console=fancy', '/bin/true'], /invalid --console value 'fancy'/],
     ['a bad --kill-signal', () => ['-D', tree, '--kill-signal=SIGNOPE', '/bin/true'], /invalid --kill-signal=SIGNOPE/],
