@@ -20,7 +20,26 @@
 
 enum { P_SIGNAL, P_CONTROL, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P__MAX };
 
-/* Commands are lines: "go" (release the barrier) and "kill SIGNO". */
+static int unhex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "%0A" escapes in a command argument (newlines cannot travel in a line). */
+static void unescape_arg(char *s) {
+        char *w = s;
+        for (char *r = s; *r; r++) {
+                int hi, lo;
+                if (*r == '%' && (hi = unhex_digit(r[1])) >= 0 && (lo = unhex_digit(r[2])) >= 0 && (hi | lo)) {
+                        *w++ = (char) (hi * 16 + lo);
+                        r += 2;
+                } else
+                        *w++ = *r;
+        }
+        *w = 0;
+}
+
+/* Commands are lines: "go" (release the barrier), "kill SIGNO" and
+ * "sdnotify MESSAGE" (percent-escaped, for our own service manager). */
 static void handle_command(struct monitor *m, const char *line) {
         if (strcmp(line, "go") == 0) {
                 if (m->barrier_fd >= 0) {
@@ -32,6 +51,15 @@ static void handle_command(struct monitor *m, const char *line) {
                 int sig = atoi(line + 5);
                 if (sig > 0 && sig < NSIG && !m->reaped)
                         (void) kill(m->child, sig);
+        } else if (strcmp(line, "quit") == 0) {
+                m->quit = true;
+        } else if (strncmp(line, "sdnotify ", 9) == 0) {
+                char *msg = strdup(line + 9);
+                if (msg) {
+                        unescape_arg(msg);
+                        notify_send_outer(msg);
+                        free(msg);
+                }
         } else
                 report_error("control", "", "", 0, "unknown command from tsnspawn");
 }
@@ -160,5 +188,10 @@ int monitor_run(struct monitor *m) {
                 report_exit_code(WEXITSTATUS(m->status));
         else
                 report_exit_signal(WIFSIGNALED(m->status) ? WTERMSIG(m->status) : SIGKILL);
+        /* Node may still want sd_notify messages sent (STOPPING=1); serve
+         * commands until it says "quit" or closes the socket. */
+        m->quit = false;
+        while (control_open && !m->quit && read_control(m) == 0) {
+        }
         return 0;
 }

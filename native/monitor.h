@@ -19,7 +19,8 @@ struct monitor {
         bool reaped;
         int status;
         bool killed_by_escape;
-        char cmd[256];
+        bool quit;          /* Node is done with us after the exit event */
+        char cmd[4096];
         size_t cmd_len;
 };
 

@@ -11,6 +11,8 @@
 #include "report.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,4 +79,25 @@ void notify_receive(struct notify *n, pid_t init_pid) {
                         continue;
                 report_notify(buf, (size_t) len);
         }
+}
+
+/* Our own service manager's socket ($NOTIFY_SOCKET of tsnspawn, inherited by
+ * us), for Type=notify units; Node cannot send AF_UNIX datagrams. */
+void notify_send_outer(const char *message) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        if (!path || !*path || (path[0] != '/' && path[0] != '@'))
+                return;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t len = strlen(path);
+        if (len >= sizeof sa.sun_path)
+                return;
+        memcpy(sa.sun_path, path, len);
+        if (path[0] == '@')
+                sa.sun_path[0] = 0; /* abstract namespace */
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        socklen_t salen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len);
+        (void) sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *) &sa, salen);
+        close(fd);
 }

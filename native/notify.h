@@ -14,3 +14,5 @@ int notify_open(struct notify *n);
 int notify_bind_in_root(int rootfd, int sock_fd, const char *path, struct failure *f);
 /* Monitor side: drains the socket, reporting messages sent by init_pid. */
 void notify_receive(struct notify *n, pid_t init_pid);
+/* Sends message to $NOTIFY_SOCKET, if set (our own service manager). */
+void notify_send_outer(const char *message);

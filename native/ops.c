@@ -398,6 +398,17 @@ int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct 
                 return op_console(rootfd, o, ctx, fl);
         case OP_NOTIFY_SOCKET:
                 return notify_bind_in_root(rootfd, ctx->notify_fd, o->a, fl);
+        case OP_UNLINK: {
+                const char *base;
+                int pfd = parent_in_root(rootfd, o->a, &base);
+                int r = pfd < 0 ? -1 : unlinkat(pfd, base, 0);
+                int e = errno;
+                if (pfd >= 0)
+                        close(pfd);
+                if (r < 0)
+                        return fail(fl, "mount", "unlink", o->a, e, "cannot remove %s", o->a);
+                return 0;
+        }
         case OP__MAX:
                 break;
         }

@@ -42,6 +42,7 @@ static const struct op_layout op_table[] = {
         { "write", OP_WRITE, "amc" },
         { "console", OP_CONSOLE, "a" },
         { "notify-socket", OP_NOTIFY_SOCKET, "a" },
+        { "unlink", OP_UNLINK, "a" },
 };
 
 static const struct {

@@ -21,6 +21,7 @@ enum op_kind {
         OP_WRITE,       /* path mode content */
         OP_CONSOLE,     /* path: bind the console pty's peer onto path */
         OP_NOTIFY_SOCKET, /* path: bind the monitor's notify socket at path */
+        OP_UNLINK,      /* path: remove a file (e.g. the source of a bind, once bound) */
         OP__MAX,
 };
 

@@ -32,6 +32,7 @@ function opFields(op: MountOp): string[] {
       return [op.kind, op.path, octal(op.mode), op.content];
     case 'console':
     case 'notify-socket':
+    case 'unlink':
       return [op.kind, op.path];
   }
 }

@@ -18,7 +18,8 @@ export type MountOp =
   | { kind: 'mknod'; path: string; mode: number; major: number; minor: number }
   | { kind: 'write'; path: string; mode: number; content: string }
   | { kind: 'console'; path: string }
-  | { kind: 'notify-socket'; path: string };
+  | { kind: 'notify-socket'; path: string }
+  | { kind: 'unlink'; path: string };
 
 export type PlanConsole = 'interactive' | 'read-only' | 'passive' | 'pipe';
 

@@ -61,6 +61,17 @@ export class Helper {
     this.command(`kill ${signal}`);
   }
 
+  /** After the exit event: the helper may go. */
+  quit(): void {
+    this.command('quit');
+    this.control.end();
+  }
+
+  /** Sends an sd_notify message to tsnspawn's own $NOTIFY_SOCKET (the helper has the socket code). */
+  sdnotify(message: string): void {
+    this.command(`sdnotify ${message.replace(/[%\n\r]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'))}`);
+  }
+
   private command(line: string): void {
     if (!this.closed && this.control.writable) this.control.write(line + '\n');
   }

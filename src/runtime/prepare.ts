@@ -9,6 +9,10 @@ import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } 
 import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
 import { buildPlan } from '../plan/build.js';
+import { bootOps } from '../plan/boot.js';
+import { findInit } from '../image/init.js';
+import { prepareCgroup, type ContainerCgroup } from './cgroup.js';
+import { cgroupMounts, ownMembership } from './cgroup-layout.js';
 import type { LaunchPlan, PlanConsole } from '../plan/types.js';
 import type { Settings } from '../settings/model.js';
 import { machineNameFromDirectory, parseMachineName } from '../settings/values.js';
@@ -22,7 +26,9 @@ function isDirectoryInTree(root: string, inner: string): boolean {
 }
 
 export interface Prepared {
-  plan: LaunchPlan;
+  /** A fresh plan for each (re)boot: the boot id changes every time. */
+  makePlan: () => LaunchPlan;
+  cgroup: ContainerCgroup;
   machineName: string;
   uuid: MachineUuid;
   root: string;
@@ -80,10 +86,18 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   checkBinds(settings);
   const console = resolveConsole(settings, tty.stdin, tty.stdout);
   const user = lookupUser(located.root, settings.user);
-  const payload =
-    settings.command.length > 0 ? resolveCommand(located.root, settings.command, DEFAULT_PATH) : defaultShell(located.root, user.shell);
+  const payload = settings.boot
+    ? { exec: findInit(located.root), argv: [] as string[] }
+    : settings.command.length > 0
+      ? resolveCommand(located.root, settings.command, DEFAULT_PATH)
+      : defaultShell(located.root, user.shell);
+  if (settings.boot) payload.argv = [payload.exec, ...settings.command];
+  if (settings.boot && settings.user && lookupUser(located.root, settings.user).uid !== 0)
+    refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
   const uuid = await chooseUuid(settings, located.root);
-  const plan = buildPlan(settings, {
+  const cgroup = prepareCgroup(machineName);
+  const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
+  const facts = {
     root: located.root,
     machineName,
     uuid: uuid.dashed,
@@ -96,7 +110,8 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     hostOsRelease: readHostOsRelease(),
     hostTerm: process.env.TERM,
     cgroupNamespace: hasCgroupNamespace(),
-    cgroupOps: [],
-  });
-  return { plan, machineName, uuid, root: located.root, console, settings };
+    cgroupOps,
+  };
+  const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
+  return { makePlan, cgroup, machineName, uuid, root: located.root, console, settings };
 }

@@ -1,14 +1,17 @@
 /**
- * The lifecycle of one container run: start the helper with the plan, do
- * the barrier work when init exists, forward signals, report the outcome.
+ * The lifecycle of a container run: start the helper with the plan, do the
+ * barrier work when init exists (cgroup), forward signals, relay readiness,
+ * start again after a guest reboot, report the outcome, clean up.
  */
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
-import { errorLine, info } from '../util/log.js';
+import { errorLine, info, warn } from '../util/log.js';
+import { attachCgroup, releaseCgroup } from './cgroup.js';
 import { describeHelperError, type HelperError } from './describe-error.js';
 import type { HelperEvent } from './events.js';
 import { Helper } from './helper.js';
-import { classifyExit, exitStatus, outcomeMessage } from './outcome.js';
+import { NotifyRelay } from './notify-relay.js';
+import { classifyExit, exitStatus, outcomeMessage, type Outcome } from './outcome.js';
 import type { Prepared } from './prepare.js';
 
 const SIGKILL = 9;
@@ -20,14 +23,14 @@ export function effectiveKillSignal(p: Prepared): number | undefined {
   return p.settings.killSignal ?? (p.settings.boot ? SIGRTMIN_PLUS_3 : undefined);
 }
 
-export function runContainer(p: Prepared): Promise<number> {
-  info(`Spawning container ${p.machineName} on ${p.root}.`);
-  if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
+type BootResult = { kind: 'failed' } | { kind: 'ended'; outcome: Outcome };
 
+/** One start of the container, from helper spawn to init's exit. */
+function bootOnce(p: Prepared, relay: NotifyRelay | undefined): Promise<BootResult> {
   return new Promise((resolve) => {
     let failure: HelperError | undefined;
     let protocolError: Error | undefined;
-    let status: number | undefined;
+    let outcome: Outcome | undefined;
     const killSignal = effectiveKillSignal(p);
     const halted = new Set<string>();
 
@@ -36,51 +39,86 @@ export function runContainer(p: Prepared): Promise<number> {
       // kill signal); the same signal again, or any without one, kills.
       if (killSignal !== undefined && !halted.has(name)) {
         halted.add(name);
-        info('Trying to halt container. Send SIGTERM again to trigger immediate termination.');
+        info(`Trying to halt container. Send ${name} again to trigger immediate termination.`);
         helper.kill(killSignal);
       } else helper.kill(SIGKILL);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
-    const finish = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (failure) errorLine(describeHelperError(failure, p.settings));
-      else if (protocolError && status === undefined) errorLine(protocolError.message);
-      resolve(failure || status === undefined ? 1 : status);
-    };
-
     const onEvent = (e: HelperEvent): void => {
       switch (e.event) {
         case 'pid':
-          // The barrier: init exists but has not run anything yet.
-          helper.go();
+          // The barrier: init exists but runs nothing yet. Put it in its cgroup.
+          try {
+            attachCgroup(p.cgroup, e.pid);
+            leaderPid = e.pid;
+            helper.go();
+          } catch (err) {
+            failure = { step: 'cgroup', op: 'attach', path: p.cgroup.dirs.join(' '), errno: 0, message: `cannot place the container in its cgroup: ${(err as Error).message}` };
+            helper.kill(SIGKILL);
+          }
           break;
         case 'exec':
+          relay?.payloadStarted(leaderPid);
+          break;
         case 'notify':
+          relay?.fromGuest(e.message);
           break;
         case 'error':
           failure ??= e;
           break;
-        case 'exit': {
-          if (failure) {
-            status = 1;
-            break;
-          }
-          const outcome = classifyExit(e, p.settings.boot);
-          const msg = outcomeMessage(outcome, p.machineName);
-          if (msg.always) errorLine(msg.text.replace(/^Container/, 'container'));
-          else info(msg.text);
-          status = exitStatus(outcome, p.settings.keepUnit);
+        case 'exit':
+          if (!failure) outcome = classifyExit(e, p.settings.boot);
+          // Unless the guest reboots in place, the service is stopping now.
+          if (relay && !(outcome?.kind === 'reboot' && !p.settings.keepUnit)) relay.stopping(outcome?.kind === 'reboot');
+          helper.quit();
           break;
-        }
       }
     };
 
-    const helper = new Helper(encodePlan(p.plan), onEvent, (err) => {
+    let leaderPid = 0;
+    const helper = new Helper(encodePlan(p.makePlan()), onEvent, (err) => {
       protocolError ??= err;
     });
-    void helper.exited().then(finish);
+    if (relay) sink.current = helper;
+    void helper.exited().then(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (failure) errorLine(describeHelperError(failure, p.settings));
+      else if (!outcome) errorLine(protocolError?.message ?? 'the helper ended without reporting the container\'s end');
+      resolve(outcome && !failure ? { kind: 'ended', outcome } : { kind: 'failed' });
+    });
   });
+}
+
+/** Where the relay's datagrams go: the current helper (a reboot brings a new one). */
+const sink: { current?: Helper } = {};
+
+export async function runContainer(p: Prepared): Promise<number> {
+  info(`Spawning container ${p.machineName} on ${p.root}.`);
+  if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
+  const relay = NotifyRelay.enabled()
+    ? new NotifyRelay({ send: (m) => sink.current?.sdnotify(m) }, p.settings.notifyReady)
+    : undefined;
+
+  let status = 1;
+  for (;;) {
+    const result = await bootOnce(p, relay);
+    const left = await releaseCgroup(p.cgroup);
+    if (left.length) warn(`could not remove the container's cgroup ${left.join(', ')}: processes remain in it`);
+    if (result.kind === 'failed') {
+      status = 1;
+      break;
+    }
+    const msg = outcomeMessage(result.outcome, p.machineName);
+    if (msg.always) errorLine(msg.text.replace(/^Container/, 'container'));
+    else info(msg.text);
+    status = exitStatus(result.outcome, p.settings.keepUnit);
+    // A guest reboot starts the same container again, unless a service
+    // manager is to do it (--keep-unit: exit 133, RestartForceExitStatus=).
+    if (result.outcome.kind === 'reboot' && !p.settings.keepUnit) continue;
+    break;
+  }
+  return status;
 }

@@ -13,6 +13,7 @@ import {
   parseSetenv,
   parseTmpfs,
   isValidHostname,
+  parseBooleanWord,
 } from './values.js';
 import { parseSignal } from './signals.js';
 import { refuse } from '../util/errors.js';
@@ -55,6 +56,15 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--kill-signal <signal>', help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
   { flags: '--register <mode>', help: 'register with systemd-machined: yes, no or auto', apply: (s, v) => (s.register = parseRegisterMode(str(v))) },
   { flags: '--keep-unit', help: 'use the service unit tsnspawn runs in instead of a new scope', apply: (s) => (s.keepUnit = true) },
+  {
+    flags: '--notify-ready <bool>',
+    help: "with yes, report READY=1 to the service manager only when the guest's init did",
+    apply: (s, v) => {
+      const b = parseBooleanWord(str(v));
+      if (b === undefined) refuse(`invalid --notify-ready=${str(v)}: use yes or no`);
+      s.notifyReady = b;
+    },
+  },
 ];
 
 interface ParsedFlags {

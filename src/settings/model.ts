@@ -44,6 +44,8 @@ export interface Settings {
   register: RegisterMode;
   keepUnit: boolean;
   boot: boolean;
+  /** --notify-ready: READY=1 to our service manager only once the guest said READY=1. */
+  notifyReady: boolean;
   /** Signal number; undefined means nspawn's default (SIGRTMIN+3 with -b, else SIGKILL). */
   killSignal?: number;
   /** COMMAND and its arguments (or init's arguments with -b). */
@@ -61,6 +63,7 @@ export function defaultSettings(): Settings {
     register: 'auto',
     keepUnit: false,
     boot: false,
+    notifyReady: false,
     command: [],
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * The container's own cgroup: created below tsnspawn's cgroup in the
+ * hierarchies systemd uses (the v2 tree, and name=systemd on hybrid/legacy
+ * hosts), init placed in it at the barrier, removed after the run.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { refuse } from '../util/errors.js';
+import { detectLayout, ownMembership, type CgroupLayout } from './cgroup-layout.js';
+
+const MOUNT = '/sys/fs/cgroup';
+
+export interface ContainerCgroup {
+  layout: CgroupLayout;
+  /** Host paths of the container's cgroup directory in each hierarchy. */
+  dirs: string[];
+}
+
+function join(...parts: string[]): string {
+  return parts.join('/').replace(/\/+/g, '/').replace(/\/$/, '');
+}
+
+/** Where the container's cgroup goes in each systemd hierarchy. */
+export function plannedCgroupDirs(layout: CgroupLayout, machineName: string): string[] {
+  const own = ownMembership();
+  const leaf = `tsnspawn-${machineName}`;
+  const dirs: string[] = [];
+  if (layout === 'unified') dirs.push(join(MOUNT, own.unified ?? '/', leaf));
+  else {
+    if (layout === 'hybrid' && own.unified !== undefined) dirs.push(join(MOUNT, 'unified', own.unified, leaf));
+    if (own.systemd !== undefined && existsSync(join(MOUNT, 'systemd'))) dirs.push(join(MOUNT, 'systemd', own.systemd, leaf));
+  }
+  return dirs;
+}
+
+function hasProcesses(dir: string): boolean {
+  try {
+    if (readFileSync(`${dir}/cgroup.procs`, 'utf8').trim() !== '') return true;
+    return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && hasProcesses(`${dir}/${e.name}`));
+  } catch {
+    return false;
+  }
+}
+
+/** Checks before the start: a live cgroup of the same name means the machine already runs. */
+export function prepareCgroup(machineName: string): ContainerCgroup {
+  const layout = detectLayout();
+  const dirs = plannedCgroupDirs(layout, machineName);
+  for (const d of dirs)
+    if (hasProcesses(d)) refuse(`a container named '${machineName}' is already running (its cgroup ${d} has processes); use another -M name`);
+  return { layout, dirs };
+}
+
+/** At the barrier: create the cgroup and move init into it. */
+export function attachCgroup(cg: ContainerCgroup, pid: number): void {
+  for (const d of cg.dirs) {
+    removeTree(d); // a stale empty one from a killed run
+    mkdirSync(d, { recursive: true });
+    writeFileSync(`${d}/cgroup.procs`, `${pid}\n`);
+  }
+}
+
+/** Removes a cgroup directory and the sub-cgroups the guest made, bottom-up. */
+function removeTree(dir: string): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeTree(`${dir}/${e.name}`);
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* busy: reported by the caller's check */
+  }
+}
+
+/** After the run: remove the cgroups; returns the ones that could not be removed. */
+export async function releaseCgroup(cg: ContainerCgroup): Promise<string[]> {
+  // The kernel frees a cgroup a moment after its last process is reaped.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    for (const d of cg.dirs) removeTree(d);
+    const left = cg.dirs.filter((d) => existsSync(d));
+    if (left.length === 0) return [];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cg.dirs.filter((d) => existsSync(d));
+}
