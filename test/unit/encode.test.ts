@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { bootOps } from '../../src/plan/boot.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { encodePlan } from '../../src/plan/encode.js';
 import type { LaunchPlan, MountFlag, MountOp } from '../../src/plan/types.js';
@@ -79,6 +80,7 @@ function expectedOp(op: MountOp): DecodedOp {
       return { ...base, a: op.path, mode: op.mode, c: op.content };
     case 'console':
     case 'notify-socket':
+    case 'unlink':
       return { ...base, a: op.path };
   }
 }
@@ -136,6 +138,7 @@ function weirdPlan(): LaunchPlan {
       { kind: 'write', path: '/run/host/empty', mode: 0, content: '' },
       { kind: 'console', path: '/dev/console' },
       { kind: 'notify-socket', path: '/run/host/notify' },
+      { kind: 'unlink', path: `/run/${WEIRD}` },
     ],
   };
 }
@@ -180,11 +183,13 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
       exec: '/bin/bash',
       argv: ['-bash'],
       console: 'interactive',
+      defaultCwd: '/home/alice',
       hostOsReleasePath: '/etc/os-release',
       hostOsRelease: { ID: 'debian', VERSION_ID: '12' },
       hostTerm: 'xterm',
       cgroupNamespace: true,
       cgroupOps: [],
+      bootOps: bootOps('0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'),
     });
     assertRoundTrip(plan);
   });
@@ -249,7 +254,7 @@ describe('tsnspawn-helper --decode refuses malformed plans', () => {
   });
 
   it('a relative path in an op', () => {
-    for (const bad of ['op\tmkdir\trelative/dir\t755', 'op\tbind\tsrv/data\t/data\t-', 'op\tbind\t/srv\tdata\tro', 'op\tmount\ttmpfs\ttmp\t-\t-', 'op\twrite\tetc/x\t644\thi', 'op\tsymlink\t/target\tdev/x']) {
+    for (const bad of ['op\tmkdir\trelative/dir\t755', 'op\tbind\tsrv/data\t/data\t-', 'op\tbind\t/srv\tdata\tro', 'op\tmount\ttmpfs\ttmp\t-\t-', 'op\twrite\tetc/x\t644\thi', 'op\tsymlink\t/target\tdev/x', 'op\tunlink\trun/x']) {
       const { text, line } = withBefore(bad);
       assertRefused(text, `line ${line}`, 'absolute');
     }

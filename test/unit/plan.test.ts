@@ -1,9 +1,10 @@
 /** Settings + facts -> LaunchPlan: src/plan/build.ts and src/plan/mount-table.ts. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { bootOps } from '../../src/plan/boot.js';
 import { buildPlan, type PlanFacts } from '../../src/plan/build.js';
 import { capabilityNames } from '../../src/plan/capabilities.js';
-import type { LaunchPlan, MountOp } from '../../src/plan/types.js';
+import type { LaunchPlan, MountFlag, MountOp } from '../../src/plan/types.js';
 import { settingsFromArgs } from '../../src/settings/from-args.js';
 import type { Settings } from '../../src/settings/model.js';
 
@@ -18,6 +19,7 @@ function facts(over: Partial<PlanFacts> = {}): PlanFacts {
     exec: '/bin/sh',
     argv: ['/bin/sh'],
     console: 'interactive',
+    defaultCwd: '/root',
     hostOsReleasePath: '/etc/os-release',
     hostOsRelease: { ID: 'debian', VERSION_ID: '12', NAME: 'Debian GNU/Linux' },
     hostTerm: 'xterm-256color',
@@ -166,6 +168,22 @@ describe('buildPlan: mount order', () => {
     }
   });
 
+  it('with -b, sets a fresh boot id and masks /proc/kmsg once /run and the inaccessible file exist', async () => {
+    const bootId = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
+    const { ops } = await plan(['-b', '--bind=/srv:/srv'], { bootOps: bootOps(bootId) });
+    const run = indexOf(ops, '/run', (o) => o.kind === 'mount' && o.target === '/run');
+    const reg = indexOf(ops, 'inaccessible/reg', (o) => o.kind === 'mknod' && o.path === '/run/host/inaccessible/reg');
+    const write = indexOf(ops, 'boot id file', (o) => o.kind === 'write' && o.content === `${bootId}\n`);
+    const bind = indexOf(ops, 'boot_id bind', (o) => o.kind === 'bind-inner' && o.target === '/proc/sys/kernel/random/boot_id');
+    const kmsg = indexOf(ops, '/proc/kmsg mask', (o) => o.kind === 'bind-inner' && o.target === '/proc/kmsg');
+    const userBind = indexOf(ops, '--bind', (o) => o.kind === 'bind' && o.target === '/srv');
+    assert.ok(run < write && write < bind, 'the boot id is written under /run, then bound');
+    assert.equal((ops[bind] as { source: string }).source, (ops[write] as { path: string }).path);
+    assert.ok((ops[bind] as { flags: string[] }).flags.includes('ro'));
+    assert.ok(reg < kmsg);
+    assert.ok(bind < userBind && kmsg < userBind);
+  });
+
   it('makes /run/host read-only last', async () => {
     for (const argv of [[], ['--bind=/srv:/run/host/srv']]) {
       const { ops } = await plan(argv);
@@ -224,7 +242,7 @@ describe('buildPlan: payload and identity', () => {
 
   it('takes the user identity for env, uid/gid/groups and cwd', async () => {
     const user = { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash', groups: [10, 29] };
-    const p = await plan(['-u', 'alice'], { user });
+    const p = await plan(['-u', 'alice'], { user, defaultCwd: '/home/alice' });
     assert.equal(p.uid, 1000);
     assert.equal(p.gid, 1000);
     assert.deepEqual(p.groups, [10, 29]);
@@ -241,9 +259,11 @@ describe('buildPlan: payload and identity', () => {
     assert.equal((await plan(['--hostname=web'])).hostname, 'web');
   });
 
-  it("defaults the working directory to the user's home; --chdir overrides it", async () => {
+  it('uses the working directory prepare chose (home for the shell, / for a command); --chdir overrides it', async () => {
     assert.equal((await plan()).cwd, '/root');
+    assert.equal((await plan(['/bin/true'], { defaultCwd: '/' })).cwd, '/');
     assert.equal((await plan(['--chdir=/srv/work'])).cwd, '/srv/work');
+    assert.equal((await plan(['--chdir=/srv/work'], { defaultCwd: '/' })).cwd, '/srv/work');
   });
 
   it('passes --read-only, the console mode, root, exec and argv through', async () => {
@@ -274,9 +294,9 @@ describe('buildPlan: snapshot of the mount ops', () => {
   // A change here changes what every container sees: update it on purpose.
   it('-D deb --bind-ro=/srv/data:/data --bind=/home/u/src:/src:norbind --tmpfs=/scratch:mode=0700, interactive', async () => {
     const p = await plan(['--bind-ro=/srv/data:/data', '--bind=/home/u/src:/src:norbind', '--tmpfs=/scratch:mode=0700', '/bin/sh']);
-    const API = ['nosuid', 'nodev', 'noexec'];
-    const MASK = ['ro', 'optional', ...API];
-    const RODIR = ['ro', 'rec', 'optional', ...API];
+    const API: MountFlag[] = ['nosuid', 'nodev', 'noexec'];
+    const MASK: MountFlag[] = ['ro', 'optional', ...API];
+    const RODIR: MountFlag[] = ['ro', 'rec', 'optional', ...API];
     const expected: MountOp[] = [
       { kind: 'mount', fstype: 'proc', target: '/proc', flags: [...API, 'mkdir'], data: '' },
       { kind: 'bind-inner', source: '/proc/sys', target: '/proc/sys', flags: ['ro', ...API] },
