@@ -29,17 +29,20 @@ export interface PlanFacts {
   bootOps?: MountOp[];
 }
 
+/** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
 function userMounts(settings: Settings): MountOp[] {
-  const ops: MountOp[] = [];
+  const ops: Array<{ target: string; op: MountOp }> = [];
   for (const b of settings.binds) {
     const flags: MountFlag[] = ['mkdir'];
     if (b.recursive) flags.push('rec');
     if (b.readOnly) flags.push('ro');
-    ops.push({ kind: 'bind', source: b.source, target: b.destination, flags });
+    ops.push({ target: b.destination, op: { kind: 'bind', source: b.source, target: b.destination, flags } });
   }
   for (const t of settings.tmpfs)
-    ops.push({ kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: ['nosuid', 'nodev', 'mkdir'], data: t.options });
-  return ops;
+    ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: ['nosuid', 'nodev', 'mkdir'], data: t.options } });
+  // A stable sort by depth keeps the command line's order among equals.
+  const depth = (p: string): number => p.split('/').filter(Boolean).length;
+  return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
 }
 
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {

@@ -14,13 +14,15 @@ const SIGINT = 2;
 const SIGHUP = 1;
 
 /**
- * Classifies init's end. For a booted init, death by SIGINT is the kernel's
- * mark of reboot(2) halt/poweroff in a PID namespace, SIGHUP of reboot.
+ * Classifies init's end. Death by SIGINT is the kernel's mark of reboot(2)
+ * halt/poweroff in a PID namespace, SIGHUP of reboot; nspawn reads them so
+ * whether or not it booted an init (a payload may call reboot(2) too).
  */
 export function classifyExit(exit: { code?: number; signal?: number }, booted: boolean): Outcome {
+  void booted;
   if (exit.signal !== undefined) {
-    if (booted && exit.signal === SIGINT) return { kind: 'poweroff' };
-    if (booted && exit.signal === SIGHUP) return { kind: 'reboot' };
+    if (exit.signal === SIGINT) return { kind: 'poweroff' };
+    if (exit.signal === SIGHUP) return { kind: 'reboot' };
     return { kind: 'killed', signal: exit.signal };
   }
   return { kind: 'exited', code: exit.code ?? 1 };

@@ -38,7 +38,7 @@ export interface Prepared {
 
 /** nspawn's choice of console mode: interactive on a terminal, else read-only. */
 export function resolveConsole(settings: Settings, stdinTty: boolean, stdoutTty: boolean): PlanConsole {
-  const mode = settings.pipe && !settings.console ? 'pipe' : settings.console;
+  const mode = settings.console;
   switch (mode) {
     case undefined:
       return stdinTty && stdoutTty ? 'interactive' : 'read-only';
@@ -61,7 +61,7 @@ function checkBinds(settings: Settings): void {
 }
 
 /** --uuid, else the tree's machine id, else random (systemd then initialises an empty /etc/machine-id from it). */
-async function chooseUuid(settings: Settings, root: string): Promise<MachineUuid> {
+function chooseUuid(settings: Settings, root: string): MachineUuid {
   if (settings.uuid !== undefined) return parseUuidOption(settings.uuid);
   const fromTree = readTreeMachineId(root);
   return (fromTree && machineIdToUuid(fromTree)) || randomUuid();
@@ -79,7 +79,7 @@ function hasCgroupNamespace(): boolean {
 
 export async function prepare(settings: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
   // Every option value is already parsed; now check them against the world.
-  if (settings.uuid !== undefined) await parseUuidOption(settings.uuid);
+  if (settings.uuid !== undefined) parseUuidOption(settings.uuid);
   const located = locateTree(settings.directory, settings.machine);
   checkOsTree(located.root, located.option);
   const machineName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
@@ -94,7 +94,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   if (settings.boot) payload.argv = [payload.exec, ...settings.command];
   if (settings.boot && settings.user && lookupUser(located.root, settings.user).uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
-  const uuid = await chooseUuid(settings, located.root);
+  const uuid = chooseUuid(settings, located.root);
   const cgroup = prepareCgroup(machineName);
   const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
   const facts = {

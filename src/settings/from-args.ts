@@ -37,7 +37,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     flags: '--hostname <name>',
     help: 'hostname inside the container (default: the machine name)',
     apply: (s, v) => {
-      if (!isValidHostname(str(v))) refuse(`invalid --hostname=${str(v)}: use 1 to 64 letters, digits, '-', '_' or '.'`);
+      if (!isValidHostname(str(v))) refuse(`invalid --hostname=${str(v)}: use 1 to 64 letters, digits, '-' and '.'`);
       s.hostname = str(v);
     },
   },
@@ -51,7 +51,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--tmpfs <path[:options]>', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
   { flags: '--read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
   { flags: '--console <mode>', help: 'interactive, read-only, passive, pipe or autopipe', apply: (s, v) => (s.console = parseConsoleMode(str(v))) },
-  { flags: '-P, --pipe', help: 'same as --console=pipe, and quiet', apply: (s) => (s.pipe = true) },
+  // The later of -P and --console wins, as in nspawn.
+  { flags: '-P, --pipe', help: 'same as --console=pipe, and quiet', apply: (s) => ((s.pipe = true), (s.console = 'pipe')) },
   { flags: '-q, --quiet', help: 'do not show status messages', apply: (s) => (s.quiet = true) },
   { flags: '--kill-signal <signal>', help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
   { flags: '--register <mode>', help: 'register with systemd-machined: yes, no or auto', apply: (s, v) => (s.register = parseRegisterMode(str(v))) },

@@ -1,6 +1,6 @@
 /**
  * Machine UUIDs: accepted as 32 hex digits (the /etc/machine-id form) or in
- * the dashed form; validated and turned into 16 bytes with the uuid package.
+ * the dashed form.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { refuse } from '../util/errors.js';
@@ -21,17 +21,13 @@ function toDashed(value: string): string | undefined {
 }
 
 /**
- * Parses a UUID given by the user; returns undefined when it isn't one. The
- * uuid package validates the layout and gives the 16 bytes; it is loaded
- * only here (about 20 ms of start-up) because most runs never see --uuid.
+ * Parses a UUID given by the user: any non-zero 128-bit id, as
+ * systemd-nspawn takes it. (The uuid package's validate() insists on RFC
+ * 4122 version and variant bits and so refuses ids nspawn accepts, e.g.
+ * dbus-uuidgen's; see the note of issue 2.)
  */
-export async function tryParseUuid(value: string): Promise<MachineUuid | undefined> {
-  const dashed = toDashed(value);
-  if (!dashed || /^0{8}-0{4}-0{4}-0{4}-0{12}$/.test(dashed)) return undefined;
-  const { validate, parse } = await import('uuid');
-  if (!validate(dashed)) return undefined;
-  const plain = Buffer.from(parse(dashed)).toString('hex');
-  return { dashed, plain };
+export function tryParseUuid(value: string): MachineUuid | undefined {
+  return machineIdToUuid(value);
 }
 
 /** A machine id from a tree's /etc/machine-id: any non-zero 128-bit value (as systemd accepts it). */
@@ -41,8 +37,8 @@ export function machineIdToUuid(id: string): MachineUuid | undefined {
   return { dashed, plain: dashed.replace(/-/g, '') };
 }
 
-export async function parseUuidOption(value: string): Promise<MachineUuid> {
-  const parsed = await tryParseUuid(value);
+export function parseUuidOption(value: string): MachineUuid {
+  const parsed = tryParseUuid(value);
   if (!parsed)
     refuse(`invalid --uuid=${value}: use a non-zero UUID such as ${randomUuid().dashed} (or 32 hex digits)`);
   return parsed;
@@ -64,4 +60,9 @@ export function randomUuid(): MachineUuid {
   b[8] = (b[8]! & 0x3f) | 0x80;
   const plain = b.toString('hex');
   return { dashed: toDashed(plain)!, plain };
+}
+
+/** The 16 bytes machined wants. */
+export function uuidBytes(u: MachineUuid): Buffer {
+  return Buffer.from(u.plain, 'hex');
 }

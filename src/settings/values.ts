@@ -8,18 +8,19 @@ import type { BindSpec, ConsoleMode, RegisterMode, TmpfsSpec } from './model.js'
 const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
 const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
 
-/** systemd's hostname_is_valid(): 1..64 chars of [A-Za-z0-9_-.], no empty labels. */
+/**
+ * systemd's hostname_is_valid(): at most 64 characters, dot-separated
+ * labels of letters, digits and '-', no label starting or ending with '-'.
+ */
 export function isValidHostname(name: string): boolean {
   if (name.length === 0 || name.length > 64) return false;
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) return false;
-  if (name.startsWith('.') || name.endsWith('.') || name.includes('..')) return false;
-  return true;
+  return name.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(label));
 }
 
 /** A machine name is a valid hostname (systemd's machine_name_is_valid). */
 export function parseMachineName(value: string, option = '--machine'): string {
   if (!isValidHostname(value))
-    refuse(`invalid machine name '${value}' for ${option}: use 1 to 64 letters, digits, '-', '_' or '.' (no leading, trailing or double dot)`);
+    refuse(`invalid machine name '${value}' for ${option}: use 1 to 64 letters, digits, '-' and '.' (labels may not start or end with '-' or be empty)`);
   return value;
 }
 
@@ -29,8 +30,15 @@ export function parseMachineName(value: string, option = '--machine'): string {
  */
 export function machineNameFromDirectory(dir: string): string {
   const base = dir.replace(/\/+$/, '').split('/').pop() ?? '';
-  let name = base.replace(/[^A-Za-z0-9_.-]/g, '').replace(/\.{2,}/g, '.').replace(/^\.+|\.+$/g, '');
-  name = name.slice(0, 64).replace(/\.+$/, '');
+  // As nspawn's hostname_cleanup: drop invalid characters, empty labels and
+  // '-' at label edges.
+  let name = base
+    .replace(/[^A-Za-z0-9.-]/g, '')
+    .split('.')
+    .map((l) => l.replace(/^-+|-+$/g, ''))
+    .filter(Boolean)
+    .join('.');
+  name = name.slice(0, 64).replace(/[.-]+$/, '');
   return name || 'container';
 }
 

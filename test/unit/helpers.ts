@@ -22,7 +22,7 @@ export function throwsUserError(fn: () => unknown, ...fragments: string[]): User
 }
 
 /** The same for an async function or a promise. */
-export async function rejectsUserError(fn: () => Promise<unknown>, ...fragments: string[]): Promise<UserError> {
+export async function rejectsUserError(fn: () => unknown, ...fragments: string[]): Promise<UserError> {
   let caught: unknown;
   try {
     await fn();
