@@ -69,6 +69,7 @@ demo: deps all images
 
 bench: deps all images
 	$(NODE) dist/bench/start-latency.js
+	$(NODE) dist/bench/boot.js
 
 clean:
 	rm -rf dist $(HELPER) node_modules
