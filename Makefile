@@ -36,8 +36,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# tsc type-checks and compiles (tests import the modules); esbuild then makes
+# the one-file bundle bin/tsnspawn runs: loading one module instead of twenty
+# saves about 20 ms of every start.
 dist/.built: $(TS_SRC) tsconfig.json node_modules/.installed $(NODE_DEP)
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
+	node_modules/.bin/esbuild dist/src/cli.js --bundle --platform=node --format=esm --target=node22 \
+		--external:commander --external:dbus-next --log-level=warning --outfile=dist/tsnspawn.mjs
 	touch $@
 
 $(HELPER): $(HELPER_SRC) $(HELPER_HDR) Makefile

@@ -3,11 +3,19 @@
  * plan and commands to it and events back. Node stays the policy side.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { EventOrder, parseEvent, type HelperEvent } from './events.js';
 
-export const HELPER_PATH = fileURLToPath(new URL('../../../native/tsnspawn-helper', import.meta.url));
+/**
+ * The helper binary, found from this module's place: dist/tsnspawn.mjs (the
+ * bundle bin/tsnspawn runs) or dist/src/runtime/helper.js (tests).
+ */
+export const HELPER_PATH =
+  ['../native/tsnspawn-helper', '../../../native/tsnspawn-helper']
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((p) => existsSync(p)) ?? fileURLToPath(new URL('../native/tsnspawn-helper', import.meta.url));
 
 export class Helper {
   private readonly child: ChildProcess;
