@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "ops.h"
 #include "notify.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -367,6 +368,46 @@ static int op_console(int rootfd, const struct op *o, const struct op_context *c
         return 0;
 }
 
+/* Copies a host file into the tree; the last component is never followed
+ * (a symlink there fails with ELOOP, which F_OPTIONAL tolerates, as nspawn
+ * leaves a guest's resolv.conf symlink alone). */
+static int op_copy(int rootfd, const struct op *o, struct failure *fl) {
+        int in = open(o->a, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+                if (errno == ENOENT && (o->flags & F_OPTIONAL))
+                        return 0;
+                return fail(fl, "mount", "copy", o->a, errno, "cannot open %s", o->a);
+        }
+        const char *base;
+        int pfd = parent_in_root(rootfd, o->b, &base);
+        int out = pfd < 0 ? -1 : openat(pfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, o->mode & 07777);
+        int e = errno;
+        if (pfd >= 0)
+                close(pfd);
+        if (out < 0) {
+                close(in);
+                if ((e == ELOOP || e == ENOENT) && (o->flags & F_OPTIONAL))
+                        return 0;
+                return fail(fl, "mount", "copy", o->b, e, "cannot create %s in the tree", o->b);
+        }
+        char buf[65536];
+        ssize_t n;
+        int r = 0;
+        while ((n = read(in, buf, sizeof buf)) > 0)
+                if (write_all(out, buf, (size_t) n) < 0) {
+                        r = -1;
+                        break;
+                }
+        if (n < 0 || fchmod(out, o->mode & 07777) < 0)
+                r = -1;
+        e = errno;
+        close(in);
+        close(out);
+        if (r < 0)
+                return fail(fl, "mount", "copy", o->b, e, "cannot copy %s to %s", o->a, o->b);
+        return 0;
+}
+
 int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
         switch (o->kind) {
         case OP_MKDIR: {
@@ -405,10 +446,12 @@ int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct 
                 int e = errno;
                 if (pfd >= 0)
                         close(pfd);
-                if (r < 0)
+                if (r < 0 && !(e == ENOENT && (o->flags & F_OPTIONAL)))
                         return fail(fl, "mount", "unlink", o->a, e, "cannot remove %s", o->a);
                 return 0;
         }
+        case OP_COPY:
+                return op_copy(rootfd, o, fl);
         case OP__MAX:
                 break;
         }

@@ -42,7 +42,8 @@ static const struct op_layout op_table[] = {
         { "write", OP_WRITE, "amc" },
         { "console", OP_CONSOLE, "a" },
         { "notify-socket", OP_NOTIFY_SOCKET, "a" },
-        { "unlink", OP_UNLINK, "a" },
+        { "unlink", OP_UNLINK, "af" },
+        { "copy", OP_COPY, "abmf" },
 };
 
 static const struct {
@@ -184,7 +185,8 @@ static int decode_op(struct plan *p, char **f, size_t nf, char *err, size_t errl
         const char *paths[2] = { NULL, NULL };
         switch (o->kind) {
         case OP_BIND:
-        case OP_BIND_INNER: paths[0] = o->a; paths[1] = o->b; break;
+        case OP_BIND_INNER:
+        case OP_COPY: paths[0] = o->a; paths[1] = o->b; break;
         case OP_MOUNT:
         case OP_SYMLINK: paths[0] = o->b; break;
         default: paths[0] = o->a; break;

@@ -21,7 +21,8 @@ enum op_kind {
         OP_WRITE,       /* path mode content */
         OP_CONSOLE,     /* path: bind the console pty's peer onto path */
         OP_NOTIFY_SOCKET, /* path: bind the monitor's notify socket at path */
-        OP_UNLINK,      /* path: remove a file (e.g. the source of a bind, once bound) */
+        OP_UNLINK,      /* path flags: remove a file (e.g. the source of a bind, once bound) */
+        OP_COPY,        /* src(host) dst mode flags: copy a host file's bytes into the tree */
         OP__MAX,
 };
 

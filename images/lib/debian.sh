@@ -29,9 +29,10 @@ debian_bootstrap() {
 	debootstrap --variant=minbase --components=main --merged-usr \
 		"${cache[@]}" "$@" "$suite" "$out" "$(debian_mirror)"
 	step "check $suite tree"
-	if findmnt -rn -o TARGET | grep -q "^$out/"; then
-		echo "debootstrap left mounts below $out:"
-		findmnt -rn -o TARGET | grep "^$out/"
+	local left
+	left=$(findmnt -rn -o TARGET | awk -v d="$out/" 'index($0, d) == 1')
+	if [ -n "$left" ]; then
+		echo "debootstrap left mounts below $out: $left"
 		return 1
 	fi
 	chroot "$out" /bin/sh -c 'echo ok'

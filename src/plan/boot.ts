@@ -9,7 +9,7 @@ export function bootOps(bootId: string): MountOp[] {
   return [
     { kind: 'write', path: BOOT_ID_STAGING, mode: 0o444, content: `${bootId}\n` },
     { kind: 'bind-inner', source: BOOT_ID_STAGING, target: '/proc/sys/kernel/random/boot_id', flags: ['ro', 'nosuid', 'nodev', 'noexec'] },
-    { kind: 'unlink', path: BOOT_ID_STAGING },
+    { kind: 'unlink', path: BOOT_ID_STAGING, flags: [] },
     // The host's kernel log is not the guest's business: reads see an empty file.
     { kind: 'bind-inner', source: `${INACCESSIBLE_DIR}/reg`, target: '/proc/kmsg', flags: ['ro', 'optional', 'nosuid', 'nodev', 'noexec'] },
   ];

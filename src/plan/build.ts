@@ -25,8 +25,10 @@ export interface PlanFacts {
   hostTerm?: string;
   cgroupNamespace: boolean;
   cgroupOps: MountOp[];
-  /** Extra ops of the boot (e.g. boot_id, machine-id), inserted before user mounts. */
+  /** Extra ops of the boot (boot id, /proc/kmsg), inserted before user mounts. */
   bootOps?: MountOp[];
+  /** /etc/localtime, /etc/resolv.conf and the journal link, before user mounts. */
+  hostFileOps?: MountOp[];
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -59,6 +61,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
       cgroupOps: facts.cgroupOps,
     }),
     ...(facts.bootOps ?? []),
+    ...(facts.hostFileOps ?? []),
     ...userMounts(settings),
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];

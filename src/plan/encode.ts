@@ -32,8 +32,11 @@ function opFields(op: MountOp): string[] {
       return [op.kind, op.path, octal(op.mode), op.content];
     case 'console':
     case 'notify-socket':
-    case 'unlink':
       return [op.kind, op.path];
+    case 'unlink':
+      return [op.kind, op.path, flags(op.flags)];
+    case 'copy':
+      return [op.kind, op.source, op.target, octal(op.mode), flags(op.flags)];
   }
 }
 

@@ -19,7 +19,8 @@ export type MountOp =
   | { kind: 'write'; path: string; mode: number; content: string }
   | { kind: 'console'; path: string }
   | { kind: 'notify-socket'; path: string }
-  | { kind: 'unlink'; path: string };
+  | { kind: 'unlink'; path: string; flags: MountFlag[] }
+  | { kind: 'copy'; source: string; target: string; mode: number; flags: MountFlag[] };
 
 export type PlanConsole = 'interactive' | 'read-only' | 'passive' | 'pipe';
 

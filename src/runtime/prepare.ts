@@ -10,6 +10,8 @@ import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
 import { buildPlan } from '../plan/build.js';
 import { bootOps } from '../plan/boot.js';
+import { journalPlan, resolvConfOps, timezoneOps, type JournalPlan } from '../plan/host-files.js';
+import { hostFileFacts, hostMachineId, journalFacts } from './host-file-facts.js';
 import { findInit } from '../image/init.js';
 import { prepareCgroup, type ContainerCgroup } from './cgroup.js';
 import { cgroupMounts, ownMembership } from './cgroup-layout.js';
@@ -29,6 +31,8 @@ export interface Prepared {
   /** A fresh plan for each (re)boot: the boot id changes every time. */
   makePlan: () => LaunchPlan;
   cgroup: ContainerCgroup;
+  /** Host-side work for --link-journal, done right before the start. */
+  journal: JournalPlan;
   machineName: string;
   uuid: MachineUuid;
   root: string;
@@ -95,6 +99,13 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   if (settings.boot && settings.user && lookupUser(located.root, settings.user).uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
   const uuid = chooseUuid(settings, located.root);
+  const fileFacts = hostFileFacts(located.root, !settings.readOnly);
+  const hostFileOps = [...timezoneOps(settings.timezone, fileFacts), ...resolvConfOps(settings.resolvConf, fileFacts)];
+  if (settings.linkJournal !== 'no' && uuid.plain === hostMachineId())
+    refuse(`cannot use --link-journal=${settings.linkJournal}: the container's machine id ${uuid.plain} is the host's (give another --uuid, or --link-journal=no)`);
+  const journal = journalPlan(settings.linkJournal, journalFacts(located.root, uuid.plain));
+  if (journal === 'refuse')
+    refuse(`cannot use --link-journal=${settings.linkJournal}: the host has no /var/log/journal, or /var/log/journal/${uuid.plain} is in the way (use try-${settings.linkJournal} or no)`);
   const cgroup = prepareCgroup(machineName);
   const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
   const facts = {
@@ -111,7 +122,8 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     hostTerm: process.env.TERM,
     cgroupNamespace: hasCgroupNamespace(),
     cgroupOps,
+    hostFileOps: [...hostFileOps, ...journal.ops],
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
-  return { makePlan, cgroup, machineName, uuid, root: located.root, console, settings };
+  return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings };
 }

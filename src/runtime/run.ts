@@ -3,6 +3,7 @@
  * barrier work when init exists (cgroup), forward signals, relay readiness,
  * start again after a guest reboot, report the outcome, clean up.
  */
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { errorLine, info, warn } from '../util/log.js';
@@ -95,7 +96,14 @@ function bootOnce(p: Prepared, relay: NotifyRelay | undefined): Promise<BootResu
 /** Where the relay's datagrams go: the current helper (a reboot brings a new one). */
 const sink: { current?: Helper } = {};
 
+/** --link-journal's host side: the directory to bind, or the symlink to the guest's journal. */
+function prepareJournal(p: Prepared): void {
+  if (p.journal.hostDirectory) mkdirSync(p.journal.hostDirectory, { recursive: true, mode: 0o2755 });
+  if (p.journal.hostSymlink && !existsSync(p.journal.hostSymlink.path)) symlinkSync(p.journal.hostSymlink.target, p.journal.hostSymlink.path);
+}
+
 export async function runContainer(p: Prepared): Promise<number> {
+  prepareJournal(p);
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
   const relay = NotifyRelay.enabled()

@@ -17,8 +17,14 @@ import {
 } from './values.js';
 import { parseSignal } from './signals.js';
 import { refuse } from '../util/errors.js';
+import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
 
 export const VERSION = '0.1.0';
+
+function oneOf<T extends string>(v: string | boolean, allowed: readonly T[], option: string): T {
+  if (!allowed.includes(str(v) as T)) refuse(`invalid ${option}=${str(v)}: use one of ${allowed.join(', ')}`);
+  return str(v) as T;
+}
 
 interface OptionSpec {
   flags: string;
@@ -57,6 +63,14 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--kill-signal <signal>', help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
   { flags: '--register <mode>', help: 'register with systemd-machined: yes, no or auto', apply: (s, v) => (s.register = parseRegisterMode(str(v))) },
   { flags: '--keep-unit', help: 'use the service unit tsnspawn runs in instead of a new scope', apply: (s) => (s.keepUnit = true) },
+  { flags: '--timezone <mode>', help: `/etc/localtime from the host: ${TIMEZONE_MODES.join(', ')}`, apply: (s, v) => (s.timezone = oneOf(v, TIMEZONE_MODES, '--timezone')) },
+  { flags: '--resolv-conf <mode>', help: `/etc/resolv.conf from the host: ${RESOLV_CONF_MODES.join(', ')}`, apply: (s, v) => (s.resolvConf = oneOf(v, RESOLV_CONF_MODES, '--resolv-conf')) },
+  {
+    flags: '--link-journal <mode>',
+    help: `make the guest's journal visible on the host: ${LINK_JOURNAL_MODES.join(', ')}`,
+    // nspawn takes "yes" for auto.
+    apply: (s, v) => (s.linkJournal = str(v) === 'yes' ? 'auto' : oneOf(v, LINK_JOURNAL_MODES, '--link-journal')),
+  },
   {
     flags: '--notify-ready <bool>',
     help: "with yes, report READY=1 to the service manager only when the guest's init did",

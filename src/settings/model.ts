@@ -4,6 +4,8 @@
  * src/plan/build.ts.
  */
 
+import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
+
 export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'autopipe';
 export type RegisterMode = 'yes' | 'no' | 'auto';
 
@@ -46,6 +48,9 @@ export interface Settings {
   boot: boolean;
   /** --notify-ready: READY=1 to our service manager only once the guest said READY=1. */
   notifyReady: boolean;
+  timezone: TimezoneMode;
+  resolvConf: ResolvConfMode;
+  linkJournal: LinkJournalMode;
   /** Signal number; undefined means nspawn's default (SIGRTMIN+3 with -b, else SIGKILL). */
   killSignal?: number;
   /** COMMAND and its arguments (or init's arguments with -b). */
@@ -64,6 +69,9 @@ export function defaultSettings(): Settings {
     keepUnit: false,
     boot: false,
     notifyReady: false,
+    timezone: 'auto',
+    resolvConf: 'auto',
+    linkJournal: 'auto',
     command: [],
   };
 }

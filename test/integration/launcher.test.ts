@@ -206,4 +206,36 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
       rmSync(link);
     }
   });
+
+  it('--timezone=bind shows the host zone; --resolv-conf=bind-host the host resolver, read-only', async () => {
+    const r = await sh(
+      'cmp -s /etc/localtime /run/host-lt && echo tz-same; cat /etc/resolv.conf; echo x >> /etc/resolv.conf 2>/dev/null && echo rw || echo ro',
+      ['--timezone=bind', '--resolv-conf=bind-host', '--bind-ro=/etc/localtime:/run/host-lt'],
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout, `tz-same\n${readFileSync('/etc/resolv.conf', 'utf8')}ro\n`);
+  });
+
+  it('--link-journal=try-host binds /var/log/journal/MACHINE-ID from the host', async () => {
+    const { rmSync, statSync } = await import('node:fs');
+    const id = '6a7b8c9d0e1f42a3b4c5d6e7f8091a2b';
+    try {
+      const r = await sh(`awk '$5=="/var/log/journal/${id}"{print "bound"}' /proc/self/mountinfo; touch /var/log/journal/${id}/from-guest`, [
+        '--uuid',
+        id,
+        '--link-journal=try-host',
+      ]);
+      assert.equal(r.stdout, 'bound\n', r.stderr);
+      assert.ok(statSync(`/var/log/journal/${id}/from-guest`).isFile(), 'the guest wrote into the host directory');
+    } finally {
+      rmSync(`/var/log/journal/${id}`, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses --link-journal=host when the machine id is the host\'s', async () => {
+    const hostId = readFileSync('/etc/machine-id', 'utf8').trim();
+    const r = await runClean(['-q', '-D', tree, '--uuid', hostId, '--link-journal=host', '/bin/true'], [tree]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^tsnspawn: cannot use --link-journal=host: the container's machine id .* is the host's/);
+  });
 });

@@ -80,8 +80,11 @@ function expectedOp(op: MountOp): DecodedOp {
       return { ...base, a: op.path, mode: op.mode, c: op.content };
     case 'console':
     case 'notify-socket':
-    case 'unlink':
       return { ...base, a: op.path };
+    case 'unlink':
+      return { ...base, a: op.path, flags: bits(op.flags) };
+    case 'copy':
+      return { ...base, a: op.source, b: op.target, mode: op.mode, flags: bits(op.flags) };
   }
 }
 
@@ -138,7 +141,8 @@ function weirdPlan(): LaunchPlan {
       { kind: 'write', path: '/run/host/empty', mode: 0, content: '' },
       { kind: 'console', path: '/dev/console' },
       { kind: 'notify-socket', path: '/run/host/notify' },
-      { kind: 'unlink', path: `/run/${WEIRD}` },
+      { kind: 'unlink', path: `/run/${WEIRD}`, flags: ['optional'] },
+      { kind: 'copy', source: `/etc/${WEIRD}`, target: '/etc/resolv.conf', mode: 0o644, flags: ['optional'] },
     ],
   };
 }
@@ -254,7 +258,7 @@ describe('tsnspawn-helper --decode refuses malformed plans', () => {
   });
 
   it('a relative path in an op', () => {
-    for (const bad of ['op\tmkdir\trelative/dir\t755', 'op\tbind\tsrv/data\t/data\t-', 'op\tbind\t/srv\tdata\tro', 'op\tmount\ttmpfs\ttmp\t-\t-', 'op\twrite\tetc/x\t644\thi', 'op\tsymlink\t/target\tdev/x', 'op\tunlink\trun/x']) {
+    for (const bad of ['op\tmkdir\trelative/dir\t755', 'op\tbind\tsrv/data\t/data\t-', 'op\tbind\t/srv\tdata\tro', 'op\tmount\ttmpfs\ttmp\t-\t-', 'op\twrite\tetc/x\t644\thi', 'op\tsymlink\t/target\tdev/x', 'op\tunlink\trun/x\t-', 'op\tcopy\t/etc/x\tetc/y\t644\t-']) {
       const { text, line } = withBefore(bad);
       assertRefused(text, `line ${line}`, 'absolute');
     }
