@@ -31,6 +31,7 @@ n=$(($(cat count 2>/dev/null || echo 0) + 1)); echo $n > count
   echo "failed=$(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | sort | tr '\\n' ' ')"
   echo "cgroup=$(cat /proc/self/cgroup | tr '\\n' ' ')"
   echo "kmsg=$(head -c 10 /proc/kmsg | wc -c)"
+  echo "cgroupfs=$(stat -f -c %T /sys/fs/cgroup)"
 } > boot.$n
 if [ $n -lt ${boots} ]; then systemctl reboot; ${action === 'poweroff' ? 'else systemctl poweroff;' : 'else touch settled;'} fi
 `;
@@ -39,8 +40,8 @@ if [ $n -lt ${boots} ]; then systemctl reboot; ${action === 'poweroff' ? 'else s
 export class BootProbe {
   readonly dir: string;
 
-  constructor(opts: { boots?: number; action?: 'poweroff' | 'stay'; slowStop?: boolean } = {}) {
-    this.dir = mkdtempSync('/var/tmp/tsnspawn-probe-');
+  constructor(opts: { boots?: number; action?: 'poweroff' | 'stay'; slowStop?: boolean; parent?: string } = {}) {
+    this.dir = mkdtempSync(`${opts.parent ?? '/var/tmp'}/tsnspawn-probe-`);
     writeFileSync(`${this.dir}/probe.sh`, script(opts.boots ?? 1, opts.action ?? 'poweroff'));
     writeFileSync(`${this.dir}/tsnspawn-probe.service`, unit(opts.slowStop ?? false));
   }
