@@ -17,7 +17,7 @@ ExecStart=/bin/sh /run/probe/probe.sh
 ${slowStop ? 'ExecStop=/bin/sleep 60\n' : ''}`;
 
 /** boots=2 makes the first boot reboot; the last boot powers off (unless action=stay). */
-function script(boots: number, action: 'poweroff' | 'stay'): string {
+function script(boots: number, action: 'poweroff' | 'stay', kmsg: boolean): string {
   return `#!/bin/sh
 cd /run/probe
 date +%s.%N > started.$(cat /proc/sys/kernel/random/boot_id)
@@ -30,7 +30,7 @@ n=$(($(cat count 2>/dev/null || echo 0) + 1)); echo $n > count
   echo "machine_id=$(cat /etc/machine-id)"
   echo "failed=$(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | sort | tr '\\n' ' ')"
   echo "cgroup=$(cat /proc/self/cgroup | tr '\\n' ' ')"
-  echo "kmsg=$(head -c 10 /proc/kmsg | wc -c)"
+  ${kmsg ? 'echo "kmsg=$(timeout 1 head -c 10 /proc/kmsg 2>/dev/null | wc -c)"' : ''}
   echo "cgroupfs=$(stat -f -c %T /sys/fs/cgroup)"
 } > boot.$n
 if [ $n -lt ${boots} ]; then systemctl reboot; ${action === 'poweroff' ? 'else systemctl poweroff;' : 'else touch settled;'} fi
@@ -40,9 +40,10 @@ if [ $n -lt ${boots} ]; then systemctl reboot; ${action === 'poweroff' ? 'else s
 export class BootProbe {
   readonly dir: string;
 
-  constructor(opts: { boots?: number; action?: 'poweroff' | 'stay'; slowStop?: boolean; parent?: string } = {}) {
+  /** kmsg: also record what /proc/kmsg yields (systemd-nspawn's FIFO makes that take a second). */
+  constructor(opts: { boots?: number; action?: 'poweroff' | 'stay'; slowStop?: boolean; parent?: string; kmsg?: boolean } = {}) {
     this.dir = mkdtempSync(`${opts.parent ?? '/var/tmp'}/tsnspawn-probe-`);
-    writeFileSync(`${this.dir}/probe.sh`, script(opts.boots ?? 1, opts.action ?? 'poweroff'));
+    writeFileSync(`${this.dir}/probe.sh`, script(opts.boots ?? 1, opts.action ?? 'poweroff', opts.kmsg ?? false));
     writeFileSync(`${this.dir}/tsnspawn-probe.service`, unit(opts.slowStop ?? false));
   }
 

@@ -71,8 +71,11 @@ export class HostMachine {
         }
       }
     }
-    if (!leader) throw new Error('the host image did not start systemd');
     const host = new HostMachine(nspawn, leader, name, share);
+    if (!leader) {
+      await host.shutdown();
+      throw new Error('the host image did not start systemd');
+    }
     // systemd's private socket appears a moment after it starts.
     let state = { exitCode: -1, stdout: '', stderr: '' };
     for (let i = 0; i < 100; i++) {
@@ -80,7 +83,10 @@ export class HostMachine {
       if (!/Failed to connect/.test(state.stderr)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (!/running|degraded/.test(state.stdout)) throw new Error(`host image did not boot: ${state.stdout} ${state.stderr}`);
+    if (!/running|degraded/.test(state.stdout)) {
+      await host.shutdown();
+      throw new Error(`host image did not boot: ${state.stdout} ${state.stderr}`);
+    }
     return host;
   }
 

@@ -42,7 +42,7 @@ for (const release of ['debian12', 'debian13']) {
     });
 
     it('reaches running (or no more failed units than systemd-nspawn), is a container, then powers off with exit 0', async () => {
-      const probe = new BootProbe();
+      const probe = new BootProbe({ kmsg: true });
       try {
         const uuid = '5e1f0c3a-8b7d-4e2f-9a6c-1d2e3f4a5b6c';
         // An earlier boot committed a machine id into the cached tree; empty it
