@@ -195,3 +195,23 @@ describe('booting a non-systemd init (busybox init)', { skip }, () => {
     await assertNoLeaks(before, [tree]);
   });
 });
+
+describe('booting sysvinit', { skip }, () => {
+  let tree = '';
+  before(() => {
+    tree = image('sysvinit');
+  });
+
+  it('boots to its runlevel and powers off on SIGINT (its ctrl-alt-del) with exit 0', async () => {
+    const before = snapshot();
+    const child = start(['-D', tree, '--kill-signal=SIGINT', '-b'], { timeoutMs: 90_000 });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => /INIT: Entering runlevel: 2/.test(out), 60_000, 'sysvinit to enter runlevel 2');
+    child.kill('SIGTERM');
+    const r = await child;
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stderr), /has been shut down/);
+    await assertNoLeaks(before, [tree]);
+  });
+});
