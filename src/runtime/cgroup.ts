@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { refuse } from '../util/errors.js';
-import { detectLayout, ownMembership, type CgroupLayout } from './cgroup-layout.js';
+import { detectLayout, ownMembership, parseProcCgroup, type CgroupLayout, type CgroupMembership } from './cgroup-layout.js';
 
 const MOUNT = '/sys/fs/cgroup';
 
@@ -19,10 +19,8 @@ function join(...parts: string[]): string {
   return parts.join('/').replace(/\/+/g, '/').replace(/\/$/, '');
 }
 
-/** Where the container's cgroup goes in each systemd hierarchy. */
-export function plannedCgroupDirs(layout: CgroupLayout, machineName: string): string[] {
-  const own = ownMembership();
-  const leaf = `tsnspawn-${machineName}`;
+/** Where the container's cgroup goes in each systemd hierarchy: LEAF below the base process's cgroup. */
+export function plannedCgroupDirs(layout: CgroupLayout, leaf: string, own: CgroupMembership = ownMembership()): string[] {
   const dirs: string[] = [];
   if (layout === 'unified') dirs.push(join(MOUNT, own.unified ?? '/', leaf));
   else {
@@ -44,10 +42,20 @@ function hasProcesses(dir: string): boolean {
 /** Checks before the start: a live cgroup of the same name means the machine already runs. */
 export function prepareCgroup(machineName: string): ContainerCgroup {
   const layout = detectLayout();
-  const dirs = plannedCgroupDirs(layout, machineName);
+  const dirs = plannedCgroupDirs(layout, `tsnspawn-${machineName}`);
   for (const d of dirs)
     if (hasProcesses(d)) refuse(`a container named '${machineName}' is already running (its cgroup ${d} has processes); use another -M name`);
   return { layout, dirs };
+}
+
+/**
+ * Registered with CreateMachine, init already sits in machine-NAME.scope
+ * (delegated to us): its cgroup goes one level below, as nspawn's "payload".
+ */
+export function moveBelowScope(cg: ContainerCgroup, pid: number): void {
+  const scope = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+  cg.dirs = plannedCgroupDirs(cg.layout, 'payload', scope);
+  attachCgroup(cg, pid);
 }
 
 /** At the barrier: create the cgroup and move init into it. */

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { errorLine, info, warn } from '../util/log.js';
-import { attachCgroup, releaseCgroup } from './cgroup.js';
+import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
+import { MachinedSession } from '../machined/session.js';
+import { uuidBytes } from '../settings/uuid.js';
 import { describeHelperError, type HelperError } from './describe-error.js';
 import type { HelperEvent } from './events.js';
 import { Helper } from './helper.js';
@@ -27,7 +29,7 @@ export function effectiveKillSignal(p: Prepared): number | undefined {
 type BootResult = { kind: 'failed' } | { kind: 'ended'; outcome: Outcome };
 
 /** One start of the container, from helper spawn to init's exit. */
-function bootOnce(p: Prepared, relay: NotifyRelay | undefined): Promise<BootResult> {
+function bootOnce(p: Prepared, relay: NotifyRelay | undefined, machined: MachinedSession | undefined): Promise<BootResult> {
   return new Promise((resolve) => {
     let failure: HelperError | undefined;
     let protocolError: Error | undefined;
@@ -46,19 +48,35 @@ function bootOnce(p: Prepared, relay: NotifyRelay | undefined): Promise<BootResu
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // machinectl terminate: systemd asks the scope's controller (us) to stop.
+    void machined?.onStopRequest(() => onSignal('SIGTERM'));
+
+    /** The barrier: init exists but runs nothing yet. Register it, put it in its cgroup, go. */
+    const atBarrier = async (pid: number): Promise<void> => {
+      let step = 'register';
+      try {
+        if (machined) {
+          await machined.register({ id: uuidBytes(p.uuid), leader: pid, rootDirectory: p.root, killSignal });
+          step = 'cgroup';
+          if (machined.ownsScope) moveBelowScope(p.cgroup, pid);
+          else attachCgroup(p.cgroup, pid);
+        } else {
+          step = 'cgroup';
+          attachCgroup(p.cgroup, pid);
+        }
+        leaderPid = pid;
+        helper.go();
+      } catch (err) {
+        const what = step === 'register' ? 'cannot register the machine with systemd-machined' : 'cannot place the container in its cgroup';
+        failure = { step, op: step === 'register' ? 'CreateMachine' : 'attach', path: '', errno: 0, message: `${what}: ${(err as Error).message}` };
+        helper.kill(SIGKILL);
+      }
+    };
 
     const onEvent = (e: HelperEvent): void => {
       switch (e.event) {
         case 'pid':
-          // The barrier: init exists but runs nothing yet. Put it in its cgroup.
-          try {
-            attachCgroup(p.cgroup, e.pid);
-            leaderPid = e.pid;
-            helper.go();
-          } catch (err) {
-            failure = { step: 'cgroup', op: 'attach', path: p.cgroup.dirs.join(' '), errno: 0, message: `cannot place the container in its cgroup: ${(err as Error).message}` };
-            helper.kill(SIGKILL);
-          }
+          void atBarrier(e.pid);
           break;
         case 'exec':
           relay?.payloadStarted(leaderPid);
@@ -103,6 +121,17 @@ function prepareJournal(p: Prepared): void {
 }
 
 export async function runContainer(p: Prepared): Promise<number> {
+  // Before anything is touched: a name machined already has is refused here.
+  const machined = await MachinedSession.open(p.settings.register, p.machineName, p.settings.keepUnit);
+  try {
+    return await runRegistered(p, machined);
+  } finally {
+    await machined?.unregister();
+    machined?.close();
+  }
+}
+
+async function runRegistered(p: Prepared, machined: MachinedSession | undefined): Promise<number> {
   prepareJournal(p);
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
@@ -112,7 +141,9 @@ export async function runContainer(p: Prepared): Promise<number> {
 
   let status = 1;
   for (;;) {
-    const result = await bootOnce(p, relay);
+    const result = await bootOnce(p, relay, machined);
+    // Unregistered on every exit path; a reboot registers the new leader again.
+    await machined?.unregister();
     const left = await releaseCgroup(p.cgroup);
     if (left.length) warn(`could not remove the container's cgroup ${left.join(', ')}: processes remain in it`);
     if (result.kind === 'failed') {

@@ -94,12 +94,12 @@ export class HostMachine {
    * Runs a command inside: as a transient service (default) with stdio
    * piped, or directly in the namespaces (direct, for systemctl itself).
    */
-  async run(argv: string[], opts: { input?: string; direct?: boolean; env?: Record<string, string>; timeoutMs?: number } = {}) {
+  async run(argv: string[], opts: { input?: string; direct?: boolean; env?: Record<string, string>; timeoutMs?: number; unit?: string } = {}) {
     const enter = ['-t', String(this.leader), '-m', '-u', '-i', '-n', '-p'];
     const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => `--setenv=${k}=${v}`);
     const cmd = opts.direct
       ? ['nsenter', ...enter, '--', ...argv]
-      : ['nsenter', ...enter, '--', 'systemd-run', '-q', '--wait', '--pipe', '--collect', '-p', 'Delegate=yes', '--service-type=exec', ...envArgs, '--', ...argv];
+      : ['nsenter', ...enter, '--', 'systemd-run', '-q', '--wait', '--pipe', '--collect', '-p', 'Delegate=yes', '--service-type=exec', ...(opts.unit ? [`--unit=${opts.unit}`] : []), ...envArgs, '--', ...argv];
     const r = await execa(cmd[0]!, cmd.slice(1), {
       input: opts.input,
       stdin: opts.input === undefined ? 'ignore' : undefined,

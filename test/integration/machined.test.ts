@@ -1,0 +1,121 @@
+/**
+ * Registration with the real systemd-machined, inside the host image (systemd
+ * as PID 1), in the hybrid cgroup layout and in pure v2: machinectl sees the
+ * container, drives it (shell, reboot, poweroff, terminate), duplicate names
+ * are refused, --register=no stays away, and a SIGKILLed tsnspawn leaves
+ * nothing registered or running. Needs root.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { BootProbe, waitFor } from '../harness/boot-probe.js';
+import { HostMachine, TSNSPAWN_INSIDE } from '../harness/host-machine.js';
+import { image } from '../harness/images.js';
+import { rootSkipReason } from '../harness/root.js';
+
+const skip = rootSkipReason();
+const BUSYBOX = '/var/lib/machines/busybox';
+const DEBIAN = '/var/lib/machines/debian12';
+
+for (const unified of [false, true]) {
+  describe(`machined registration (${unified ? 'pure cgroup v2' : 'hybrid cgroups'})`, { skip }, () => {
+    let host: HostMachine;
+    before(async () => {
+      host = await HostMachine.boot({ unified, machines: { busybox: image('busybox'), debian12: image('debian12') } });
+    });
+    after(async () => host?.shutdown());
+
+    const machinectl = async (args: string): Promise<string> => (await host.sh(`machinectl --no-pager ${args}`, { direct: true })).stdout;
+    const show = async (name: string): Promise<Record<string, string>> =>
+      Object.fromEntries(
+        (await machinectl(`show ${name}`))
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+    const listed = async (): Promise<string[]> =>
+      (await machinectl('list --no-legend')).split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean);
+
+    it('machinectl list/show: leader is the container init, class container, service, root directory; gone after exit', async () => {
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-a', '/bin/sh', '-c', 'exec sleep 3']);
+      let props: Record<string, string> = {};
+      for (let i = 0; i < 50 && props.State !== 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        props = await show('probe-a');
+      }
+      assert.equal(props.Class, 'container');
+      assert.equal(props.Service, 'tsnspawn');
+      assert.equal(props.RootDirectory, BUSYBOX);
+      assert.equal(props.Unit, 'machine-probe\\x2da.scope');
+      const leaderCmd = (await host.sh(`tr '\\0' ' ' < /proc/${props.Leader}/cmdline`, { direct: true })).stdout;
+      assert.match(leaderCmd, /^sleep 3/, 'the leader is the container init');
+      const r = await run;
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.deepEqual(await listed(), []);
+    });
+
+    it('machinectl terminate ends a command container', async () => {
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-t', '/bin/sleep', '60']);
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-t'); i++) await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      await machinectl('terminate probe-t');
+      const r = await run;
+      assert.equal(r.exitCode, 1, 'killed containers exit 1');
+      assert.ok(Date.now() - t0 < 10_000);
+      assert.deepEqual(await listed(), []);
+    });
+
+    it('--register=no leaves machined untouched', async () => {
+      const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-n', '/bin/sh', '-c', 'sleep 1; echo ran']);
+      assert.equal(r.stdout, 'ran\n');
+      assert.deepEqual(await listed(), []);
+    });
+
+    it('refuses a name that is already registered while the first keeps running', async () => {
+      const first = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d', '/bin/sh', '-c', 'sleep 4; echo first-done']);
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-d'); i++) await new Promise((r) => setTimeout(r, 100));
+      const second = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d', '/bin/true']);
+      assert.equal(second.exitCode, 1);
+      assert.match(second.stderr, /^tsnspawn: a machine named 'probe-d' is already registered/m);
+      const r = await first;
+      assert.equal(r.stdout, 'first-done\n');
+    });
+
+    it('SIGKILL of tsnspawn leaves nothing registered or running', async () => {
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-k', '/bin/sleep', '300'], { unit: 'probe-k-run' });
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-k'); i++) await new Promise((r) => setTimeout(r, 100));
+      await host.sh('systemctl kill -s KILL --kill-whom=main probe-k-run.service', { direct: true });
+      await run;
+      let left: string[] = ['probe-k'];
+      for (let i = 0; i < 50 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = await listed();
+      }
+      assert.deepEqual(left, []);
+      const sleeping = await host.sh('pgrep -x sleep || true', { direct: true });
+      assert.equal(sleeping.stdout.trim(), '', 'the container died with tsnspawn');
+    });
+
+    it('a booted Debian: systemctl -M, machinectl shell, reboot in place, poweroff ends tsnspawn with 0', async () => {
+      const probe = new BootProbe({ parent: host.share, action: 'stay', boots: 1 });
+      try {
+        const run = host.run([TSNSPAWN_INSIDE, '-q', '--console=read-only', '-D', DEBIAN, '-M', 'deb', ...probe.args(), '-b', ...probe.initArgs()], { timeoutMs: 180_000 });
+        await waitFor(() => probe.settled(), 90_000, 'the guest to boot');
+        const state = await host.sh('systemctl -M deb is-system-running', { direct: true });
+        assert.match(state.stdout, /^(running|degraded)\n$/, state.stderr);
+        const hi = await host.sh('machinectl shell deb /bin/echo hi', { direct: true });
+        assert.match(hi.stdout, /hi/);
+        const leader1 = (await show('deb')).Leader;
+        await machinectl('reboot deb');
+        await waitFor(() => probe.boot(2) !== undefined, 90_000, 'the guest to come up again');
+        const leader2 = (await show('deb')).Leader;
+        assert.notEqual(leader2, leader1, 'registered again with the new init');
+        await machinectl('poweroff deb');
+        const r = await run;
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.deepEqual(await listed(), []);
+      } finally {
+        probe.remove();
+      }
+    });
+  });
+}
