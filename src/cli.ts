@@ -14,6 +14,14 @@ import { errorLine, setQuiet } from './util/log.js';
 enableCompileCache?.();
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'import-tar') {
+    const { parseImportArgs } = await import('./image/import/args.js');
+    const opts = parseImportArgs(argv.slice(1));
+    if (process.getuid?.() !== 0) refuse('importing a tree needs root (owners, device nodes, xattrs): run tsnspawn as root');
+    const { importTar } = await import('./image/import/import-tar.js');
+    await importTar(opts);
+    return 0;
+  }
   const settings = await settingsFromArgs(argv);
   if (settings === 'exit') return 0;
   setQuiet(settings.quiet || settings.pipe || settings.console === 'pipe');

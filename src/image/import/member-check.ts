@@ -1,0 +1,73 @@
+/**
+ * Safety rules for the members of an archive that becomes an OS tree. An
+ * archive breaking one is refused whole, naming the member. Pure: fed one
+ * header at a time, in archive order.
+ */
+import { DEVICE_NODES } from '../../plan/devices.js';
+
+export interface Member {
+  path: string;
+  type: string; // node-tar's names: File, OldFile, ContiguousFile, Directory, SymbolicLink, Link, CharacterDevice, BlockDevice, FIFO, ...
+  linkpath?: string;
+  devmajor?: number;
+  devminor?: number;
+}
+
+/** Character devices an OS tree may carry (the container's standard set, plus console and ptmx). */
+const ALLOWED_CHAR_DEVICES = new Set([...DEVICE_NODES.map((d) => `${d.major}:${d.minor}`), '5:1', '5:2']);
+
+const REGULAR = new Set(['File', 'OldFile', 'ContiguousFile']);
+const METADATA = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'NextFileHasLongLinkpath', 'OldGnuLongPath', 'OldExtendedHeader']);
+
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+export class MemberChecker {
+  /** Paths (normalised) that are symlinks so far: nothing may be extracted through them. */
+  private readonly symlinks = new Set<string>();
+
+  /** Returns a reason when the member must be refused, else undefined. */
+  check(m: Member): string | undefined {
+    if (METADATA.has(m.type)) return undefined;
+    if (m.path.startsWith('/')) return 'absolute member name';
+    const parts = components(m.path);
+    if (parts.includes('..')) return "member name with '..'";
+    const norm = parts.join('/');
+    for (let i = 1; i < parts.length; i++)
+      if (this.symlinks.has(parts.slice(0, i).join('/'))) return `extracted through the symlink ${parts.slice(0, i).join('/')}`;
+    switch (m.type) {
+      case 'SymbolicLink':
+        this.symlinks.add(norm);
+        return undefined;
+      case 'Link': {
+        const target = m.linkpath ?? '';
+        if (target.startsWith('/')) return `hard link to the absolute path ${target}`;
+        const t = components(target);
+        if (t.includes('..')) return `hard link to ${target}, outside the archive`;
+        for (let i = 1; i <= t.length; i++)
+          if (this.symlinks.has(t.slice(0, i).join('/'))) return `hard link through the symlink ${t.slice(0, i).join('/')}`;
+        this.symlinks.delete(norm);
+        return undefined;
+      }
+      case 'BlockDevice':
+        return `block device ${m.devmajor}:${m.devminor}`;
+      case 'CharacterDevice':
+        if (!ALLOWED_CHAR_DEVICES.has(`${m.devmajor}:${m.devminor}`)) return `character device ${m.devmajor}:${m.devminor} (only the standard pseudo devices are allowed)`;
+        this.symlinks.delete(norm);
+        return undefined;
+      case 'Directory':
+        if (this.symlinks.has(norm)) return 'directory over an earlier symlink of the same name';
+        return undefined;
+      case 'FIFO':
+        this.symlinks.delete(norm);
+        return undefined;
+      default:
+        if (REGULAR.has(m.type)) {
+          this.symlinks.delete(norm);
+          return undefined;
+        }
+        return `unsupported member type ${m.type}`;
+    }
+  }
+}
