@@ -49,8 +49,12 @@ static int wait_barrier(int barrier_fd) {
 }
 
 static int prepare_root(const struct plan *p, int *rootfd, struct failure *f) {
-        /* Make the tree a mount point of its own, so pivot_root can use it. */
-        if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        /* The root must be a mount point of its own for pivot_root: the
+         * overlay or tmpfs over the tree, or the tree bound onto itself. */
+        if (p->root_mode != ROOT_PLAIN) {
+                if (rootfs_prepare(p->root, p->root_mode, f) < 0)
+                        return -1;
+        } else if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return fail(f, "root", "bind", p->root, errno, "cannot bind the tree %s onto itself", p->root);
         *rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (*rootfd < 0)

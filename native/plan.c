@@ -242,6 +242,18 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                         return -1;
                 }
                 p->console = (enum console_mode) i;
+        } else if (strcmp(k, "root-mode") == 0) {
+                WANT(2);
+                if (strcmp(f[1], "plain") == 0)
+                        p->root_mode = ROOT_PLAIN;
+                else if (strcmp(f[1], "overlay") == 0)
+                        p->root_mode = ROOT_OVERLAY;
+                else if (strcmp(f[1], "volatile") == 0)
+                        p->root_mode = ROOT_VOLATILE;
+                else {
+                        snprintf(err, errlen, "unknown root mode '%s'", f[1]);
+                        return -1;
+                }
         } else if (strcmp(k, "read-only-root") == 0) {
                 WANT(1);
                 p->read_only_root = true;
@@ -406,8 +418,9 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_add_json(&sb, p->hostname);
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
-        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"cwd\":", console_names[p->console],
-                p->read_only_root ? "true" : "false");
+        static const char *const root_modes[] = { "plain", "overlay", "volatile" };
+        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"rootMode\":\"%s\",\"cwd\":", console_names[p->console],
+                p->read_only_root ? "true" : "false", root_modes[p->root_mode]);
         sb_add_json(&sb, p->cwd);
         sb_addf(&sb, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned) p->uid, (unsigned) p->gid);
         for (size_t i = 0; i < p->n_groups; i++)

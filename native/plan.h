@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rootfs.h"
+
 enum op_kind {
         OP_MKDIR,       /* path mode: mkdir -p inside the root */
         OP_TOUCH,       /* path mode: create an empty file if nothing is there */
@@ -59,6 +61,7 @@ struct plan {
         bool ns_uts, ns_ipc, ns_cgroup, ns_net;
         enum console_mode console;
         bool read_only_root;
+        enum root_mode root_mode;
         char *cwd;
         uid_t uid;
         gid_t gid;

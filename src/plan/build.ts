@@ -62,6 +62,9 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     }),
     ...(facts.bootOps ?? []),
     ...(facts.hostFileOps ?? []),
+    ...(settings.volatile === 'state'
+      ? [{ kind: 'mount', fstype: 'tmpfs', target: '/var', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755' } as MountOp]
+      : []),
     ...userMounts(settings),
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];
@@ -80,7 +83,9 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     hostname: settings.hostname ?? facts.machineName,
     namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: privateNetwork },
     console: facts.console,
-    readOnlyRoot: settings.readOnly,
+    // volatile=state: the tree read-only, /var a tmpfs (nspawn's meaning).
+    readOnlyRoot: settings.readOnly || settings.volatile === 'state',
+    rootMode: settings.ephemeral || settings.volatile === 'overlay' ? 'overlay' : settings.volatile === 'yes' ? 'volatile' : 'plain',
     cwd: settings.chdir ?? facts.defaultCwd,
     uid: facts.user.uid,
     gid: facts.user.gid,

@@ -30,6 +30,8 @@ export interface LaunchPlan {
   namespaces: { uts: boolean; ipc: boolean; cgroup: boolean; net: boolean };
   console: PlanConsole;
   readOnlyRoot: boolean;
+  /** plain: the tree; overlay: tree + tmpfs upper layer; volatile: tmpfs with the tree's /usr. */
+  rootMode: 'plain' | 'overlay' | 'volatile';
   cwd: string;
   uid: number;
   gid: number;

@@ -86,7 +86,10 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   if (settings.uuid !== undefined) parseUuidOption(settings.uuid);
   const located = locateTree(settings.directory, settings.machine);
   checkOsTree(located.root, located.option);
-  const machineName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
+  // An ephemeral machine gets a random suffix, so many can run at once (as nspawn).
+  const baseName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
+  const machineName = settings.ephemeral && !settings.machine ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName;
+  if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
   checkBinds(settings);
   const console = resolveConsole(settings, tty.stdin, tty.stdout);
   const user = lookupUser(located.root, settings.user);
@@ -99,7 +102,8 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   if (settings.boot && settings.user && lookupUser(located.root, settings.user).uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
   const uuid = chooseUuid(settings, located.root);
-  const fileFacts = hostFileFacts(located.root, !settings.readOnly);
+  // /etc can be written when the root is writable or a throwaway layer.
+  const fileFacts = hostFileFacts(located.root, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes');
   const hostFileOps = [...timezoneOps(settings.timezone, fileFacts), ...resolvConfOps(settings.resolvConf, fileFacts)];
   if (settings.linkJournal !== 'no' && uuid.plain === hostMachineId())
     refuse(`cannot use --link-journal=${settings.linkJournal}: the container's machine id ${uuid.plain} is the host's (give another --uuid, or --link-journal=no)`);

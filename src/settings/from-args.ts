@@ -56,6 +56,15 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--bind-ro <src[:dst[:opts]]>', help: 'bind mount a host path read-only', apply: (s, v) => s.binds.push(parseBind(str(v), true)) },
   { flags: '--tmpfs <path[:options]>', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
   { flags: '--read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
+  { flags: '-x, --ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
+  {
+    flags: '--volatile <mode>',
+    help: 'no, yes (tmpfs root with the tree\'s /usr), state (tmpfs /var), overlay (tmpfs overlay over the root)',
+    apply: (s, v) => {
+      const b = parseBooleanWord(str(v));
+      s.volatile = b === true ? 'yes' : b === false ? 'no' : oneOf(v, ['no', 'yes', 'state', 'overlay'] as const, '--volatile');
+    },
+  },
   { flags: '--console <mode>', help: 'interactive, read-only, passive, pipe or autopipe', apply: (s, v) => (s.console = parseConsoleMode(str(v))) },
   // The later of -P and --console wins, as in nspawn.
   { flags: '-P, --pipe', help: 'same as --console=pipe, and quiet', apply: (s) => ((s.pipe = true), (s.console = 'pipe')) },

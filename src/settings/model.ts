@@ -8,6 +8,7 @@ import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host
 
 export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'autopipe';
 export type RegisterMode = 'yes' | 'no' | 'auto';
+export type VolatileMode = 'no' | 'yes' | 'state' | 'overlay';
 
 export interface BindSpec {
   /** Host path (absolute). */
@@ -40,6 +41,9 @@ export interface Settings {
   binds: BindSpec[];
   tmpfs: TmpfsSpec[];
   readOnly: boolean;
+  /** -x: a throwaway overlay over the tree (upper layer on a tmpfs of the container's own). */
+  ephemeral: boolean;
+  volatile: VolatileMode;
   console?: ConsoleMode;
   pipe: boolean;
   quiet: boolean;
@@ -63,6 +67,8 @@ export function defaultSettings(): Settings {
     binds: [],
     tmpfs: [],
     readOnly: false,
+    ephemeral: false,
+    volatile: 'no',
     pipe: false,
     quiet: false,
     register: 'auto',

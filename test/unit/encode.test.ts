@@ -117,6 +117,7 @@ function weirdPlan(): LaunchPlan {
     namespaces: { uts: true, ipc: false, cgroup: true, net: true },
     console: 'passive',
     readOnlyRoot: true,
+    rootMode: 'overlay',
     cwd: `/home/${WEIRD}`,
     uid: 4294967294,
     gid: 65534,

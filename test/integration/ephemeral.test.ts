@@ -1,0 +1,82 @@
+/**
+ * -x/--ephemeral and --volatile: changes live in a tmpfs of the container's
+ * own mount namespace and vanish with it, even when tsnspawn is SIGKILLed;
+ * the tree is untouched; a booted ephemeral Debian reaches running.
+ * Needs root.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import { BootProbe } from '../harness/boot-probe.js';
+import { snapshot } from '../harness/host-state.js';
+import { image } from '../harness/images.js';
+import { rootSkipReason } from '../harness/root.js';
+import { assertNoLeaks, runClean, start } from '../harness/run.js';
+
+const skip = rootSkipReason();
+
+describe('ephemeral and volatile roots', { skip }, () => {
+  let tree = '';
+  before(() => {
+    tree = image('busybox');
+  });
+
+  it('-x: writes land in a throwaway layer; the tree is untouched; the name gets a random suffix', async () => {
+    const before = readdirSync(`${tree}/etc`).sort();
+    const r = await runClean(['-q', '-P', '-x', '-D', tree, '/bin/sh', '-c', 'echo x > /etc/ephemeral-probe && rm /etc/passwd && hostname'], [tree]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /^busybox-[0-9a-f]+-[0-9a-f]{16}\n$/);
+    assert.deepEqual(readdirSync(`${tree}/etc`).sort(), before);
+    assert.ok(existsSync(`${tree}/etc/passwd`));
+  });
+
+  it('-x: nothing remains after tsnspawn is SIGKILLed', async () => {
+    const snap = snapshot();
+    const child = start(['-q', '-x', '-D', tree, '/bin/sh', '-c', 'echo x > /etc/killed-probe; echo up; sleep 60']);
+    await new Promise((r) => child.stdout!.once('data', r));
+    child.kill('SIGKILL');
+    await child.catch(() => {});
+    await assertNoLeaks(snap, [tree]);
+    assert.ok(!existsSync(`${tree}/etc/killed-probe`));
+  });
+
+  it('--volatile=yes: a tmpfs root with the tree\'s /usr read-only', async () => {
+    const r = await runClean(['-q', '-P', '--volatile=yes', '-D', tree, '/bin/sh', '-c', 'touch /new && echo root-writable; touch /usr/new 2>/dev/null || echo usr-ro; test -e /etc/passwd || echo no-etc'], [tree]);
+    assert.equal(r.stdout, 'root-writable\nusr-ro\nno-etc\n');
+  });
+
+  it('--volatile=state: the root read-only, /var a tmpfs', async () => {
+    const r = await runClean(['-q', '-P', '--volatile=state', '-D', tree, '/bin/sh', '-c', 'touch /new 2>/dev/null || echo root-ro; touch /var/new && echo var-writable'], [tree]);
+    assert.equal(r.stdout, 'root-ro\nvar-writable\n');
+    assert.ok(!existsSync(`${tree}/var/new`));
+  });
+
+  it('--volatile=overlay: like -x, but keeps the machine name', async () => {
+    const r = await runClean(['-q', '-P', '--volatile=overlay', '-M', 'vol', '-D', tree, '/bin/sh', '-c', 'touch /etc/vol-probe && hostname'], [tree]);
+    assert.equal(r.stdout, 'vol\n');
+    assert.ok(!existsSync(`${tree}/etc/vol-probe`));
+  });
+
+  it('refuses -x together with --volatile', async () => {
+    const r = await runClean(['-q', '-x', '--volatile=yes', '-D', tree, '/bin/true'], [tree]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^tsnspawn: cannot combine --ephemeral with --volatile/);
+  });
+
+  it('a booted ephemeral Debian reaches running and leaves the tree as it was', async () => {
+    const debian = image('debian12');
+    const probe = new BootProbe();
+    try {
+      const state = (): string =>
+        JSON.stringify([readdirSync(`${debian}/etc`).sort(), readdirSync(`${debian}/var/log`).sort(), readFileSync(`${debian}/etc/machine-id`, 'utf8')]);
+      const before = state();
+      const r = await runClean(['-q', '-x', '-D', debian, ...probe.args(), '-b', ...probe.initArgs()], [debian], { timeoutMs: 120_000 });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(probe.boot(1)?.state, 'running', `failed: ${probe.boot(1)?.failed}`);
+      // systemd wrote a machine id, a journal, resolv.conf...: all in the throwaway layer.
+      assert.equal(state(), before);
+    } finally {
+      probe.remove();
+    }
+  });
+});
