@@ -84,11 +84,22 @@ function hasCgroupNamespace(): boolean {
 export async function prepare(settings: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
   // Every option value is already parsed; now check them against the world.
   if (settings.uuid !== undefined) parseUuidOption(settings.uuid);
+  if (settings.tarball !== undefined) {
+    if (settings.directory !== undefined) refuse('cannot combine --tarball with --directory: choose one');
+    if (settings.volatile !== 'no') refuse('cannot combine --tarball with --volatile: --tarball runs are already ephemeral');
+    const { treeForTarball } = await import('../image/tarball-cache.js');
+    const { nameFromArchive } = await import('../image/import/import-tar.js');
+    settings.directory = await treeForTarball(settings.tarball, settings.quiet);
+    settings.ephemeral = true;
+    if (settings.machine === undefined) settings.machine = parseMachineName(machineNameFromDirectory(nameFromArchive(settings.tarball)));
+    settings.machineFromTarball = true;
+  }
   const located = locateTree(settings.directory, settings.machine);
   checkOsTree(located.root, located.option);
   // An ephemeral machine gets a random suffix, so many can run at once (as nspawn).
   const baseName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
-  const machineName = settings.ephemeral && !settings.machine ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName;
+  const randomSuffix = settings.ephemeral && (!settings.machine || settings.machineFromTarball);
+  const machineName = randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName;
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
   checkBinds(settings);
   const console = resolveConsole(settings, tty.stdin, tty.stdout);

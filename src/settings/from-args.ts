@@ -38,6 +38,11 @@ const str = (v: string | boolean): string => String(v);
 /** All options, in --help order. Values are applied in command line order. */
 export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '-D, --directory <path>', help: 'root directory of the container', apply: (s, v) => (s.directory = str(v)) },
+  {
+    flags: '--tarball <file>',
+    help: 'start from a rootfs archive: unpacked once into a cache, each run an ephemeral overlay of it',
+    apply: (s, v) => (s.tarball = str(v)),
+  },
   { flags: '-M, --machine <name>', help: 'machine name (default: last component of the directory)', apply: (s, v) => (s.machine = parseMachineName(str(v))) },
   {
     flags: '--hostname <name>',

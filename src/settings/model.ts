@@ -31,6 +31,10 @@ export interface TmpfsSpec {
 
 export interface Settings {
   directory?: string;
+  /** --tarball: run an ephemeral overlay of this archive's (cached) tree. */
+  tarball?: string;
+  /** The machine name was derived from the --tarball file name (gets the ephemeral suffix). */
+  machineFromTarball?: boolean;
   machine?: string;
   hostname?: string;
   uuid?: string;

@@ -80,3 +80,26 @@ describe('ephemeral and volatile roots', { skip }, () => {
     }
   });
 });
+
+describe('--tarball: start straight from a rootfs archive', { skip }, () => {
+  it('unpacks once into a cache keyed by content, runs an ephemeral overlay of it each time', async () => {
+    const { archives } = await import('../harness/archives.js');
+    const { mkdtempSync, rmSync, statSync } = await import('node:fs');
+    const archive = archives().zstd!;
+    const cache = mkdtempSync('/var/tmp/tsnspawn-tarballs-');
+    const env = { TSNSPAWN_TARBALL_CACHE: cache };
+    try {
+      const first = await runClean(['-q', '-P', `--tarball=${archive}`, '/bin/sh', '-c', 'cat /etc/debian_version; hostname; touch /etc/persist-probe'], [cache], { env, timeoutMs: 120_000 });
+      assert.equal(first.exitCode, 0, first.stderr);
+      assert.match(first.stdout, /^12\.\d+\ndebian12-[0-9a-f]+-[0-9a-f]{16}\n$/);
+      const trees = readdirSync(cache).filter((f) => /^[0-9a-f]{32}$/.test(f));
+      assert.equal(trees.length, 1, 'one unpacked tree');
+      const unpackedAt = statSync(`${cache}/${trees[0]}`).mtimeMs;
+      const second = await runClean(['-q', '-P', `--tarball=${archive}`, '/bin/sh', '-c', 'test -e /etc/persist-probe && echo kept || echo fresh'], [cache], { env });
+      assert.equal(second.stdout, 'fresh\n', 'each run starts from the archive as it is');
+      assert.equal(statSync(`${cache}/${trees[0]}`).mtimeMs, unpackedAt, 'the cached tree was reused, not unpacked again');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});

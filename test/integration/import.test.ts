@@ -10,33 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { image } from '../harness/images.js';
+import { archives } from '../harness/archives.js';
 import { TOP, TSNSPAWN } from '../harness/paths.js';
 import { rootSkipReason } from '../harness/root.js';
 import { run } from '../harness/run.js';
 
 const skip = rootSkipReason();
-const ARCHIVES = '/var/cache/tsnspawn-test/archives';
-
-/** The Debian 12 tree as an archive in each format, made once per tree build. */
-function archives(): Record<string, string> {
-  const tree = image('debian12');
-  const base = `${ARCHIVES}/${tree.split('/').pop()}`;
-  mkdirSync(ARCHIVES, { recursive: true });
-  // Older builds' archives go.
-  for (const f of readdirSync(ARCHIVES)) if (f.startsWith('debian12-') && !f.startsWith(base.split('/').pop()!)) rmSync(`${ARCHIVES}/${f}`, { force: true });
-  const plain = `${base}.tar`;
-  const make = (out: string, cmd: string): void => {
-    if (existsSync(out)) return;
-    execFileSync('sh', ['-c', `${cmd} > "${out}.tmp" && mv "${out}.tmp" "${out}"`]);
-  };
-  make(plain, `tar --xattrs --xattrs-include='*' --numeric-owner -cpf - -C "${tree}" .`);
-  make(`${plain}.gz`, `gzip -1c "${plain}"`);
-  make(`${plain}.xz`, `xz -T2 -0c "${plain}"`);
-  make(`${plain}.zst`, `zstd -T2 -3 -qc "${plain}"`);
-  return { tar: plain, gzip: `${plain}.gz`, xz: `${plain}.xz`, zstd: `${plain}.zst` };
-}
-
 const listing = (dir: string): string => execFileSync('python3', [`${TOP}/test/harness/tree-listing.py`, dir], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
 describe('import-tar', { skip }, () => {
