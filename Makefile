@@ -75,6 +75,8 @@ demo: deps all images
 bench: deps all images
 	$(NODE) dist/bench/start-latency.js
 	$(NODE) dist/bench/boot.js
+	BENCH_EPHEMERAL=1 BENCH_RUNS=3 $(NODE) dist/bench/boot.js
+	$(NODE) dist/bench/import.js
 
 clean:
 	rm -rf dist $(HELPER) node_modules

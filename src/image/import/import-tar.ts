@@ -4,8 +4,10 @@
  *
  * GNU tar does the extraction (faithful: owners, modes, setuid bits,
  * xattrs with security.capability, device nodes, hard links; and about ten
- * times faster than node-tar here). The same decompressed stream feeds the
- * tar package's parser, which checks every member against MemberChecker;
+ * times faster than node-tar here). The bytes go to GNU tar the shortest
+ * way (it reads the file itself, or the decompressor's output through
+ * tee(1)); Node reads a copy, walks the member headers (tar-scanner.ts, with
+ * the tar package's Header and Pax) and checks each against MemberChecker;
  * a bad member kills the extraction and the archive is refused. GNU tar
  * cannot write outside its directory meanwhile: it refuses '..' members,
  * strips leading '/', and delays symlinks that could lead out. Extraction
@@ -15,13 +17,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, mkdtempSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { UserError, refuse } from '../../util/errors.js';
 import { DECOMPRESSORS, detectFormat, type ArchiveFormat } from './format.js';
 import { MemberChecker } from './member-check.js';
 import { Progress } from './progress.js';
 
-export const GNU_TAR_EXTRACT = ['--xattrs', "--xattrs-include=*", '--numeric-owner', '-xpf', '-'];
+/** GNU tar's faithful extraction as root: owners by number, modes, xattrs of every namespace. */
+export const GNU_TAR_EXTRACT = ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xp'];
 
 export interface ImportOptions {
   file: string; // path or "-"
@@ -47,21 +50,27 @@ function readHead(file: string): Buffer {
   }
 }
 
-/** Writes every chunk to all sinks, pausing the source until all of them drained (bounded memory). */
-function tee(source: Readable, sinks: Writable[], onChunk: (n: number) => void): void {
-  source.on('data', (chunk: Buffer) => {
-    onChunk(chunk.length);
-    let waiting = 0;
-    for (const s of sinks)
-      if (!s.write(chunk)) {
-        waiting++;
-        s.once('drain', () => {
-          if (--waiting === 0) source.resume();
-        });
-      }
-    if (waiting > 0) source.pause();
-  });
-  source.on('end', () => sinks.forEach((s) => s.end()));
+/**
+ * Reads a file through one reused buffer (a read stream allocates per chunk
+ * and is several times slower here), yielding between reads.
+ */
+async function scanFile(file: string, scanner: { write(b: Buffer): void; end(): void; error?: string }, progress: Progress): Promise<void> {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(4 << 20);
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      scanner.write(buf.subarray(0, n));
+      progress.add(n);
+      if (scanner.error) break;
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  scanner.end();
+  if (scanner.error) throw new Error(scanner.error);
 }
 
 function exited(child: ChildProcess, what: string): Promise<void> {
@@ -95,9 +104,11 @@ export async function importTar(opts: ImportOptions): Promise<string> {
 
   const staging = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
   const children: ChildProcess[] = [];
+  const cleanups: Array<() => void> = [];
   const cleanup = (): void => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     rmSync(staging, { recursive: true, force: true });
+    for (const c of cleanups) c();
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     cleanup();
@@ -109,7 +120,6 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   const progress = new Progress(`Importing ${opts.file}`, fromStdin ? undefined : statSync(opts.file).size, opts.quiet);
   try {
     const input: Readable = fromStdin ? process.stdin : createReadStream(opts.file, { highWaterMark: 1 << 20 });
-    let plain: Readable;
     const waits: Promise<void>[] = [];
     if (fromStdin) {
       // Sniff the format from the first chunk of the stream.
@@ -118,52 +128,57 @@ export async function importTar(opts: ImportOptions): Promise<string> {
       if (!format) refuse('cannot import from stdin: not a tar archive (plain, gzip, xz, zstd or bzip2)');
       input.unshift(first);
     }
-    if (format === 'tar') plain = input;
-    else {
-      const [cmd, ...args] = DECOMPRESSORS[format!];
-      const dec = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      children.push(dec);
-      waits.push(exited(dec, `${cmd} (decompressing ${opts.file})`));
-      input.on('data', (c: Buffer) => progress.add(c.length));
-      input.pipe(dec.stdin!);
-      dec.stdin!.on('error', () => {});
-      plain = dec.stdout!;
-    }
-    const gnuTar = spawn('tar', [...GNU_TAR_EXTRACT, '-C', staging], { stdio: ['pipe', 'ignore', 'pipe'] });
-    children.push(gnuTar);
-    gnuTar.stdin!.on('error', () => {});
-    waits.push(exited(gnuTar, 'tar (extracting)'));
-
-    // The tar package parses the same stream, member by member.
-    const { Parser } = await import('tar');
+    // The same stream, member by member, against the safety rules.
+    const { TarScanner } = await import('./tar-scanner.js');
     const checker = new MemberChecker();
     let refusal: string | undefined;
-    const parser = new Parser({
-      strict: true,
-      onReadEntry: (entry) => {
-        const reason = refusal ? undefined : checker.check({
-          path: entry.path,
-          type: entry.type,
-          linkpath: entry.linkpath,
-          devmajor: entry.header?.devmaj,
-          devminor: entry.header?.devmin,
+    let gnuTar: ChildProcess | undefined;
+    const scanner = new TarScanner((m) => {
+      const reason = refusal ? undefined : checker.check(m);
+      if (reason && !refusal) {
+        refusal = `member '${m.path}': ${reason}`;
+        gnuTar?.kill('SIGKILL');
+      }
+    });
+    const scan = (stream: Readable): Promise<void> =>
+      new Promise((resolve, reject) => {
+        stream.on('data', (c: Buffer) => scanner.write(c));
+        stream.on('error', reject);
+        stream.on('end', () => {
+          scanner.end();
+          if (scanner.error) reject(new Error(scanner.error));
+          else resolve();
         });
-        if (reason && !refusal) {
-          refusal = `member '${entry.path}': ${reason}`;
-          gnuTar.kill('SIGKILL');
-        }
-        entry.resume();
-      },
-    });
-    const parsed = new Promise<void>((resolve, reject) => {
-      parser.on('end', () => resolve());
-      parser.on('error', (e: Error) => reject(e));
-      parser.on('warn', (code: string, msg: string | Error) => {
-        if (code === 'TAR_BAD_ARCHIVE' || code === 'TAR_ENTRY_INVALID') reject(new Error(String(msg)));
       });
-    });
-    tee(plain, [gnuTar.stdin!, parser as unknown as Writable], format === 'tar' ? (n) => progress.add(n) : () => {});
-    const results = await Promise.allSettled([parsed, ...waits]);
+    const tarArgs = [...GNU_TAR_EXTRACT, '-C', staging, '-f'];
+
+    // The archive's bytes take the shortest way to GNU tar (file, or the
+    // decompressor through tee(1)); Node only reads a copy to check it.
+    if (format === 'tar' && !fromStdin) {
+      gnuTar = spawn('tar', [...tarArgs, opts.file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(gnuTar);
+      waits.push(exited(gnuTar, 'tar (extracting)'));
+      (input as ReturnType<typeof createReadStream>).destroy();
+      waits.push(scanFile(opts.file, scanner, progress));
+    } else {
+      // One pipeline, so the kernel moves the bytes: [decompress |] tee | tar,
+      // with tee's copy on fd 3 for us. tee opens its outputs by name and
+      // Node's pipes are sockets, which cannot be opened: bash's process
+      // substitution gives tee a real pipe, and cat passes it on to fd 3.
+      // We feed the pipeline the (compressed) input.
+      const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+      const dec = format === 'tar' ? 'cat' : DECOMPRESSORS[format!].map(q).join(' ');
+      const script = `set -o pipefail; ${dec} | tee >(exec cat >&3) | tar ${[...tarArgs, '-'].map(q).join(' ')}`;
+      const pipeline = spawn('bash', ['-c', script], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+      gnuTar = pipeline;
+      children.push(pipeline);
+      waits.push(exited(pipeline, format === 'tar' ? 'tar (extracting)' : `${DECOMPRESSORS[format!][0]} | tar (extracting)`));
+      input.on('data', (c: Buffer) => progress.add(c.length));
+      input.pipe(pipeline.stdin!);
+      pipeline.stdin!.on('error', () => {});
+      waits.push(scan(pipeline.stdio[3] as Readable));
+    }
+    const results = await Promise.allSettled(waits);
     if (refusal) throw new UserError(`cannot import ${opts.file}: ${refusal}; the archive was refused and nothing was kept`);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw new UserError(`cannot import ${opts.file}: ${(failed.reason as Error).message}; nothing was kept`);
@@ -175,6 +190,7 @@ export async function importTar(opts: ImportOptions): Promise<string> {
       renameSync(staging, target);
       rmSync(old, { recursive: true, force: true });
     } else renameSync(staging, target);
+    for (const c of cleanups) c();
     progress.finish(`Imported ${opts.file} into ${target}`);
     return target;
   } catch (e) {
