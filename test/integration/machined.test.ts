@@ -95,21 +95,38 @@ for (const unified of [false, true]) {
       assert.equal(sleeping.stdout.trim(), '', 'the container died with tsnspawn');
     });
 
-    it('a booted Debian: systemctl -M, machinectl shell, reboot in place, poweroff ends tsnspawn with 0', async () => {
+    it('a booted Debian: systemctl -M answers, machinectl reboot restarts it in place, machinectl poweroff ends tsnspawn with 0', async () => {
       const probe = new BootProbe({ parent: host.share, action: 'stay', boots: 1 });
       try {
         const run = host.run([TSNSPAWN_INSIDE, '-q', '--console=read-only', '-D', DEBIAN, '-M', 'deb', ...probe.args(), '-b', ...probe.initArgs()], { timeoutMs: 180_000 });
         await waitFor(() => probe.settled(), 90_000, 'the guest to boot');
         const state = await host.sh('systemctl -M deb is-system-running', { direct: true });
         assert.match(state.stdout, /^(running|degraded)\n$/, state.stderr);
-        const hi = await host.sh('machinectl shell deb /bin/echo hi', { direct: true });
-        assert.match(hi.stdout, /hi/);
         const leader1 = (await show('deb')).Leader;
         await machinectl('reboot deb');
         await waitFor(() => probe.boot(2) !== undefined, 90_000, 'the guest to come up again');
         const leader2 = (await show('deb')).Leader;
         assert.notEqual(leader2, leader1, 'registered again with the new init');
         await machinectl('poweroff deb');
+        const r = await run;
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.deepEqual(await listed(), []);
+      } finally {
+        probe.remove();
+      }
+    });
+
+    it('machinectl shell runs a command in a booted Debian', async () => {
+      // Separate from the reboot test: the root session it opens (user@0.service)
+      // sometimes stalls the guest's shutdown in the hybrid layout (see the notes).
+      const probe = new BootProbe({ parent: host.share, action: 'stay' });
+      try {
+        const run = host.run([TSNSPAWN_INSIDE, '-q', '--console=read-only', '-D', DEBIAN, '-M', 'deb-shell', ...probe.args(), '-b', ...probe.initArgs()], { timeoutMs: 180_000 });
+        await waitFor(() => probe.settled(), 90_000, 'the guest to boot');
+        const hi = await host.sh('machinectl shell deb-shell /bin/echo hi', { direct: true });
+        assert.match(hi.stdout, /\bhi\b/);
+        // terminate: systemd asks us (RequestStop); a booted guest gets the halt signal and stops cleanly.
+        await machinectl('terminate deb-shell');
         const r = await run;
         assert.equal(r.exitCode, 0, r.stderr);
         assert.deepEqual(await listed(), []);

@@ -106,8 +106,18 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   const children: ChildProcess[] = [];
   const cleanups: Array<() => void> = [];
   const cleanup = (): void => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    rmSync(staging, { recursive: true, force: true });
+    // Pipelines run in a process group of their own (ours), so tar and the
+    // decompressor die with bash.
+    for (const c of children)
+      if (c.exitCode === null && c.pid) {
+        try {
+          process.kill(c.spawnargs[0] === 'bash' ? -c.pid : c.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    // A dying tar may still add a file or two: retry on ENOTEMPTY.
+    rmSync(staging, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
     for (const c of cleanups) c();
   };
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -169,7 +179,7 @@ export async function importTar(opts: ImportOptions): Promise<string> {
       const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
       const dec = format === 'tar' ? 'cat' : DECOMPRESSORS[format!].map(q).join(' ');
       const script = `set -o pipefail; ${dec} | tee >(exec cat >&3) | tar ${[...tarArgs, '-'].map(q).join(' ')}`;
-      const pipeline = spawn('bash', ['-c', script], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+      const pipeline = spawn('bash', ['-c', script], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], detached: true });
       gnuTar = pipeline;
       children.push(pipeline);
       waits.push(exited(pipeline, format === 'tar' ? 'tar (extracting)' : `${DECOMPRESSORS[format!][0]} | tar (extracting)`));
