@@ -408,6 +408,89 @@ static int op_copy(int rootfd, const struct op *o, struct failure *fl) {
         return 0;
 }
 
+/* --overlay/--overlay-ro: host lower trees (lowest first, newline separated)
+ * under an upper layer (a host directory with its work directory, a tmpfs
+ * of our namespace when empty, none when "-"), mounted at a path inside. */
+static int op_overlay(int rootfd, const struct op *o, struct failure *fl) {
+        int dfd = mkdir_in_root(rootfd, o->a, 0755);
+        if (dfd < 0)
+                return fail(fl, "mount", "overlay", o->a, errno, "cannot create %s in the tree", o->a);
+        char dst[32];
+        fd_path(dfd, dst);
+        char upper[4200], work[4200];
+        const char *up = o->b, *wk = o->c;
+        if (strcmp(up, "") == 0) {
+                /* A writable layer that lives only as long as the container. */
+                if (mount("tmpfs", dst, "tmpfs", 0, "mode=0755") < 0) {
+                        close(dfd);
+                        return fail(fl, "mount", "overlay", o->a, errno, "cannot mount a tmpfs for the overlay at %s", o->a);
+                }
+                close(dfd);
+                dfd = open_in_root(rootfd, o->a, O_PATH | O_DIRECTORY);
+                fd_path(dfd, dst);
+                snprintf(upper, sizeof upper, "%s/upper", dst);
+                snprintf(work, sizeof work, "%s/work", dst);
+                if (dfd < 0 || mkdirat(dfd, "upper", 0755) < 0 || mkdirat(dfd, "work", 0700) < 0) {
+                        int e = errno;
+                        if (dfd >= 0)
+                                close(dfd);
+                        return fail(fl, "mount", "overlay", o->a, e, "cannot prepare the overlay's tmpfs at %s", o->a);
+                }
+                up = upper;
+                wk = work;
+        }
+        int fs = (int) syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+        if (fs < 0) {
+                close(dfd);
+                return fail(fl, "mount", "overlay", o->a, errno, "this kernel has no overlayfs");
+        }
+        /* lowerdir+ adds below what was added before: walk from the top. */
+        char *lowers = strdup(o->d);
+        size_t n = 0;
+        char *list[64];
+        for (char *save = NULL, *l = strtok_r(lowers, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
+                list[n++] = l;
+        int r = 0, e = 0;
+        for (size_t i = n; i-- > 0 && r == 0;) {
+                int lfd = open(list[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (lfd < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "lowerdir+", NULL, lfd) < 0) {
+                        r = -1;
+                        e = errno;
+                        snprintf(upper, sizeof upper, "%s", list[i]);
+                }
+                if (lfd >= 0)
+                        close(lfd);
+        }
+        free(lowers);
+        if (r < 0) {
+                close(fs);
+                close(dfd);
+                return fail(fl, "mount", "overlay", upper, e, "cannot use %s as an overlay layer for %s", upper, o->a);
+        }
+        if (strcmp(up, "-") != 0 &&
+            (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", up, 0) < 0 ||
+             syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", wk, 0) < 0)) {
+                e = errno;
+                close(fs);
+                close(dfd);
+                return fail(fl, "mount", "overlay", o->a, e, "cannot use %s as the overlay's upper layer", up);
+        }
+        int mnt = -1;
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 || (mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0 ||
+            syscall(SYS_move_mount, mnt, "", dfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+                e = errno;
+                if (mnt >= 0)
+                        close(mnt);
+                close(fs);
+                close(dfd);
+                return fail(fl, "mount", "overlay", o->a, e, "cannot mount the overlay at %s", o->a);
+        }
+        close(mnt);
+        close(fs);
+        close(dfd);
+        return 0;
+}
+
 int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
         switch (o->kind) {
         case OP_MKDIR: {
@@ -452,6 +535,8 @@ int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct 
         }
         case OP_COPY:
                 return op_copy(rootfd, o, fl);
+        case OP_OVERLAY:
+                return op_overlay(rootfd, o, fl);
         case OP__MAX:
                 break;
         }

@@ -44,6 +44,7 @@ static const struct op_layout op_table[] = {
         { "notify-socket", OP_NOTIFY_SOCKET, "a" },
         { "unlink", OP_UNLINK, "af" },
         { "copy", OP_COPY, "abmf" },
+        { "overlay", OP_OVERLAY, "abcd" },
 };
 
 static const struct {

@@ -25,6 +25,7 @@ enum op_kind {
         OP_NOTIFY_SOCKET, /* path: bind the monitor's notify socket at path */
         OP_UNLINK,      /* path flags: remove a file (e.g. the source of a bind, once bound) */
         OP_COPY,        /* src(host) dst mode flags: copy a host file's bytes into the tree */
+        OP_OVERLAY,     /* dst upper work lowers: --overlay/--overlay-ro (upper "" = tmpfs, "-" = read-only) */
         OP__MAX,
 };
 

@@ -40,11 +40,22 @@ function userMounts(settings: Settings): MountOp[] {
     if (b.readOnly) flags.push('ro');
     ops.push({ target: b.destination, op: { kind: 'bind', source: b.source, target: b.destination, flags } });
   }
+  for (const o of settings.overlays)
+    ops.push({
+      target: o.destination,
+      op: { kind: 'overlay', target: o.destination, upper: o.upper ?? '-', work: o.upper ? overlayWorkDir(o.upper) : '', lowers: o.lowers },
+    });
   for (const t of settings.tmpfs)
     ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: ['nosuid', 'nodev', 'mkdir'], data: t.options } });
   // A stable sort by depth keeps the command line's order among equals.
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
+}
+
+/** overlayfs needs a work directory on the upper's file system: a hidden sibling, made and removed by tsnspawn. */
+export function overlayWorkDir(upper: string): string {
+  const slash = upper.lastIndexOf('/');
+  return `${upper.slice(0, slash) || ''}/.#${upper.slice(slash + 1)}.tsnspawn-work`;
 }
 
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {

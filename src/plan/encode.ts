@@ -37,6 +37,8 @@ function opFields(op: MountOp): string[] {
       return [op.kind, op.path, flags(op.flags)];
     case 'copy':
       return [op.kind, op.source, op.target, octal(op.mode), flags(op.flags)];
+    case 'overlay':
+      return [op.kind, op.target, op.upper, op.work, op.lowers.join('\n')];
   }
 }
 

@@ -20,7 +20,9 @@ export type MountOp =
   | { kind: 'console'; path: string }
   | { kind: 'notify-socket'; path: string }
   | { kind: 'unlink'; path: string; flags: MountFlag[] }
-  | { kind: 'copy'; source: string; target: string; mode: number; flags: MountFlag[] };
+  | { kind: 'copy'; source: string; target: string; mode: number; flags: MountFlag[] }
+  /** upper: host dir with work beside it; '' for a tmpfs; '-' for read-only. lowers: lowest first. */
+  | { kind: 'overlay'; target: string; upper: string; work: string; lowers: string[] };
 
 export type PlanConsole = 'interactive' | 'read-only' | 'passive' | 'pipe';
 

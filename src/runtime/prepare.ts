@@ -62,6 +62,18 @@ function checkBinds(settings: Settings): void {
     if (b.destination === '/') refuse(`cannot ${b.option}: the destination must not be the container's root`);
   }
   for (const t of settings.tmpfs) if (t.destination === '/') refuse(`cannot ${t.option}: the path must not be the container's root`);
+  for (const o of settings.overlays) {
+    for (const dir of [...o.lowers, ...(o.upper ? [o.upper] : [])]) {
+      let isDir = false;
+      try {
+        isDir = statSync(dir).isDirectory();
+      } catch {
+        /* missing */
+      }
+      if (!isDir) refuse(`cannot ${o.option}: ${dir} is not a directory on the host (create it or fix the path)`);
+    }
+    if (o.destination === '/') refuse(`cannot ${o.option}: the destination must not be the container's root (use -x or --volatile=overlay)`);
+  }
 }
 
 /** --uuid, else the tree's machine id, else random (systemd then initialises an empty /etc/machine-id from it). */

@@ -3,7 +3,8 @@
  * barrier work when init exists (cgroup), forward signals, relay readiness,
  * start again after a guest reboot, report the outcome, clean up.
  */
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { overlayWorkDir } from '../plan/build.js';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { errorLine, info, warn } from '../util/log.js';
@@ -131,8 +132,23 @@ export async function runContainer(p: Prepared): Promise<number> {
   }
 }
 
+/** overlayfs work directories beside each --overlay upper tree: made before the start, removed after. */
+function overlayWorkDirs(p: Prepared): string[] {
+  return p.settings.overlays.filter((o) => o.upper).map((o) => overlayWorkDir(o.upper!));
+}
+
 async function runRegistered(p: Prepared, machined: MachinedSession | undefined): Promise<number> {
   prepareJournal(p);
+  const workDirs = overlayWorkDirs(p);
+  for (const w of workDirs) mkdirSync(w, { recursive: true, mode: 0o700 });
+  try {
+    return await bootLoop(p, machined);
+  } finally {
+    for (const w of workDirs) rmSync(w, { recursive: true, force: true });
+  }
+}
+
+async function bootLoop(p: Prepared, machined: MachinedSession | undefined): Promise<number> {
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
   const relay = NotifyRelay.enabled()

@@ -14,6 +14,7 @@ import {
   parseTmpfs,
   isValidHostname,
   parseBooleanWord,
+  parseOverlay,
 } from './values.js';
 import { parseSignal } from './signals.js';
 import { refuse } from '../util/errors.js';
@@ -59,6 +60,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--chdir <path>', help: 'working directory inside the container', apply: (s, v) => (s.chdir = parseChdir(str(v))) },
   { flags: '--bind <src[:dst[:opts]]>', help: 'bind mount a host path (opts: rbind, norbind)', apply: (s, v) => s.binds.push(parseBind(str(v), false)) },
   { flags: '--bind-ro <src[:dst[:opts]]>', help: 'bind mount a host path read-only', apply: (s, v) => s.binds.push(parseBind(str(v), true)) },
+  { flags: '--overlay <paths>', help: 'LOWER...:UPPER:DEST: an overlay of host trees at DEST (empty UPPER: throwaway)', apply: (s, v) => s.overlays.push(parseOverlay(str(v), false)) },
+  { flags: '--overlay-ro <paths>', help: 'LOWER...:DEST: a read-only overlay of host trees at DEST', apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
   { flags: '--tmpfs <path[:options]>', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
   { flags: '--read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
   { flags: '-x, --ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },

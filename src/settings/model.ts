@@ -22,6 +22,15 @@ export interface BindSpec {
   option: string;
 }
 
+/** --overlay/--overlay-ro: host trees stacked (lowest first) at a path inside. */
+export interface OverlaySpec {
+  lowers: string[];
+  /** Host directory taking the writes; '' for a throwaway tmpfs; undefined for --overlay-ro. */
+  upper?: string;
+  destination: string;
+  option: string;
+}
+
 export interface TmpfsSpec {
   destination: string;
   /** Mount options passed to tmpfs (default "mode=0755"). */
@@ -44,6 +53,7 @@ export interface Settings {
   chdir?: string;
   binds: BindSpec[];
   tmpfs: TmpfsSpec[];
+  overlays: OverlaySpec[];
   readOnly: boolean;
   /** -x: a throwaway overlay over the tree (upper layer on a tmpfs of the container's own). */
   ephemeral: boolean;
@@ -70,6 +80,7 @@ export function defaultSettings(): Settings {
     environment: [],
     binds: [],
     tmpfs: [],
+    overlays: [],
     readOnly: false,
     ephemeral: false,
     volatile: 'no',

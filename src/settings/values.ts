@@ -3,7 +3,7 @@
  * value or throws a UserError naming the option and the fix.
  */
 import { refuse } from '../util/errors.js';
-import type { BindSpec, ConsoleMode, RegisterMode, TmpfsSpec } from './model.js';
+import type { BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec } from './model.js';
 
 const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
 const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
@@ -140,4 +140,30 @@ export function parseTmpfs(value: string): TmpfsSpec {
 export function parseChdir(value: string): string {
   if (!value.startsWith('/')) refuse(`invalid --chdir=${value}: use an absolute path inside the container`);
   return normalizeAbsolute(value);
+}
+
+/**
+ * --overlay/--overlay-ro with nspawn's rules: PATH:PATH[:...]; with three or
+ * more, the last is the destination inside and the one before it the upper
+ * (writable) tree; with two, the second is both the upper tree on the host
+ * and the destination. An empty upper means a throwaway tmpfs.
+ */
+export function parseOverlay(value: string, readOnly: boolean): OverlaySpec {
+  const option = `${readOnly ? '--overlay-ro' : '--overlay'}=${value}`;
+  const paths = splitColons(value);
+  if (paths.length < 2) refuse(`invalid ${option}: give at least two paths (LOWER:DEST, or LOWER...:UPPER:DEST)`);
+  for (const p of paths)
+    if (p.startsWith('+')) refuse(`invalid ${option}: paths relative to the container ('+') are not supported yet; use host paths`);
+  const destination = paths.length === 2 ? paths[1]! : paths[paths.length - 1]!;
+  const trees = paths.length === 2 ? paths : paths.slice(0, -1);
+  if (!destination.startsWith('/')) refuse(`invalid ${option}: the destination '${destination}' must be an absolute path`);
+  for (const t of trees)
+    if (t !== '' && !t.startsWith('/')) refuse(`invalid ${option}: '${t}' must be an absolute host path`);
+  if (trees.slice(0, -1).some((t) => t === '')) refuse(`invalid ${option}: only the upper tree may be empty`);
+  if (readOnly) {
+    if (trees.some((t) => t === '')) refuse(`invalid ${option}: a read-only overlay has no upper tree to leave empty`);
+    return { lowers: trees.map(normalizeAbsolute), destination: normalizeAbsolute(destination), option };
+  }
+  const upper = trees[trees.length - 1]!;
+  return { lowers: trees.slice(0, -1).map(normalizeAbsolute), upper: upper === '' ? '' : normalizeAbsolute(upper), destination: normalizeAbsolute(destination), option };
 }

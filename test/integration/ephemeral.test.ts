@@ -103,3 +103,45 @@ describe('--tarball: start straight from a rootfs archive', { skip }, () => {
     }
   });
 });
+
+describe('--overlay and --overlay-ro', { skip }, () => {
+  let tree = '';
+  before(() => {
+    tree = image('busybox');
+  });
+
+  it('stacks host trees (the later one on top), writes into the upper tree, leaves the lower ones alone', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, readFileSync: rf, rmSync } = await import('node:fs');
+    const dir = mkdtempSync('/var/tmp/tsnspawn-overlay-');
+    try {
+      for (const d of ['low1', 'low2', 'up']) mkdirSync(`${dir}/${d}`);
+      writeFileSync(`${dir}/low1/a`, 'low1\n');
+      writeFileSync(`${dir}/low2/a`, 'low2\n');
+      writeFileSync(`${dir}/low1/only-low1`, 'x\n');
+      const rw = await runClean(
+        ['-q', '-P', '-D', tree, `--overlay=${dir}/low1:${dir}/low2:${dir}/up:/mnt`, '/bin/sh', '-c', 'cat /mnt/a /mnt/only-low1; echo new > /mnt/c; rm /mnt/only-low1'],
+        [tree],
+      );
+      assert.equal(rw.exitCode, 0, rw.stderr);
+      assert.equal(rw.stdout, 'low2\nx\n');
+      assert.equal(rf(`${dir}/up/c`, 'utf8'), 'new\n');
+      assert.equal(rf(`${dir}/low1/only-low1`, 'utf8'), 'x\n', 'the lower tree is untouched');
+      assert.deepEqual(readdirSync(dir).sort(), ['low1', 'low2', 'up'], 'the work directory is gone');
+
+      const ro = await runClean(['-q', '-P', '-D', tree, `--overlay-ro=${dir}/low1:${dir}/low2:/mnt`, '/bin/sh', '-c', 'cat /mnt/a; (echo x > /mnt/d) 2>/dev/null || echo read-only'], [tree]);
+      assert.equal(ro.stdout, 'low2\nread-only\n');
+
+      const tmp = await runClean(['-q', '-P', '-D', tree, `--overlay=${dir}/low1::/mnt`, '/bin/sh', '-c', 'echo t > /mnt/e && cat /mnt/e'], [tree]);
+      assert.equal(tmp.stdout, 't\n');
+      assert.deepEqual(readdirSync(`${dir}/low1`).sort(), ['a', 'only-low1'], 'an empty upper is a throwaway tmpfs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an overlay of a missing host tree', async () => {
+    const r = await runClean(['-q', '-D', tree, '--overlay=/nonexistent/low::/mnt', '/bin/true'], [tree]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^tsnspawn: cannot --overlay=\/nonexistent\/low::\/mnt: \/nonexistent\/low is not a directory on the host/);
+  });
+});

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cgroupMounts, parseProcCgroup } from '../../src/runtime/cgroup-layout.js';
-import type { MountOp } from '../../src/plan/types.js';
+import type { MountFlag } from '../../src/plan/types.js';
 
 const HYBRID = `12:pids:/user.slice/user-1000.slice/session-2.scope
 11:cpu,cpuacct:/user.slice
@@ -86,12 +86,10 @@ describe('parseProcCgroup', () => {
 });
 
 describe('cgroupMounts', () => {
-  const API = ['nosuid', 'nodev', 'noexec'];
+  const API: MountFlag[] = ['nosuid', 'nodev', 'noexec'];
   const CONTROLLERS = ['cpu,cpuacct', 'memory', 'net_cls,net_prio', 'pids'];
 
   it('unified: one writable cgroup2 mount at /sys/fs/cgroup, whatever the controllers', () => {
-    const want: MountOp[] = [{ kind: 'mount', fstype: 'cgroup2', target: '/sys/fs/cgroup', flags: [...API, 'mkdir'] as MountOp extends never ? never : never[], data: '' }];
-    void want;
     for (const c of [[], CONTROLLERS]) {
       const ops = cgroupMounts('unified', c);
       assert.equal(ops.length, 1);
@@ -100,7 +98,7 @@ describe('cgroupMounts', () => {
       assert.equal(op.fstype, 'cgroup2');
       assert.equal(op.target, '/sys/fs/cgroup');
       assert.ok(!op.flags.includes('ro'));
-      for (const f of API) assert.ok(op.flags.includes(f as never), f);
+      for (const f of API) assert.ok(op.flags.includes(f), f);
     }
   });
 
@@ -174,7 +172,7 @@ describe('cgroupMounts', () => {
     });
 
     it('every mount carries nosuid, nodev, noexec', () => {
-      for (const o of ops) if (o.kind === 'mount' || o.kind === 'remount-ro') for (const f of API) assert.ok(o.flags.includes(f as never), `${o.target} ${f}`);
+      for (const o of ops) if (o.kind === 'mount' || o.kind === 'remount-ro') for (const f of API) assert.ok(o.flags.includes(f), `${o.target} ${f}`);
     });
 
     it('takes the controllers of parseProcCgroup as they are', () => {

@@ -85,6 +85,8 @@ function expectedOp(op: MountOp): DecodedOp {
       return { ...base, a: op.path, flags: bits(op.flags) };
     case 'copy':
       return { ...base, a: op.source, b: op.target, mode: op.mode, flags: bits(op.flags) };
+    case 'overlay':
+      return { ...base, a: op.target, b: op.upper, c: op.work, d: op.lowers.join('\n') };
   }
 }
 
