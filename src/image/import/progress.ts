@@ -25,6 +25,11 @@ export class Progress {
     this.tty = !quiet && process.stderr.isTTY === true;
   }
 
+  /** Sets the bytes done so far (e.g. a file offset). */
+  set(bytes: number): void {
+    this.add(bytes - this.done);
+  }
+
   add(bytes: number): void {
     this.done += bytes;
     const now = Date.now();

@@ -1,0 +1,74 @@
+/**
+ * GNU tar's own account of what it extracts: `tar -xvv --quoting-style=c`
+ * prints one line per member as it handles it. Checking these lines, rather
+ * than reading the archive a second time, leaves no room between what is
+ * checked and what is extracted (a second reader of tar headers disagreed
+ * with GNU tar on pax, Solaris X, old GNU and prefix fields).
+ */
+import type { Member } from './member-check.js';
+
+/** -vv flags for the extraction. */
+export const LISTING_FLAGS = ['-vv', '--quoting-style=c'];
+
+const TYPES: Readonly<Record<string, string>> = {
+  '-': 'File',
+  C: 'ContiguousFile',
+  d: 'Directory',
+  l: 'SymbolicLink',
+  h: 'Link',
+  c: 'CharacterDevice',
+  b: 'BlockDevice',
+  p: 'FIFO',
+};
+
+const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
+// The mode string has an 11th column (xattr/ACL mark) with --xattrs.
+const LINE = new RegExp(`^(\\S)\\S{9}\\S? +\\d+/\\d+ +(\\S+) \\S+ \\S+ ${QUOTED}(?: (->|link to) ${QUOTED})?$`);
+
+/** Undoes --quoting-style=c escapes. */
+export function unquote(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '\\') {
+      bytes.push(...Buffer.from(c, 'utf8'));
+      continue;
+    }
+    const n = s[++i]!;
+    const simple: Record<string, number> = { n: 10, t: 9, r: 13, f: 12, v: 11, b: 8, a: 7, '\\': 92, '"': 34, '?': 63, "'": 39 };
+    if (n in simple) bytes.push(simple[n]!);
+    else if (/[0-7]/.test(n)) {
+      let oct = n;
+      while (oct.length < 3 && /[0-7]/.test(s[i + 1] ?? '')) oct += s[++i];
+      bytes.push(parseInt(oct, 8));
+    } else bytes.push(...Buffer.from(n, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** A member from one listing line, or undefined for other lines ("Creating directory: ..."). */
+export function parseListingLine(line: string): Member | undefined {
+  const m = LINE.exec(line);
+  if (!m) return undefined;
+  const [, t, sizeOrDev, name, arrow, target] = m;
+  const type = TYPES[t!] ?? `unknown type '${t}'`;
+  const member: Member = { path: unquote(name!), type };
+  if (arrow) member.linkpath = unquote(target!);
+  const dev = /^(\d+),(\d+)$/.exec(sizeOrDev!);
+  if (dev && (t === 'c' || t === 'b')) {
+    member.devmajor = Number(dev[1]);
+    member.devminor = Number(dev[2]);
+  }
+  return member;
+}
+
+/** GNU tar's own refusals on stderr, as "member: reason". */
+export function parseTarComplaint(line: string): string | undefined {
+  const m = new RegExp(`^tar: ${QUOTED}: Member name contains '\\.\\.'$`).exec(line);
+  if (m) return `member '${unquote(m[1]!)}': member name with '..'`;
+  // GNU tar strips leading "../" from link targets before it reports them, so
+  // a link out of the tree shows up as a link to a missing file.
+  const h = new RegExp(`^tar: ${QUOTED}: Cannot hard link to (.*?): `).exec(line);
+  if (h) return `member '${unquote(h[1]!)}': hard link to ${h[2]!.replace(/^[‘"']|[’"']$/g, '')}, outside the archive or not in it`;
+  return undefined;
+}
