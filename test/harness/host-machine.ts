@@ -56,7 +56,11 @@ export class HostMachine {
       ...Object.entries(opts.machines).map(([n, t]) => `--bind=${t}:/var/lib/machines/${n}`),
       '-b',
     ];
-    const env = { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: opts.unified ? '1' : '0' };
+    // Unset, nspawn gives a systemd guest on a hybrid host the hybrid layout;
+    // "0" would mean legacy (no unified tree at all), "1" pure v2.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.SYSTEMD_NSPAWN_UNIFIED_HIERARCHY;
+    if (opts.unified) env.SYSTEMD_NSPAWN_UNIFIED_HIERARCHY = '1';
     const nspawn = spawn('systemd-nspawn', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     // The guest's init is the nspawn child running systemd.
     let leader = 0;

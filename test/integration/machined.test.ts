@@ -21,6 +21,8 @@ for (const unified of [false, true]) {
     let host: HostMachine;
     before(async () => {
       host = await HostMachine.boot({ unified, machines: { busybox: image('busybox'), debian12: image('debian12') } });
+      const layout = (await host.sh('stat -f -c %T /sys/fs/cgroup; stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null || true', { direct: true })).stdout;
+      assert.equal(layout, unified ? 'cgroup2fs\n' : 'tmpfs\ncgroup2fs\n', 'the host image runs the layout under test');
     });
     after(async () => host?.shutdown());
 
@@ -117,8 +119,8 @@ for (const unified of [false, true]) {
     });
 
     it('machinectl shell runs a command in a booted Debian', async () => {
-      // Separate from the reboot test: the root session it opens (user@0.service)
-      // sometimes stalls the guest's shutdown in the hybrid layout (see the notes).
+      // The root session it opens (user@0.service) must not stall the guest's
+      // shutdown: that needs cgroup-empty notifications from a unified tree.
       const probe = new BootProbe({ parent: host.share, action: 'stay' });
       try {
         const run = host.run([TSNSPAWN_INSIDE, '-q', '--console=read-only', '-D', DEBIAN, '-M', 'deb-shell', ...probe.args(), '-b', ...probe.initArgs()], { timeoutMs: 180_000 });
