@@ -9,13 +9,13 @@ import type { Duplex } from 'node:stream';
 import { EventOrder, parseEvent, type HelperEvent } from './events.js';
 
 /**
- * The helper binary, found from this module's place: dist/tsnspawn.mjs (the
+ * The helper binary, found from this module's place: dist/bundle/*.mjs (the
  * bundle bin/tsnspawn runs) or dist/src/runtime/helper.js (tests).
  */
 export const HELPER_PATH =
-  ['../native/tsnspawn-helper', '../../../native/tsnspawn-helper']
+  ['../../native/tsnspawn-helper', '../../../native/tsnspawn-helper']
     .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
-    .find((p) => existsSync(p)) ?? fileURLToPath(new URL('../native/tsnspawn-helper', import.meta.url));
+    .find((p) => existsSync(p)) ?? fileURLToPath(new URL('../../native/tsnspawn-helper', import.meta.url));
 
 export class Helper {
   private readonly child: ChildProcess;
