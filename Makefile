@@ -72,7 +72,7 @@ check: deps all images
 	$(NODE) --test --test-concurrency=1 --test-reporter=spec 'dist/test/unit/**/*.test.js' 'dist/test/integration/**/*.test.js'
 
 demo: deps all images
-	bin/tsnspawn -D "$$(images/build busybox)" -M demo /bin/sh -c '. /etc/os-release; echo "Hello from $$PRETTY_NAME, PID $$$$ on $$(hostname)"; exec /bin/sh -l'
+	bin/tsnspawn --console=autopipe -D "$$(images/build busybox)" -M demo /bin/sh -c '. /etc/os-release; echo "Hello from $$PRETTY_NAME, PID $$$$ on $$(hostname)"; exec /bin/sh -l'
 
 bench: deps all images
 	$(NODE) dist/bench/start-latency.js
