@@ -56,8 +56,11 @@ export class MachinedSession {
 
   /** Calls handler when systemd asks us to stop the machine's scope (machinectl terminate). */
   async onStopRequest(handler: () => void): Promise<void> {
+    // Each boot brings its own handler; the bus subscription is made once,
+    // else every reboot would add a listener and one request act twice.
+    const subscribed = this.stopHandler !== undefined;
     this.stopHandler = handler;
-    if (this.keepUnit) return; // then the service manager signals us directly
+    if (this.keepUnit || subscribed) return; // with --keep-unit the service manager signals us directly
     await this.bus.onSignal(
       { interface: 'org.freedesktop.systemd1.Scope', member: 'RequestStop', path: unitObjectPath(machineScopeName(this.name)) },
       () => this.stopHandler?.(),

@@ -118,13 +118,16 @@ for (const unified of [false, true]) {
       }
     });
 
-    it('machinectl shell runs a command in a booted Debian', async () => {
+    it('machinectl shell runs a command in a booted Debian; terminate after a reboot halts it cleanly', async () => {
       // The root session it opens (user@0.service) must not stall the guest's
       // shutdown: that needs cgroup-empty notifications from a unified tree.
       const probe = new BootProbe({ parent: host.share, action: 'stay' });
       try {
         const run = host.run([TSNSPAWN_INSIDE, '-q', '--console=read-only', '-D', DEBIAN, '-M', 'deb-shell', ...probe.args(), '-b', ...probe.initArgs()], { timeoutMs: 180_000 });
         await waitFor(() => probe.settled(), 90_000, 'the guest to boot');
+        // After a reboot in place, a stop request must still mean one clean halt.
+        await machinectl('reboot deb-shell');
+        await waitFor(() => probe.boot(2) !== undefined, 90_000, 'the guest to come up again');
         const hi = await host.sh('machinectl shell deb-shell /bin/echo hi', { direct: true });
         assert.match(hi.stdout, /\bhi\b/);
         // terminate: systemd asks us (RequestStop); a booted guest gets the halt signal and stops cleanly.
