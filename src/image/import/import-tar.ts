@@ -78,22 +78,20 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   }
 
   const staging = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
-  const children: ChildProcess[] = [];
-  const cleanups: Array<() => void> = [];
+  let pipeline: ChildProcess | undefined;
+  /** The pipeline runs in a process group of its own (ours), so tar and the decompressor die with bash. */
+  const killPipeline = (): void => {
+    if (pipeline?.pid === undefined || pipeline.exitCode !== null) return;
+    try {
+      process.kill(-pipeline.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
   const cleanup = (): void => {
-    // Pipelines run in a process group of their own (ours), so tar and the
-    // decompressor die with bash.
-    for (const c of children)
-      if (c.exitCode === null && c.pid) {
-        try {
-          process.kill(c.spawnargs[0] === 'bash' ? -c.pid : c.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+    killPipeline();
     // A dying tar may still add a file or two: retry on ENOTEMPTY.
     rmSync(staging, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
-    for (const c of cleanups) c();
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     cleanup();
@@ -122,23 +120,19 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     const tarCmd = ['tar', ...GNU_TAR_EXTRACT, ...LISTING_FLAGS, '-C', staging, '-f', '-'].map(q).join(' ');
     const dec = format === 'tar' ? '' : `${DECOMPRESSORS[format as Exclude<ArchiveFormat, 'tar'>].map(q).join(' ')} | `;
     const stdinSource = fromStdin ? 'pipe' : inputFd;
-    const pipeline = spawn('bash', ['-c', `set -o pipefail; ${dec}${tarCmd}`], { stdio: [stdinSource, 'pipe', 'pipe'], detached: true });
-    children.push(pipeline);
+    const child = spawn('bash', ['-c', `set -o pipefail; ${dec}${tarCmd}`], { stdio: [stdinSource, 'pipe', 'pipe'], detached: true });
+    pipeline = child;
     if (fromStdin) {
-      pipeline.stdin!.on('error', () => {});
-      pipeline.stdin!.write(firstChunk);
-      process.stdin.pipe(pipeline.stdin!);
+      child.stdin!.on('error', () => {});
+      child.stdin!.write(firstChunk);
+      process.stdin.pipe(child.stdin!);
     }
     const checker = new MemberChecker();
     let refusal: string | undefined;
     const refuseWith = (why: string): void => {
       if (refusal) return;
       refusal = why;
-      try {
-        process.kill(-pipeline.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+      killPipeline();
     };
     const lines = (stream: Readable, fn: (line: string) => void): void => {
       let buf = '';
@@ -152,35 +146,31 @@ export async function importTar(opts: ImportOptions): Promise<string> {
         }
       });
     };
-    lines(pipeline.stdout!, (line) => {
+    lines(child.stdout!, (line) => {
       const m = parseListingLine(line);
       if (!m) return;
       const reason = checker.check(m);
       if (reason) refuseWith(`member '${m.path}': ${reason}`);
     });
     let stderr = '';
-    lines(pipeline.stderr!, (line) => {
+    lines(child.stderr!, (line) => {
       const complaint = parseTarComplaint(line);
       if (complaint) refuseWith(complaint);
       else if (!/Removing leading|Exiting with failure status/.test(line)) stderr += line + '\n';
     });
     const timer = fromStdin ? undefined : setInterval(() => progress.set(filePosition(inputFd)), 100);
-    const waits = [
-      new Promise<void>((resolve, reject) => {
-        pipeline.on('error', (e) => reject(new Error(`cannot run tar: ${e.message}`)));
-        pipeline.on('close', (code, signal) => {
-          if (timer) clearInterval(timer);
-          if (!fromStdin) closeSync(inputFd);
-          if (code === 0) resolve();
-          else reject(new Error(`${format !== 'tar' ? `${DECOMPRESSORS[format as Exclude<ArchiveFormat, 'tar'>][0]} | ` : ''}tar failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join('; ')}`));
-        });
-      }),
-    ];
-    if (!fromStdin) progress.set(statSync(opts.file).size);
-    const results = await Promise.allSettled(waits);
+    const failure = await new Promise<string | undefined>((resolve) => {
+      child.on('error', (e) => resolve(`cannot run tar: ${e.message}`));
+      child.on('close', (code, signal) => {
+        if (timer) clearInterval(timer);
+        if (!fromStdin) closeSync(inputFd);
+        const what = format !== 'tar' ? `${DECOMPRESSORS[format as Exclude<ArchiveFormat, 'tar'>][0]} | tar` : 'tar';
+        resolve(code === 0 ? undefined : `${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join('; ')}`);
+      });
+    });
     if (refusal) throw new UserError(`cannot import ${opts.file}: ${refusal}; the archive was refused and nothing was kept`);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw new UserError(`cannot import ${opts.file}: ${(failed.reason as Error).message}; nothing was kept`);
+    if (failure) throw new UserError(`cannot import ${opts.file}: ${failure}; nothing was kept`);
+    if (!fromStdin) progress.set(statSync(opts.file).size);
 
     // Into place: the old tree (with --force) goes only once the new one is complete.
     if (existsSync(target)) {
@@ -189,7 +179,6 @@ export async function importTar(opts: ImportOptions): Promise<string> {
       renameSync(staging, target);
       rmSync(old, { recursive: true, force: true });
     } else renameSync(staging, target);
-    for (const c of cleanups) c();
     progress.finish(`Imported ${opts.file} into ${target}`);
     return target;
   } catch (e) {
