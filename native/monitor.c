@@ -168,7 +168,6 @@ int monitor_run(struct monitor *m) {
                         int r = console_pump_input(c);
                         if (r == 1) {
                                 kill(m->child, SIGKILL);
-                                m->killed_by_escape = true;
                         } else if (r < 0)
                                 relay_in = false;
                 }

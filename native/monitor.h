@@ -18,7 +18,6 @@ struct monitor {
         struct notify *notify;
         bool reaped;
         int status;
-        bool killed_by_escape;
         bool quit;          /* Node is done with us after the exit event */
         char cmd[4096];
         size_t cmd_len;

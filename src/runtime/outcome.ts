@@ -18,8 +18,7 @@ const SIGHUP = 1;
  * halt/poweroff in a PID namespace, SIGHUP of reboot; nspawn reads them so
  * whether or not it booted an init (a payload may call reboot(2) too).
  */
-export function classifyExit(exit: { code?: number; signal?: number }, booted: boolean): Outcome {
-  void booted;
+export function classifyExit(exit: { code?: number; signal?: number }): Outcome {
   if (exit.signal !== undefined) {
     if (exit.signal === SIGINT) return { kind: 'poweroff' };
     if (exit.signal === SIGHUP) return { kind: 'reboot' };

@@ -116,13 +116,13 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   checkBinds(settings);
   const console = resolveConsole(settings, tty.stdin, tty.stdout);
   const user = lookupUser(located.root, settings.user);
-  const payload = settings.boot
-    ? { exec: findInit(located.root), argv: [] as string[] }
+  const init = settings.boot ? findInit(located.root) : undefined;
+  const payload = init
+    ? { exec: init, argv: [init, ...settings.command] }
     : settings.command.length > 0
       ? resolveCommand(located.root, settings.command, DEFAULT_PATH)
       : defaultShell(located.root, user.shell);
-  if (settings.boot) payload.argv = [payload.exec, ...settings.command];
-  if (settings.boot && settings.user && lookupUser(located.root, settings.user).uid !== 0)
+  if (settings.boot && user.uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
   const uuid = chooseUuid(settings, located.root);
   // /etc can be written when the root is writable or a throwaway layer.

@@ -30,7 +30,12 @@ export function effectiveKillSignal(p: Prepared): number | undefined {
 type BootResult = { kind: 'failed' } | { kind: 'ended'; outcome: Outcome };
 
 /** One start of the container, from helper spawn to init's exit. */
-function bootOnce(p: Prepared, relay: NotifyRelay | undefined, machined: MachinedSession | undefined): Promise<BootResult> {
+function bootOnce(
+  p: Prepared,
+  relay: NotifyRelay | undefined,
+  machined: MachinedSession | undefined,
+  onHelper: (h: Helper) => void,
+): Promise<BootResult> {
   return new Promise((resolve) => {
     let failure: HelperError | undefined;
     let protocolError: Error | undefined;
@@ -89,7 +94,7 @@ function bootOnce(p: Prepared, relay: NotifyRelay | undefined, machined: Machine
           failure ??= e;
           break;
         case 'exit':
-          if (!failure) outcome = classifyExit(e, p.settings.boot);
+          if (!failure) outcome = classifyExit(e);
           // Unless the guest reboots in place, the service is stopping now.
           if (relay && !(outcome?.kind === 'reboot' && !p.settings.keepUnit)) relay.stopping(outcome?.kind === 'reboot');
           helper.quit();
@@ -101,7 +106,7 @@ function bootOnce(p: Prepared, relay: NotifyRelay | undefined, machined: Machine
     const helper = new Helper(encodePlan(p.makePlan()), onEvent, (err) => {
       protocolError ??= err;
     });
-    if (relay) sink.current = helper;
+    onHelper(helper);
     void helper.exited().then(() => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -112,8 +117,6 @@ function bootOnce(p: Prepared, relay: NotifyRelay | undefined, machined: Machine
   });
 }
 
-/** Where the relay's datagrams go: the current helper (a reboot brings a new one). */
-const sink: { current?: Helper } = {};
 
 /** --link-journal's host side: the directory to bind, or the symlink to the guest's journal. */
 function prepareJournal(p: Prepared): void {
@@ -151,13 +154,13 @@ async function runRegistered(p: Prepared, machined: MachinedSession | undefined)
 async function bootLoop(p: Prepared, machined: MachinedSession | undefined): Promise<number> {
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
-  const relay = NotifyRelay.enabled()
-    ? new NotifyRelay({ send: (m) => sink.current?.sdnotify(m) }, p.settings.notifyReady)
-    : undefined;
+  // The relay's datagrams go out through the current helper (a reboot brings a new one).
+  let current: Helper | undefined;
+  const relay = NotifyRelay.enabled() ? new NotifyRelay({ send: (m) => current?.sdnotify(m) }, p.settings.notifyReady) : undefined;
 
   let status = 1;
   for (;;) {
-    const result = await bootOnce(p, relay, machined);
+    const result = await bootOnce(p, relay, machined, (h) => (current = h));
     // Unregistered on every exit path; a reboot registers the new leader again.
     await machined?.unregister();
     const left = await releaseCgroup(p.cgroup);
