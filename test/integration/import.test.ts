@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { archives } from '../harness/archives.js';
@@ -102,6 +102,25 @@ describe('import-tar', { skip }, () => {
     assert.ok(!existsSync(out));
     await new Promise((r2) => setTimeout(r2, 200));
     assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.#import')), []);
+  });
+
+  it('refuses a plain archive that changes while it is imported (its listing came from a second read)', async () => {
+    const archive = `${work}/changing.tar`;
+    execFileSync('cp', [files.tar!, archive]);
+    const out = `${work}/out-changing`;
+    const child = execa(TSNSPAWN, ['import-tar', '-q', `--output=${out}`, archive], { reject: false });
+    // Once tar has put something in the staging directory, both reads are under way.
+    const extracting = (): boolean => readdirSync(work).some((f) => f.startsWith('.#import-out-changing') && readdirSync(`${work}/${f}`).length > 0);
+    for (let i = 0; i < 2000 && !extracting(); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(extracting(), 'the extraction started');
+    // A write would do; a utimensat changes the ctime just the same.
+    utimesSync(archive, new Date(), new Date());
+    const r = await child;
+    assert.equal(r.exitCode, 1, String(r.stderr));
+    assert.match(String(r.stderr), /^tsnspawn: cannot import .*changing\.tar: the file changed during the import; nothing was kept$/);
+    assert.ok(!existsSync(out));
+    assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.#import')), []);
+    rmSync(archive);
   });
 
   it('refuses a file that is not an archive', async () => {

@@ -16,6 +16,8 @@ describe("GNU tar's -vv --quoting-style=c listing", () => {
   it('undoes C quoting, including octal bytes of UTF-8 names and escaped quotes', () => {
     assert.equal(unquote('a\\"b\\\\c\\n'), 'a"b\\c\n');
     assert.equal(unquote('caf\\303\\251'), 'café');
+    assert.equal(unquote('plain/name with spaces'), 'plain/name with spaces');
+    assert.equal(unquote('\\1x\\12y\\0'), '\x01x\ny\0', 'short octal escapes end at a non-digit or the end');
     assert.deepEqual(parseListingLine('-rw-r--r-- 0/0 1 1970-01-01 00:00 "a \\"q\\" b"'), { path: 'a "q" b', type: 'File' });
   });
 

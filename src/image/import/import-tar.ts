@@ -5,26 +5,38 @@
  * GNU tar does the extraction (faithful: owners, modes, setuid bits, xattrs
  * with security.capability, device nodes, hard links; about ten times
  * faster than node-tar here), fed by the kernel straight from the file or
- * the decompressor. Its -vv listing of each member it extracts is checked
- * against MemberChecker as it goes; a bad member kills the extraction and
+ * the decompressor. GNU tar's own -vv listing of the members is checked
+ * against MemberChecker as it grows; a bad member kills the extraction and
  * the archive is refused. GNU tar cannot write outside its directory in
  * the meantime: it refuses '..' members, strips leading '/', and delays
  * symlinks that could lead out. Extraction goes to a staging directory
  * beside the target, renamed into place only when everything succeeded;
  * any failure or signal removes it.
+ *
+ * Who lists: for a plain archive file, a second GNU tar (-t) reads the same
+ * file on the other CPU; the listing costs the extraction nothing (same
+ * reader, same flags, so the same members; the file's ctime, checked
+ * before and after, proves nobody changed it in between). For compressed
+ * input or stdin, the extracting tar lists as it goes (-x -vv): a second
+ * decompressor would cost more than the listing saves.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Readable } from 'node:stream';
 import { UserError, refuse } from '../../util/errors.js';
 import { DECOMPRESSORS, detectFormat, type ArchiveFormat } from './format.js';
 import { MemberChecker } from './member-check.js';
 import { Progress } from './progress.js';
-import { LISTING_FLAGS, parseListingLine, parseTarComplaint } from './gnu-listing.js';
+import { LISTING_ENV, LISTING_FLAGS, parseListingLine, parseTarComplaint } from './gnu-listing.js';
+import { openListingFile, type ListingFile } from './listing-file.js';
+import { ProcessSet } from './process-set.js';
 
-/** GNU tar's faithful extraction as root: owners by number, modes, xattrs of every namespace. */
-export const GNU_TAR_EXTRACT = ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xp'];
+/** How GNU tar reads the archive: xattrs of every namespace, owners by number. Extraction and listing share them. */
+const GNU_TAR_READING = ['--xattrs', '--xattrs-include=*', '--numeric-owner'];
+/** GNU tar's faithful extraction as root: the above, plus modes as archived. */
+export const GNU_TAR_EXTRACT = [...GNU_TAR_READING, '-xp'];
+const GNU_TAR_LIST = [...GNU_TAR_READING, '-t', ...LISTING_FLAGS];
+/** stderr lines of tar that explain no failure. */
+const TAR_NOISE = /Removing leading|Exiting with failure status/;
 
 export interface ImportOptions {
   file: string; // path or "-"
@@ -60,6 +72,13 @@ function filePosition(fd: number): number {
   }
 }
 
+/** What identifies the archive file's content: a write or utimensat changes ctime, which nobody can set back. */
+function fileIdentity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.ctimeNs}`;
+}
+
+const shellQuote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+
 export async function importTar(opts: ImportOptions): Promise<string> {
   const fromStdin = opts.file === '-';
   if (!fromStdin && !existsSync(opts.file)) refuse(`cannot import ${opts.file}: no such file`);
@@ -78,18 +97,9 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   }
 
   const staging = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
-  let pipeline: ChildProcess | undefined;
-  /** The pipeline runs in a process group of its own (ours), so tar and the decompressor die with bash. */
-  const killPipeline = (): void => {
-    if (pipeline?.pid === undefined || pipeline.exitCode !== null) return;
-    try {
-      process.kill(-pipeline.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  };
+  const processes = new ProcessSet();
   const cleanup = (): void => {
-    killPipeline();
+    processes.kill();
     // A dying tar may still add a file or two: retry on ENOTEMPTY.
     rmSync(staging, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
   };
@@ -101,12 +111,13 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new Progress(`Importing ${opts.file}`, fromStdin ? undefined : statSync(opts.file).size, opts.quiet);
+  const openFds: number[] = [];
+  let listing: ListingFile | undefined;
   try {
-    // One pipeline, so the kernel moves the bytes: [decompress |] tar -xvv.
-    // Its stdin is our file (or our stdin) itself: the shared file offset
-    // gives the progress. Its listing of every member it extracts comes to
-    // us line by line and is checked; a bad member kills the pipeline.
+    // The processes' stdin is our file (or our stdin) itself, so the kernel
+    // moves the bytes and the shared file offset gives the progress.
     const inputFd = fromStdin ? 0 : openSync(opts.file, 'r');
+    if (!fromStdin) openFds.push(inputFd);
     let firstChunk: Buffer = Buffer.alloc(0);
     if (fromStdin) {
       // Tell the format from the first bytes; they are passed on below.
@@ -116,60 +127,80 @@ export async function importTar(opts: ImportOptions): Promise<string> {
       format = detectFormat(firstChunk);
       if (!format) refuse('cannot import from stdin: not a tar archive (plain, gzip, xz, zstd or bzip2)');
     }
-    const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
-    const tarCmd = ['tar', ...GNU_TAR_EXTRACT, ...LISTING_FLAGS, '-C', staging, '-f', '-'].map(q).join(' ');
-    const dec = format === 'tar' ? '' : `${DECOMPRESSORS[format as Exclude<ArchiveFormat, 'tar'>].map(q).join(' ')} | `;
-    const stdinSource = fromStdin ? 'pipe' : inputFd;
-    const child = spawn('bash', ['-c', `set -o pipefail; ${dec}${tarCmd}`], { stdio: [stdinSource, 'pipe', 'pipe'], detached: true });
-    pipeline = child;
-    if (fromStdin) {
-      child.stdin!.on('error', () => {});
-      child.stdin!.write(firstChunk);
-      process.stdin.pipe(child.stdin!);
-    }
     const checker = new MemberChecker();
     let refusal: string | undefined;
     const refuseWith = (why: string): void => {
       if (refusal) return;
       refusal = why;
-      killPipeline();
+      processes.kill();
     };
-    const lines = (stream: Readable, fn: (line: string) => void): void => {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => {
-        buf += d;
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          fn(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-        }
-      });
-    };
-    lines(child.stdout!, (line) => {
-      const m = parseListingLine(line);
-      if (!m) return;
-      const reason = checker.check(m);
-      if (reason) refuseWith(`member '${m.path}': ${reason}`);
-    });
-    let stderr = '';
-    lines(child.stderr!, (line) => {
+    const onTarStderr = (line: string): void => {
       const complaint = parseTarComplaint(line);
       if (complaint) refuseWith(complaint);
-      else if (!/Removing leading|Exiting with failure status/.test(line)) stderr += line + '\n';
-    });
-    const timer = fromStdin ? undefined : setInterval(() => progress.set(filePosition(inputFd)), 100);
-    const failure = await new Promise<string | undefined>((resolve) => {
-      child.on('error', (e) => resolve(`cannot run tar: ${e.message}`));
-      child.on('close', (code, signal) => {
-        if (timer) clearInterval(timer);
-        if (!fromStdin) closeSync(inputFd);
-        const what = format !== 'tar' ? `${DECOMPRESSORS[format as Exclude<ArchiveFormat, 'tar'>][0]} | tar` : 'tar';
-        resolve(code === 0 ? undefined : `${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join('; ')}`);
+    };
+
+    // GNU tar writes one line per member, each its own write(2); into a
+    // pipe every line woke us and cost ~100 ms per Debian import. Into an
+    // unlinked file the writes are cheap, and we read it by position as it grows.
+    const listingFile = openListingFile(dirname(target));
+    listing = listingFile;
+    const separateLister = !fromStdin && format === 'tar';
+    let identityBefore = '';
+    if (separateLister) {
+      const listFd = openSync(opts.file, 'r');
+      openFds.push(listFd);
+      identityBefore = fileIdentity(fstatSync(inputFd, { bigint: true }));
+      if (fileIdentity(fstatSync(listFd, { bigint: true })) !== identityBefore) throw new UserError(`cannot import ${opts.file}: it changed while being opened; nothing was kept`);
+      // Quoting and locale as for the listing: its complaints on stderr are parsed too.
+      processes.start({
+        label: 'tar',
+        argv: ['tar', ...GNU_TAR_EXTRACT, '--quoting-style=c', '-C', staging, '-f', '-'],
+        stdio: [inputFd, 'ignore', 'pipe'],
+        env: LISTING_ENV,
+        onStderrLine: onTarStderr,
+        noise: TAR_NOISE,
       });
-    });
+      processes.start({ label: 'tar listing', argv: ['tar', ...GNU_TAR_LIST, '-f', '-'], stdio: [listFd, listingFile.writeFd, 'pipe'], env: LISTING_ENV, onStderrLine: () => {}, noise: TAR_NOISE });
+    } else {
+      const tarCmd = ['tar', ...GNU_TAR_EXTRACT, ...LISTING_FLAGS, '-C', staging, '-f', '-'].map(shellQuote).join(' ');
+      const decompressor = format === 'tar' ? undefined : DECOMPRESSORS[format as Exclude<ArchiveFormat, 'tar'>];
+      const dec = decompressor ? `${decompressor.map(shellQuote).join(' ')} | ` : '';
+      const child = processes.start({
+        label: decompressor ? `${decompressor[0]} | tar` : 'tar',
+        argv: ['bash', '-c', `set -o pipefail; ${dec}${tarCmd}`],
+        stdio: [fromStdin ? 'pipe' : inputFd, listingFile.writeFd, 'pipe'],
+        env: LISTING_ENV,
+        onStderrLine: onTarStderr,
+        noise: TAR_NOISE,
+      });
+      if (fromStdin) {
+        child.stdin!.on('error', () => {});
+        child.stdin!.write(firstChunk);
+        process.stdin.pipe(child.stdin!);
+      }
+    }
+    listingFile.closeWriter();
+
+    const checkListing = (): void => {
+      for (const line of listingFile.newLines()) {
+        if (refusal) return;
+        const m = parseListingLine(line);
+        if (!m) continue;
+        const reason = checker.check(m);
+        if (reason) refuseWith(`member '${m.path}': ${reason}`);
+      }
+    };
+    const timer = setInterval(() => {
+      checkListing();
+      if (!fromStdin) progress.set(filePosition(inputFd));
+    }, 50);
+    const failure = await processes.finished();
+    clearInterval(timer);
+    checkListing();
     if (refusal) throw new UserError(`cannot import ${opts.file}: ${refusal}; the archive was refused and nothing was kept`);
     if (failure) throw new UserError(`cannot import ${opts.file}: ${failure}; nothing was kept`);
+    if (separateLister && fileIdentity(fstatSync(inputFd, { bigint: true })) !== identityBefore)
+      throw new UserError(`cannot import ${opts.file}: the file changed during the import; nothing was kept`);
     if (!fromStdin) progress.set(statSync(opts.file).size);
 
     // Into place: the old tree (with --force) goes only once the new one is complete.
@@ -186,6 +217,8 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     cleanup();
     throw e;
   } finally {
+    for (const fd of openFds) closeSync(fd);
+    listing?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

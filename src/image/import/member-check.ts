@@ -23,6 +23,11 @@ function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
 }
 
+/** Every proper prefix of a normalised path: "a/b/c" -> "a", "a/b". */
+function* parentsOf(norm: string): Generator<string> {
+  for (let slash = norm.indexOf('/'); slash >= 0; slash = norm.indexOf('/', slash + 1)) yield norm.slice(0, slash);
+}
+
 export class MemberChecker {
   /** Paths (normalised) that are symlinks so far: nothing may be extracted through them. */
   private readonly symlinks = new Set<string>();
@@ -34,8 +39,7 @@ export class MemberChecker {
     const parts = components(m.path);
     if (parts.includes('..')) return "member name with '..'";
     const norm = parts.join('/');
-    for (let i = 1; i < parts.length; i++)
-      if (this.symlinks.has(parts.slice(0, i).join('/'))) return `extracted through the symlink ${parts.slice(0, i).join('/')}`;
+    for (const parent of parentsOf(norm)) if (this.symlinks.has(parent)) return `extracted through the symlink ${parent}`;
     switch (m.type) {
       case 'SymbolicLink':
         this.symlinks.add(norm);
@@ -45,8 +49,9 @@ export class MemberChecker {
         if (target.startsWith('/')) return `hard link to the absolute path ${target}`;
         const t = components(target);
         if (t.includes('..')) return `hard link to ${target}, outside the archive`;
-        for (let i = 1; i <= t.length; i++)
-          if (this.symlinks.has(t.slice(0, i).join('/'))) return `hard link through the symlink ${t.slice(0, i).join('/')}`;
+        const targetNorm = t.join('/');
+        for (const prefix of [...parentsOf(targetNorm), targetNorm])
+          if (this.symlinks.has(prefix)) return `hard link through the symlink ${prefix}`;
         this.symlinks.delete(norm);
         return undefined;
       }
