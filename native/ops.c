@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <linux/mount.h>
 #include <stdio.h>
@@ -408,10 +409,63 @@ static int op_copy(int rootfd, const struct op *o, struct failure *fl) {
         return 0;
 }
 
-/* --overlay/--overlay-ro: host lower trees (lowest first, newline separated)
- * under an upper layer (a host directory with its work directory, a tmpfs
- * of our namespace when empty, none when "-"), mounted at a path inside. */
+/* A layer of an overlay: a host path, or with a leading '+' a path inside
+ * the container's tree (nspawn's convention), resolved in the root like
+ * every other path of ours. create: make it (an upper or work directory). */
+static int open_layer(int rootfd, const char *path, bool create) {
+        if (path[0] != '+')
+                return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return create ? mkdir_in_root(rootfd, path + 1, 0755) : open_in_root(rootfd, path + 1, O_PATH | O_DIRECTORY);
+}
+
+/* The work directory of a '+' upper: beside the upper as resolved (a link
+ * may lead it onto another mount, and overlayfs wants both on one), named
+ * after the upper as given. The tree's root has no parent inside the tree. */
+static int workdir_beside(int rootfd, int ufd, const char *upper) {
+        struct stat us, rs;
+        if (fstat(ufd, &us) < 0 || fstat(rootfd, &rs) < 0)
+                return -1;
+        if (us.st_dev == rs.st_dev && us.st_ino == rs.st_ino) {
+                errno = EINVAL;
+                return -1;
+        }
+        const char *slash = strrchr(upper, '/');
+        char name[NAME_MAX + 1];
+        if (snprintf(name, sizeof name, ".#%s.tsnspawn-work", slash ? slash + 1 : upper) >= (int) sizeof name) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        int pfd = openat(ufd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return -1;
+        int wfd = -1;
+        if (mkdirat(pfd, name, 0700) == 0 || errno == EEXIST)
+                wfd = openat(pfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        close(pfd);
+        errno = e;
+        return wfd;
+}
+
+/* --overlay/--overlay-ro: lower trees (lowest first, newline separated)
+ * under an upper layer (a directory with its work directory, a tmpfs of
+ * our namespace when empty, none when "-"), mounted at a path inside.
+ * A '+' upper gets its work directory beside it (o->c is unused then).
+ * Layers in the tree are handed to overlayfs as /proc/self/fd paths of
+ * descriptors resolved in the root, so a symlink in the tree cannot lead
+ * to the host. */
+static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl, int layer_fds[2]);
+
 static int op_overlay(int rootfd, const struct op *o, struct failure *fl) {
+        int layer_fds[2] = { -1, -1 };
+        int r = op_overlay_layers(rootfd, o, fl, layer_fds);
+        for (int i = 0; i < 2; i++)
+                if (layer_fds[i] >= 0)
+                        close(layer_fds[i]);
+        return r;
+}
+
+static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl, int layer_fds[2]) {
         int dfd = mkdir_in_root(rootfd, o->a, 0755);
         if (dfd < 0)
                 return fail(fl, "mount", "overlay", o->a, errno, "cannot create %s in the tree", o->a);
@@ -419,7 +473,26 @@ static int op_overlay(int rootfd, const struct op *o, struct failure *fl) {
         fd_path(dfd, dst);
         char upper[4200], work[4200];
         const char *up = o->b, *wk = o->c;
-        if (strcmp(up, "") == 0) {
+        if (up[0] == '+') {
+                int ufd = open_layer(rootfd, up, true);
+                int wfd = ufd < 0 ? -1 : workdir_beside(rootfd, ufd, up);
+                if (wfd < 0) {
+                        int e = errno;
+                        if (ufd >= 0)
+                                close(ufd);
+                        close(dfd);
+                        if (ufd < 0)
+                                return fail(fl, "mount", "overlay", up, e, "cannot create %s in the tree", up + 1);
+                        return fail(fl, "mount", "overlay", up, e, "cannot create a work directory beside %s in the tree", up + 1);
+                }
+                /* Kept open until the mount is made: the paths name these descriptors. */
+                layer_fds[0] = ufd;
+                layer_fds[1] = wfd;
+                fd_path(ufd, upper);
+                fd_path(wfd, work);
+                up = upper;
+                wk = work;
+        } else if (strcmp(up, "") == 0) {
                 /* A writable layer that lives only as long as the container. */
                 if (mount("tmpfs", dst, "tmpfs", 0, "mode=0755") < 0) {
                         close(dfd);
@@ -452,7 +525,7 @@ static int op_overlay(int rootfd, const struct op *o, struct failure *fl) {
                 list[n++] = l;
         int r = 0, e = 0;
         for (size_t i = n; i-- > 0 && r == 0;) {
-                int lfd = open(list[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                int lfd = open_layer(rootfd, list[i], false);
                 if (lfd < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "lowerdir+", NULL, lfd) < 0) {
                         r = -1;
                         e = errno;

@@ -7,6 +7,7 @@ import { buildEnvironment, MANAGER_NAME, payloadTerm } from './environment.js';
 import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import type { Settings } from '../settings/model.js';
+import { IN_CONTAINER, isInContainer, sourcePathOf } from '../settings/values.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -38,13 +39,26 @@ function userMounts(settings: Settings): MountOp[] {
     const flags: MountFlag[] = ['mkdir'];
     if (b.recursive) flags.push('rec');
     if (b.readOnly) flags.push('ro');
-    ops.push({ target: b.destination, op: { kind: 'bind', source: b.source, target: b.destination, flags } });
+    // A '+' source is opened inside the tree (resolved in the root), a host one on the host.
+    const kind = isInContainer(b.source) ? 'bind-inner' : 'bind';
+    ops.push({ target: b.destination, op: { kind, source: sourcePathOf(b.source), target: b.destination, flags } });
   }
-  for (const o of settings.overlays)
+  // Overlay layers keep their '+': the helper resolves those in the tree.
+  for (const o of settings.overlays) {
+    let { lowers, upper } = o;
+    if (upper && isInContainer(upper) && rootModeOf(settings) === 'overlay') {
+      // The root is itself an overlayfs, which cannot be an upper layer. Its
+      // writes are thrown away anyway: the '+' upper becomes the top lower
+      // layer under a throwaway tmpfs (same view, same fate), made if missing.
+      ops.push({ target: o.destination, op: { kind: 'mkdir', path: sourcePathOf(upper), mode: 0o755 } }); // sorts right before the overlay
+      lowers = [...lowers, upper];
+      upper = '';
+    }
     ops.push({
       target: o.destination,
-      op: { kind: 'overlay', target: o.destination, upper: o.upper ?? '-', work: o.upper ? overlayWorkDir(o.upper) : '', lowers: o.lowers },
+      op: { kind: 'overlay', target: o.destination, upper: upper ?? '-', work: upper ? overlayWorkDir(upper) : '', lowers },
     });
+  }
   for (const t of settings.tmpfs)
     ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: ['nosuid', 'nodev', 'mkdir'], data: t.options } });
   // A stable sort by depth keeps the command line's order among equals.
@@ -52,10 +66,24 @@ function userMounts(settings: Settings): MountOp[] {
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
 }
 
-/** overlayfs needs a work directory on the upper's file system: a hidden sibling, made and removed by tsnspawn. */
+/** The name of the work directory overlayfs needs beside an upper tree (on the same mount). */
+export function overlayWorkName(upper: string): string {
+  return `.#${upper.slice(upper.lastIndexOf('/') + 1)}.tsnspawn-work`;
+}
+
+/**
+ * The work directory of a host upper: a hidden sibling, made and removed by
+ * tsnspawn. A '+' upper's is made by the helper beside the upper as
+ * resolved in the tree ('+' in the plan says so).
+ */
 export function overlayWorkDir(upper: string): string {
-  const slash = upper.lastIndexOf('/');
-  return `${upper.slice(0, slash) || ''}/.#${upper.slice(slash + 1)}.tsnspawn-work`;
+  if (isInContainer(upper)) return IN_CONTAINER;
+  return `${upper.slice(0, upper.lastIndexOf('/')) || ''}/${overlayWorkName(upper)}`;
+}
+
+/** How the root is mounted: the tree itself, the tree under a throwaway upper layer, or a tmpfs with the tree's /usr. */
+export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
+  return settings.ephemeral || settings.volatile === 'overlay' ? 'overlay' : settings.volatile === 'yes' ? 'volatile' : 'plain';
 }
 
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
@@ -96,7 +124,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     console: facts.console,
     // volatile=state: the tree read-only, /var a tmpfs (nspawn's meaning).
     readOnlyRoot: settings.readOnly || settings.volatile === 'state',
-    rootMode: settings.ephemeral || settings.volatile === 'overlay' ? 'overlay' : settings.volatile === 'yes' ? 'volatile' : 'plain',
+    rootMode: rootModeOf(settings),
     cwd: settings.chdir ?? facts.defaultCwd,
     uid: facts.user.uid,
     gid: facts.user.gid,

@@ -17,7 +17,7 @@ import { prepareCgroup, type ContainerCgroup } from './cgroup.js';
 import { cgroupMounts, ownMembership } from './cgroup-layout.js';
 import type { LaunchPlan, PlanConsole } from '../plan/types.js';
 import type { Settings } from '../settings/model.js';
-import { machineNameFromDirectory, parseMachineName } from '../settings/values.js';
+import { isInContainer, machineNameFromDirectory, parseMachineName, sourcePathOf } from '../settings/values.js';
 import { machineIdToUuid, parseUuidOption, randomUuid, type MachineUuid } from '../settings/uuid.js';
 import { refuse } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
@@ -56,22 +56,31 @@ export function resolveConsole(settings: Settings, stdinTty: boolean, stdoutTty:
   }
 }
 
-function checkBinds(settings: Settings): void {
+/**
+ * Sources of --bind/--overlay exist (on the host, or with '+' in the tree,
+ * resolved as the container will see it; the helper resolves them again in
+ * the kernel). A host upper must exist as nspawn's would; a '+' upper is
+ * created in the tree, as nspawn does.
+ */
+function checkBinds(settings: Settings, root: string): void {
+  const describe = (source: string): string => (isInContainer(source) ? `${sourcePathOf(source)} in the container's tree` : `${source} on the host`);
+  const exists = (source: string): boolean => (isInContainer(source) ? resolveInRoot(root, sourcePathOf(source)) !== undefined : existsSync(source));
+  const isDirectory = (source: string): boolean => {
+    if (isInContainer(source)) return isDirectoryInTree(root, sourcePathOf(source));
+    try {
+      return statSync(source).isDirectory();
+    } catch {
+      return false;
+    }
+  };
   for (const b of settings.binds) {
-    if (!existsSync(b.source)) refuse(`cannot ${b.option}: the source ${b.source} does not exist on the host (create it or fix the path)`);
+    if (!exists(b.source)) refuse(`cannot ${b.option}: the source ${describe(b.source)} does not exist (create it or fix the path)`);
     if (b.destination === '/') refuse(`cannot ${b.option}: the destination must not be the container's root`);
   }
   for (const t of settings.tmpfs) if (t.destination === '/') refuse(`cannot ${t.option}: the path must not be the container's root`);
   for (const o of settings.overlays) {
-    for (const dir of [...o.lowers, ...(o.upper ? [o.upper] : [])]) {
-      let isDir = false;
-      try {
-        isDir = statSync(dir).isDirectory();
-      } catch {
-        /* missing */
-      }
-      if (!isDir) refuse(`cannot ${o.option}: ${dir} is not a directory on the host (create it or fix the path)`);
-    }
+    const mustExist = [...o.lowers, ...(o.upper && !isInContainer(o.upper) ? [o.upper] : [])];
+    for (const dir of mustExist) if (!isDirectory(dir)) refuse(`cannot ${o.option}: ${describe(dir)} is not a directory (create it or fix the path)`);
     if (o.destination === '/') refuse(`cannot ${o.option}: the destination must not be the container's root (use -x or --volatile=overlay)`);
   }
 }
@@ -113,7 +122,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   const randomSuffix = settings.ephemeral && (!settings.machine || settings.machineFromTarball);
   const machineName = randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName;
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
-  checkBinds(settings);
+  checkBinds(settings, located.root);
   const console = resolveConsole(settings, tty.stdin, tty.stdout);
   const user = lookupUser(located.root, settings.user);
   const init = settings.boot ? findInit(located.root) : undefined;

@@ -4,7 +4,10 @@
  * start again after a guest reboot, report the outcome, clean up.
  */
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { overlayWorkDir } from '../plan/build.js';
+import { dirname } from 'node:path';
+import { overlayWorkDir, overlayWorkName, rootModeOf } from '../plan/build.js';
+import { resolveInRoot } from '../image/in-root.js';
+import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { errorLine, info, warn } from '../util/log.js';
@@ -135,19 +138,37 @@ export async function runContainer(p: Prepared): Promise<number> {
   }
 }
 
-/** overlayfs work directories beside each --overlay upper tree: made before the start, removed after. */
-function overlayWorkDirs(p: Prepared): string[] {
-  return p.settings.overlays.filter((o) => o.upper).map((o) => overlayWorkDir(o.upper!));
+/** Host directories taking --overlay writes ('+' uppers are in the tree). */
+function hostUppers(p: Prepared): string[] {
+  return p.settings.overlays.flatMap((o) => (o.upper && !isInContainer(o.upper) ? [o.upper] : []));
+}
+
+/** '+' upper trees of --overlay, as paths inside the tree. */
+function uppersInTree(p: Prepared): string[] {
+  return p.settings.overlays.flatMap((o) => (o.upper && isInContainer(o.upper) ? [sourcePathOf(o.upper)] : []));
+}
+
+/**
+ * Removes the work directory the helper made beside a '+' upper, once the
+ * container is gone: beside the upper as resolved inside the tree (the
+ * helper did the same in the kernel); a symlink in its place is removed,
+ * not followed. Only a plain root keeps it: otherwise it was on a tmpfs.
+ */
+function removeWorkDirInTree(root: string, upper: string): void {
+  const resolved = resolveInRoot(root, upper);
+  if (!resolved || resolved.inner === '/') return;
+  rmSync(`${dirname(resolved.host)}/${overlayWorkName(upper)}`, { recursive: true, force: true });
 }
 
 async function runRegistered(p: Prepared, machined: MachinedSession | undefined): Promise<number> {
   prepareJournal(p);
-  const workDirs = overlayWorkDirs(p);
+  const workDirs = hostUppers(p).map(overlayWorkDir);
   for (const w of workDirs) mkdirSync(w, { recursive: true, mode: 0o700 });
   try {
     return await bootLoop(p, machined);
   } finally {
     for (const w of workDirs) rmSync(w, { recursive: true, force: true });
+    if (rootModeOf(p.settings) === 'plain' && p.settings.volatile === 'no') for (const u of uppersInTree(p)) removeWorkDirInTree(p.root, u);
   }
 }
 

@@ -11,7 +11,7 @@ export type RegisterMode = 'yes' | 'no' | 'auto';
 export type VolatileMode = 'no' | 'yes' | 'state' | 'overlay';
 
 export interface BindSpec {
-  /** Host path (absolute). */
+  /** Host path (absolute), or '+' and a path inside the container's tree. */
   source: string;
   /** Path inside the container (absolute). */
   destination: string;
@@ -24,8 +24,9 @@ export interface BindSpec {
 
 /** --overlay/--overlay-ro: host trees stacked (lowest first) at a path inside. */
 export interface OverlaySpec {
+  /** Host paths, or '+' and a path inside the container's tree; lowest first. */
   lowers: string[];
-  /** Host directory taking the writes; '' for a throwaway tmpfs; undefined for --overlay-ro. */
+  /** Directory taking the writes (host, or '+' inside the tree); '' for a throwaway tmpfs; undefined for --overlay-ro. */
   upper?: string;
   destination: string;
   option: string;

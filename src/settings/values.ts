@@ -98,14 +98,40 @@ function normalizeAbsolute(path: string): string {
   return '/' + out.join('/');
 }
 
+/** nspawn's prefix for a source inside the container's tree rather than on the host. */
+export const IN_CONTAINER = '+';
+
+/** Whether a source path (as kept in the settings) names a path inside the container's tree. */
+export function isInContainer(source: string): boolean {
+  return source.startsWith(IN_CONTAINER);
+}
+
+/** The path a '+' source names inside the tree, or the host path as it is. */
+export function sourcePathOf(source: string): string {
+  return isInContainer(source) ? source.slice(IN_CONTAINER.length) : source;
+}
+
+/**
+ * A source for --bind or --overlay: an absolute host path, or '+' and an
+ * absolute path inside the container's tree. Kept with its '+', normalised.
+ */
+function parseSourcePath(path: string, refuseWith: (why: string) => never): string {
+  const inContainer = isInContainer(path);
+  const rest = inContainer ? path.slice(IN_CONTAINER.length) : path;
+  if (!rest.startsWith('/'))
+    refuseWith(inContainer ? `'${path}': after '+' give an absolute path inside the container` : `the source '${path}' must be an absolute path (or '+' and a path inside the container)`);
+  return (inContainer ? IN_CONTAINER : '') + normalizeAbsolute(rest);
+}
+
 /** --bind/--bind-ro SRC[:DST[:OPTS]]; OPTS: rbind (default), norbind. */
 export function parseBind(value: string, readOnly: boolean): BindSpec {
   const option = readOnly ? '--bind-ro' : '--bind';
   const parts = splitColons(value);
   if (parts.length > 3) refuse(`invalid ${option}=${value}: use SOURCE[:DESTINATION[:OPTIONS]]`);
-  const [source = '', dest, opts] = parts;
-  if (!source.startsWith('/')) refuse(`invalid ${option}=${value}: the source '${source}' must be an absolute path`);
-  const destination = dest === undefined || dest === '' ? source : dest;
+  const [rawSource = '', dest, opts] = parts;
+  const source = parseSourcePath(rawSource, (why) => refuse(`invalid ${option}=${value}: ${why}`));
+  // Without a destination, the same path inside (nspawn: "+/x" alone binds /x onto itself).
+  const destination = dest === undefined || dest === '' ? sourcePathOf(source) : dest;
   if (!destination.startsWith('/'))
     refuse(`invalid ${option}=${value}: the destination '${destination}' must be an absolute path inside the container`);
   if (destination.split('/').includes('..'))
@@ -117,7 +143,7 @@ export function parseBind(value: string, readOnly: boolean): BindSpec {
     else refuse(`invalid ${option}=${value}: unknown bind option '${o}' (use rbind or norbind)`);
   }
   return {
-    source: normalizeAbsolute(source),
+    source,
     destination: normalizeAbsolute(destination),
     readOnly,
     recursive,
@@ -152,18 +178,14 @@ export function parseOverlay(value: string, readOnly: boolean): OverlaySpec {
   const option = `${readOnly ? '--overlay-ro' : '--overlay'}=${value}`;
   const paths = splitColons(value);
   if (paths.length < 2) refuse(`invalid ${option}: give at least two paths (LOWER:DEST, or LOWER...:UPPER:DEST)`);
-  for (const p of paths)
-    if (p.startsWith('+')) refuse(`invalid ${option}: paths relative to the container ('+') are not supported yet; use host paths`);
   const destination = paths.length === 2 ? paths[1]! : paths[paths.length - 1]!;
   const trees = paths.length === 2 ? paths : paths.slice(0, -1);
   if (!destination.startsWith('/')) refuse(`invalid ${option}: the destination '${destination}' must be an absolute path`);
-  for (const t of trees)
-    if (t !== '' && !t.startsWith('/')) refuse(`invalid ${option}: '${t}' must be an absolute host path`);
   if (trees.slice(0, -1).some((t) => t === '')) refuse(`invalid ${option}: only the upper tree may be empty`);
+  const tree = (t: string): string => (t === '' ? '' : parseSourcePath(t, (why) => refuse(`invalid ${option}: ${why}`)));
   if (readOnly) {
     if (trees.some((t) => t === '')) refuse(`invalid ${option}: a read-only overlay has no upper tree to leave empty`);
-    return { lowers: trees.map(normalizeAbsolute), destination: normalizeAbsolute(destination), option };
+    return { lowers: trees.map(tree), destination: normalizeAbsolute(destination), option };
   }
-  const upper = trees[trees.length - 1]!;
-  return { lowers: trees.slice(0, -1).map(normalizeAbsolute), upper: upper === '' ? '' : normalizeAbsolute(upper), destination: normalizeAbsolute(destination), option };
+  return { lowers: trees.slice(0, -1).map(tree), upper: tree(trees[trees.length - 1]!), destination: normalizeAbsolute(destination), option };
 }

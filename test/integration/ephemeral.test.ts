@@ -5,6 +5,7 @@
  * Needs root.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { BootProbe } from '../harness/boot-probe.js';
@@ -139,9 +140,45 @@ describe('--overlay and --overlay-ro', { skip }, () => {
     }
   });
 
+  it("takes '+' paths inside the container's tree (resolved in it, symlinks too), removes the work directory after", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, readFileSync: rf, rmSync, symlinkSync, existsSync: ex } = await import('node:fs');
+    const dir = mkdtempSync('/var/tmp/tsnspawn-overlay-');
+    const copy = `${dir}/tree`;
+    const hostProbe = `/var/tmp/tsnspawn-plus-probe-${process.pid}`;
+    try {
+      execFileSync('cp', ['-a', tree, copy]);
+      mkdirSync(`${copy}/srv/low`, { recursive: true });
+      writeFileSync(`${copy}/srv/low/a`, 'low\n');
+      // A hostile link: absolute, and climbing; inside the tree it still means the tree's /var/tmp.
+      symlinkSync(`/../../..${hostProbe}`, `${copy}/srv/up`);
+      const rw = await runClean(['-q', '-P', '-D', copy, '--overlay=+/srv/low:+/srv/up:/mnt', '/bin/sh', '-c', 'cat /mnt/a; echo new > /mnt/b'], [copy]);
+      assert.equal(rw.exitCode, 0, rw.stderr);
+      assert.equal(rw.stdout, 'low\n');
+      assert.equal(rf(`${copy}${hostProbe}/b`, 'utf8'), 'new\n', "the upper is the tree's, reached through the link inside the tree");
+      assert.ok(!ex(hostProbe), 'nothing on the host');
+      assert.deepEqual(readdirSync(`${copy}/var/tmp`), [hostProbe.split('/').pop()], 'the work directory (beside the upper, as resolved) is gone');
+      assert.deepEqual(readdirSync(`${copy}/srv/low`), ['a'], 'the lower tree is untouched');
+
+      const bind = await runClean(['-q', '-P', '-D', copy, '--bind-ro=+/srv/low:/opt', '/bin/sh', '-c', 'cat /opt/a; (touch /opt/x) 2>/dev/null || echo read-only'], [copy]);
+      assert.equal(bind.stdout, 'low\nread-only\n', bind.stderr);
+
+      // With -x the tree is the lower layer: a '+' upper lives in the throwaway layer.
+      const eph = await runClean(['-q', '-P', '-x', '-D', copy, '--overlay=+/srv/low:+/srv/eph-up:/mnt', '/bin/sh', '-c', 'echo e > /mnt/c && cat /mnt/c /mnt/a'], [copy]);
+      assert.equal(eph.stdout, 'e\nlow\n', eph.stderr);
+      assert.ok(!ex(`${copy}/srv/eph-up`), 'the tree is untouched');
+
+      const missing = await runClean(['-q', '-D', copy, '--bind=+/srv/none:/opt', '/bin/true'], [copy]);
+      assert.equal(missing.exitCode, 1);
+      assert.match(missing.stderr, /^tsnspawn: cannot --bind=\+\/srv\/none:\/opt: the source \/srv\/none in the container's tree does not exist/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(hostProbe, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an overlay of a missing host tree', async () => {
     const r = await runClean(['-q', '-D', tree, '--overlay=/nonexistent/low::/mnt', '/bin/true'], [tree]);
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^tsnspawn: cannot --overlay=\/nonexistent\/low::\/mnt: \/nonexistent\/low is not a directory on the host/);
+    assert.match(r.stderr, /^tsnspawn: cannot --overlay=\/nonexistent\/low::\/mnt: \/nonexistent\/low on the host is not a directory/);
   });
 });

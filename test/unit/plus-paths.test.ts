@@ -1,0 +1,75 @@
+/** '+' sources (paths inside the container's tree) of --bind and --overlay: parsing and their plan ops. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bootOps } from '../../src/plan/boot.js';
+import { buildPlan, overlayWorkDir } from '../../src/plan/build.js';
+import type { MountOp } from '../../src/plan/types.js';
+import { defaultSettings, type Settings } from '../../src/settings/model.js';
+import { parseBind, parseOverlay } from '../../src/settings/values.js';
+import { UserError } from '../../src/util/errors.js';
+
+function userOps(s: Settings): MountOp[] {
+  const plan = buildPlan(s, {
+    root: '/var/lib/machines/deb',
+    machineName: 'deb',
+    uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
+    user: { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh', groups: [] },
+    exec: '/bin/sh',
+    argv: ['sh'],
+    console: 'pipe',
+    defaultCwd: '/',
+    hostOsReleasePath: '/etc/os-release',
+    hostOsRelease: { ID: 'debian' },
+    hostTerm: 'xterm',
+    cgroupNamespace: true,
+    cgroupOps: [],
+    bootOps: bootOps('0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'),
+  });
+  return plan.ops.filter((o) => ('target' in o && ['/mnt', '/opt'].includes(o.target)) || (o.kind === 'mkdir' && o.path.startsWith('/srv')));
+}
+
+describe("'+' sources", () => {
+  it('parse with the + kept and the path normalised; host paths as before', () => {
+    assert.equal(parseBind('+/srv//data/', false).source, '+/srv/data');
+    assert.equal(parseBind('+/srv/data', false).destination, '/srv/data', 'no destination: the same path inside');
+    assert.equal(parseBind('/srv/data', false).source, '/srv/data');
+    assert.deepEqual(parseOverlay('+/usr:/host/up:/usr', false), { lowers: ['+/usr'], upper: '/host/up', destination: '/usr', option: '--overlay=+/usr:/host/up:/usr' });
+    assert.deepEqual(parseOverlay('/a:+/b:/mnt', true).lowers, ['/a', '+/b']);
+    assert.equal(parseOverlay('+/a::/mnt', false).upper, '');
+  });
+
+  it('refuse a relative path after + or as a host path, naming the option and the path', () => {
+    assert.throws(() => parseBind('+srv', false), (e: unknown) => e instanceof UserError && /^invalid --bind=\+srv: '\+srv': after '\+' give an absolute path inside the container$/.test(e.message));
+    assert.throws(() => parseOverlay('rel:/up:/mnt', false), /invalid --overlay=rel:\/up:\/mnt: the source 'rel' must be an absolute path \(or '\+' and a path inside the container\)/);
+    assert.throws(() => parseOverlay('+/a:+:/mnt', false), /'\+': after '\+' give an absolute path/);
+  });
+
+  it("a '+' bind is opened inside the tree (bind-inner), a host one on the host", () => {
+    const s = defaultSettings();
+    s.binds.push(parseBind('+/srv/data:/mnt', true), parseBind('/srv/data:/opt', false));
+    const ops = userOps(s);
+    assert.deepEqual(ops.map((o) => [o.kind, 'source' in o ? o.source : '']), [
+      ['bind-inner', '/srv/data'],
+      ['bind', '/srv/data'],
+    ]);
+  });
+
+  it("a '+' upper gets its work directory from the helper; a host upper a sibling", () => {
+    assert.equal(overlayWorkDir('+/srv/up'), '+');
+    assert.equal(overlayWorkDir('/srv/up'), '/srv/.#up.tsnspawn-work');
+    assert.equal(overlayWorkDir('/up'), '/.#up.tsnspawn-work');
+    const s = defaultSettings();
+    s.overlays.push(parseOverlay('+/srv/low:+/srv/up:/mnt', false));
+    assert.deepEqual(userOps(s), [{ kind: 'overlay', target: '/mnt', upper: '+/srv/up', work: '+', lowers: ['+/srv/low'] }]);
+  });
+
+  it("with -x (an overlayfs root, no upper layer possible on it) a '+' upper becomes the top lower under a tmpfs", () => {
+    const s = defaultSettings();
+    s.ephemeral = true;
+    s.overlays.push(parseOverlay('+/srv/low:+/srv/up:/mnt', false));
+    assert.deepEqual(userOps(s), [
+      { kind: 'mkdir', path: '/srv/up', mode: 0o755 },
+      { kind: 'overlay', target: '/mnt', upper: '', work: '', lowers: ['+/srv/low', '+/srv/up'] },
+    ]);
+  });
+});
