@@ -63,7 +63,7 @@ export function resolveConsole(settings: Settings, stdinTty: boolean, stdoutTty:
  * created in the tree, as nspawn does.
  */
 function checkBinds(settings: Settings, root: string): void {
-  const describe = (source: string): string => (isInContainer(source) ? `${sourcePathOf(source)} in the container's tree` : `${source} on the host`);
+  const where = (source: string): string => (isInContainer(source) ? "in the container's tree" : 'on the host');
   const exists = (source: string): boolean => (isInContainer(source) ? resolveInRoot(root, sourcePathOf(source)) !== undefined : existsSync(source));
   const isDirectory = (source: string): boolean => {
     if (isInContainer(source)) return isDirectoryInTree(root, sourcePathOf(source));
@@ -74,13 +74,13 @@ function checkBinds(settings: Settings, root: string): void {
     }
   };
   for (const b of settings.binds) {
-    if (!exists(b.source)) refuse(`cannot ${b.option}: the source ${describe(b.source)} does not exist (create it or fix the path)`);
+    if (!exists(b.source)) refuse(`cannot ${b.option}: the source ${sourcePathOf(b.source)} does not exist ${where(b.source)} (create it or fix the path)`);
     if (b.destination === '/') refuse(`cannot ${b.option}: the destination must not be the container's root`);
   }
   for (const t of settings.tmpfs) if (t.destination === '/') refuse(`cannot ${t.option}: the path must not be the container's root`);
   for (const o of settings.overlays) {
     const mustExist = [...o.lowers, ...(o.upper && !isInContainer(o.upper) ? [o.upper] : [])];
-    for (const dir of mustExist) if (!isDirectory(dir)) refuse(`cannot ${o.option}: ${describe(dir)} is not a directory (create it or fix the path)`);
+    for (const dir of mustExist) if (!isDirectory(dir)) refuse(`cannot ${o.option}: ${sourcePathOf(dir)} is not a directory ${where(dir)} (create it or fix the path)`);
     if (o.destination === '/') refuse(`cannot ${o.option}: the destination must not be the container's root (use -x or --volatile=overlay)`);
   }
 }

@@ -169,7 +169,7 @@ describe('--overlay and --overlay-ro', { skip }, () => {
 
       const missing = await runClean(['-q', '-D', copy, '--bind=+/srv/none:/opt', '/bin/true'], [copy]);
       assert.equal(missing.exitCode, 1);
-      assert.match(missing.stderr, /^tsnspawn: cannot --bind=\+\/srv\/none:\/opt: the source \/srv\/none in the container's tree does not exist/);
+      assert.match(missing.stderr, /^tsnspawn: cannot --bind=\+\/srv\/none:\/opt: the source \/srv\/none does not exist in the container's tree/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(hostProbe, { recursive: true, force: true });
@@ -179,6 +179,6 @@ describe('--overlay and --overlay-ro', { skip }, () => {
   it('refuses an overlay of a missing host tree', async () => {
     const r = await runClean(['-q', '-D', tree, '--overlay=/nonexistent/low::/mnt', '/bin/true'], [tree]);
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^tsnspawn: cannot --overlay=\/nonexistent\/low::\/mnt: \/nonexistent\/low on the host is not a directory/);
+    assert.match(r.stderr, /^tsnspawn: cannot --overlay=\/nonexistent\/low::\/mnt: \/nonexistent\/low is not a directory on the host/);
   });
 });

@@ -79,6 +79,65 @@ function fileIdentity(st: BigIntStats): string {
 
 const shellQuote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
 
+interface TarStart {
+  processes: ProcessSet;
+  file: string;
+  format: ArchiveFormat;
+  /** The archive (our file, or 0 for stdin). */
+  inputFd: number;
+  fromStdin: boolean;
+  /** Bytes already read from stdin to tell the format. */
+  firstChunk: Buffer;
+  staging: string;
+  /** Where the -vv listing goes. */
+  listingFd: number;
+  onTarStderr(line: string): void;
+  /** Descriptors opened here, for the caller to close. */
+  openFds: number[];
+}
+
+/**
+ * Starts the extraction and its listing. A plain archive file: tar -x, and
+ * tar -t on a second descriptor of the same file; returns the file's
+ * identity to compare after. Otherwise: [decompressor |] tar -x -vv in bash.
+ */
+function startTar(t: TarStart): { identity?: string } {
+  if (!t.fromStdin && t.format === 'tar') {
+    const listFd = openSync(t.file, 'r');
+    t.openFds.push(listFd);
+    const identity = fileIdentity(fstatSync(t.inputFd, { bigint: true }));
+    if (fileIdentity(fstatSync(listFd, { bigint: true })) !== identity) throw new UserError(`cannot import ${t.file}: it changed while being opened; nothing was kept`);
+    // Quoting and locale as for the listing: its complaints on stderr are parsed too.
+    t.processes.start({
+      label: 'tar',
+      argv: ['tar', ...GNU_TAR_EXTRACT, '--quoting-style=c', '-C', t.staging, '-f', '-'],
+      stdio: [t.inputFd, 'ignore', 'pipe'],
+      env: LISTING_ENV,
+      onStderrLine: t.onTarStderr,
+      noise: TAR_NOISE,
+    });
+    t.processes.start({ label: 'tar listing', argv: ['tar', ...GNU_TAR_LIST, '-f', '-'], stdio: [listFd, t.listingFd, 'pipe'], env: LISTING_ENV, onStderrLine: () => {}, noise: TAR_NOISE });
+    return { identity };
+  }
+  const tarCmd = ['tar', ...GNU_TAR_EXTRACT, ...LISTING_FLAGS, '-C', t.staging, '-f', '-'].map(shellQuote).join(' ');
+  const decompressor = t.format === 'tar' ? undefined : DECOMPRESSORS[t.format];
+  const dec = decompressor ? `${decompressor.map(shellQuote).join(' ')} | ` : '';
+  const child = t.processes.start({
+    label: decompressor ? `${decompressor[0]} | tar` : 'tar',
+    argv: ['bash', '-c', `set -o pipefail; ${dec}${tarCmd}`],
+    stdio: [t.fromStdin ? 'pipe' : t.inputFd, t.listingFd, 'pipe'],
+    env: LISTING_ENV,
+    onStderrLine: t.onTarStderr,
+    noise: TAR_NOISE,
+  });
+  if (t.fromStdin) {
+    child.stdin!.on('error', () => {});
+    child.stdin!.write(t.firstChunk);
+    process.stdin.pipe(child.stdin!);
+  }
+  return {};
+}
+
 export async function importTar(opts: ImportOptions): Promise<string> {
   const fromStdin = opts.file === '-';
   if (!fromStdin && !existsSync(opts.file)) refuse(`cannot import ${opts.file}: no such file`);
@@ -144,41 +203,7 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     // unlinked file the writes are cheap, and we read it by position as it grows.
     const listingFile = openListingFile(dirname(target));
     listing = listingFile;
-    const separateLister = !fromStdin && format === 'tar';
-    let identityBefore = '';
-    if (separateLister) {
-      const listFd = openSync(opts.file, 'r');
-      openFds.push(listFd);
-      identityBefore = fileIdentity(fstatSync(inputFd, { bigint: true }));
-      if (fileIdentity(fstatSync(listFd, { bigint: true })) !== identityBefore) throw new UserError(`cannot import ${opts.file}: it changed while being opened; nothing was kept`);
-      // Quoting and locale as for the listing: its complaints on stderr are parsed too.
-      processes.start({
-        label: 'tar',
-        argv: ['tar', ...GNU_TAR_EXTRACT, '--quoting-style=c', '-C', staging, '-f', '-'],
-        stdio: [inputFd, 'ignore', 'pipe'],
-        env: LISTING_ENV,
-        onStderrLine: onTarStderr,
-        noise: TAR_NOISE,
-      });
-      processes.start({ label: 'tar listing', argv: ['tar', ...GNU_TAR_LIST, '-f', '-'], stdio: [listFd, listingFile.writeFd, 'pipe'], env: LISTING_ENV, onStderrLine: () => {}, noise: TAR_NOISE });
-    } else {
-      const tarCmd = ['tar', ...GNU_TAR_EXTRACT, ...LISTING_FLAGS, '-C', staging, '-f', '-'].map(shellQuote).join(' ');
-      const decompressor = format === 'tar' ? undefined : DECOMPRESSORS[format as Exclude<ArchiveFormat, 'tar'>];
-      const dec = decompressor ? `${decompressor.map(shellQuote).join(' ')} | ` : '';
-      const child = processes.start({
-        label: decompressor ? `${decompressor[0]} | tar` : 'tar',
-        argv: ['bash', '-c', `set -o pipefail; ${dec}${tarCmd}`],
-        stdio: [fromStdin ? 'pipe' : inputFd, listingFile.writeFd, 'pipe'],
-        env: LISTING_ENV,
-        onStderrLine: onTarStderr,
-        noise: TAR_NOISE,
-      });
-      if (fromStdin) {
-        child.stdin!.on('error', () => {});
-        child.stdin!.write(firstChunk);
-        process.stdin.pipe(child.stdin!);
-      }
-    }
+    const { identity } = startTar({ processes, file: opts.file, format: format!, inputFd, fromStdin, firstChunk, staging, listingFd: listingFile.writeFd, onTarStderr, openFds });
     listingFile.closeWriter();
 
     const checkListing = (): void => {
@@ -199,7 +224,7 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     checkListing();
     if (refusal) throw new UserError(`cannot import ${opts.file}: ${refusal}; the archive was refused and nothing was kept`);
     if (failure) throw new UserError(`cannot import ${opts.file}: ${failure}; nothing was kept`);
-    if (separateLister && fileIdentity(fstatSync(inputFd, { bigint: true })) !== identityBefore)
+    if (identity && fileIdentity(fstatSync(inputFd, { bigint: true })) !== identity)
       throw new UserError(`cannot import ${opts.file}: the file changed during the import; nothing was kept`);
     if (!fromStdin) progress.set(statSync(opts.file).size);
 
