@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { EventOrder, parseEvent, type HelperEvent } from './events.js';
 
 /**
- * The helper binary, found from this module's place: dist/bundle/*.mjs (the
+ * The helper binary, found from this module's place: dist/bundle/cli.cjs (the
  * bundle bin/tsnspawn runs) or dist/src/runtime/helper.js (tests).
  */
 export const HELPER_PATH =
