@@ -6,7 +6,7 @@
  * "tsnspawn-plan<TAB>1", the last "end". Records:
  *
  *   root PATH | hostname NAME | ns uts|ipc|cgroup|net | console MODE
- *   read-only-root | cwd PATH | user UID GID | group GID | caps HEX
+ *   read-only-root | no-syscall-filter | cwd PATH | user UID GID | group GID | caps HEX
  *   arg VALUE | env NAME=VALUE | exec PATH
  *   op KIND FIELDS...   (see op_table below)
  */
@@ -258,6 +258,9 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
         } else if (strcmp(k, "read-only-root") == 0) {
                 WANT(1);
                 p->read_only_root = true;
+        } else if (strcmp(k, "no-syscall-filter") == 0) {
+                WANT(1);
+                p->no_syscall_filter = true;
         } else if (strcmp(k, "cwd") == 0) {
                 WANT(2);
                 p->cwd = strdup(f[1]);
@@ -420,8 +423,8 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
         static const char *const root_modes[] = { "plain", "overlay", "volatile" };
-        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"rootMode\":\"%s\",\"cwd\":", console_names[p->console],
-                p->read_only_root ? "true" : "false", root_modes[p->root_mode]);
+        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"rootMode\":\"%s\",\"cwd\":", console_names[p->console],
+                p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", root_modes[p->root_mode]);
         sb_add_json(&sb, p->cwd);
         sb_addf(&sb, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned) p->uid, (unsigned) p->gid);
         for (size_t i = 0; i < p->n_groups; i++)

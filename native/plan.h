@@ -62,6 +62,7 @@ struct plan {
         bool ns_uts, ns_ipc, ns_cgroup, ns_net;
         enum console_mode console;
         bool read_only_root;
+        bool no_syscall_filter; /* SYSTEMD_SECCOMP=0: no seccomp filter */
         enum root_mode root_mode;
         char *cwd;
         uid_t uid;

@@ -16,12 +16,23 @@ function isExecutableFile(root: string, inner: string): 'ok' | 'missing' | 'not-
   return (r.stat.mode & 0o111) !== 0 ? 'ok' : 'not-executable';
 }
 
-/** Resolves COMMAND inside the tree: a path, or a name searched in PATH. */
-export function resolveCommand(root: string, command: readonly string[], pathVar = DEFAULT_PATH): Payload {
+/** Whether an inner path is at or below one of the given mount points. */
+function isUnder(inner: string, mountPoints: readonly string[]): boolean {
+  return mountPoints.some((m) => m === '/' || inner === m || inner.startsWith(`${m}/`));
+}
+
+/**
+ * Resolves COMMAND inside the tree: a path, or a name searched in PATH.
+ * mountPoints: where --bind/--overlay/--tmpfs put something else over the
+ * tree; what lies there is not the tree's to check, so the helper's execve
+ * has the last word (nspawn runs a program bound in from the host).
+ */
+export function resolveCommand(root: string, command: readonly string[], pathVar = DEFAULT_PATH, mountPoints: readonly string[] = []): Payload {
   const name = command[0]!;
   if (name === '') refuse('invalid command: the program name is empty');
   if (name.includes('/')) {
     const inner = name.startsWith('/') ? name : `/${name}`;
+    if (isUnder(inner, mountPoints)) return { exec: inner, argv: [...command] };
     const state = isExecutableFile(root, inner);
     if (state === 'missing') refuse(`cannot run ${name}: no such file in the tree ${root} (give a path that exists inside the container)`);
     if (state === 'not-executable') refuse(`cannot run ${name}: not an executable file in the tree ${root} (check its mode or give another program)`);
@@ -33,6 +44,8 @@ export function resolveCommand(root: string, command: readonly string[], pathVar
     if (state === 'ok') return { exec: `${dir}/${name}`, argv: [...command] };
     if (state === 'not-executable') sawNonExecutable = true;
   }
+  // A PATH directory covered by a mount: the helper searches PATH itself.
+  if (pathVar.split(':').some((d) => d.startsWith('/') && isUnder(d, mountPoints))) return { exec: name, argv: [...command] };
   if (sawNonExecutable) refuse(`cannot run ${name}: found in the tree's PATH but not executable (check its mode)`);
   refuse(`cannot run ${name}: not found in the tree's PATH (${pathVar}); give the full path inside the container`);
 }

@@ -124,6 +124,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     console: facts.console,
     // volatile=state: the tree read-only, /var a tmpfs (nspawn's meaning).
     readOnlyRoot: settings.readOnly || settings.volatile === 'state',
+    syscallFilter: settings.syscallFilter,
     rootMode: rootModeOf(settings),
     cwd: settings.chdir ?? facts.defaultCwd,
     uid: facts.user.uid,

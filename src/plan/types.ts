@@ -32,6 +32,8 @@ export interface LaunchPlan {
   namespaces: { uts: boolean; ipc: boolean; cgroup: boolean; net: boolean };
   console: PlanConsole;
   readOnlyRoot: boolean;
+  /** The system call filter (nspawn's default policy) on the payload. */
+  syscallFilter: boolean;
   /** plain: the tree; overlay: tree + tmpfs upper layer; volatile: tmpfs with the tree's /usr. */
   rootMode: 'plain' | 'overlay' | 'volatile';
   cwd: string;

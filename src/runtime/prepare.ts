@@ -85,6 +85,11 @@ function checkBinds(settings: Settings, root: string): void {
   }
 }
 
+/** Where the user's --bind/--overlay/--tmpfs mounts cover the tree. */
+function userMountPoints(settings: Settings): string[] {
+  return [...settings.binds, ...settings.overlays, ...settings.tmpfs].map((m) => m.destination);
+}
+
 /** --uuid, else the tree's machine id, else random (systemd then initialises an empty /etc/machine-id from it). */
 function chooseUuid(settings: Settings, root: string): MachineUuid {
   if (settings.uuid !== undefined) return parseUuidOption(settings.uuid);
@@ -129,7 +134,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   const payload = init
     ? { exec: init, argv: [init, ...settings.command] }
     : settings.command.length > 0
-      ? resolveCommand(located.root, settings.command, DEFAULT_PATH)
+      ? resolveCommand(located.root, settings.command, DEFAULT_PATH, userMountPoints(settings))
       : defaultShell(located.root, user.shell);
   if (settings.boot && user.uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);

@@ -190,5 +190,6 @@ export async function settingsFromArgs(argv: string[]): Promise<Settings | 'exit
     }
   }
   settings.command = argv.slice(i);
+  settings.syscallFilter = parseBooleanWord(process.env.SYSTEMD_SECCOMP ?? 'yes') ?? true;
   return settings;
 }

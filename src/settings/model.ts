@@ -74,10 +74,13 @@ export interface Settings {
   killSignal?: number;
   /** COMMAND and its arguments (or init's arguments with -b). */
   command: string[];
+  /** nspawn's system call filter; off with SYSTEMD_SECCOMP=0 in the environment, as for nspawn. */
+  syscallFilter: boolean;
 }
 
 export function defaultSettings(): Settings {
   return {
+    syscallFilter: true,
     environment: [],
     binds: [],
     tmpfs: [],

@@ -32,6 +32,7 @@ interface Decoded {
   ns: { uts: boolean; ipc: boolean; cgroup: boolean; net: boolean };
   console: string;
   readOnlyRoot: boolean;
+  syscallFilter: boolean;
   cwd: string;
   uid: number;
   gid: number;
@@ -97,6 +98,7 @@ function assertRoundTrip(plan: LaunchPlan): void {
   assert.deepEqual(d.ns, plan.namespaces);
   assert.equal(d.console, plan.console);
   assert.equal(d.readOnlyRoot, plan.readOnlyRoot);
+  assert.equal(d.syscallFilter, plan.syscallFilter);
   assert.equal(d.cwd, plan.cwd);
   assert.equal(d.uid, plan.uid);
   assert.equal(d.gid, plan.gid);
@@ -119,6 +121,7 @@ function weirdPlan(): LaunchPlan {
     namespaces: { uts: true, ipc: false, cgroup: true, net: true },
     console: 'passive',
     readOnlyRoot: true,
+    syscallFilter: false,
     rootMode: 'overlay',
     cwd: `/home/${WEIRD}`,
     uid: 4294967294,
@@ -214,6 +217,7 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
       p.env = [];
       p.ops = [];
       p.readOnlyRoot = false;
+      p.syscallFilter = true;
       p.capsRetain = '0';
       assertRoundTrip(p);
     }

@@ -281,6 +281,15 @@ describe('resolveCommand', () => {
     throwsUserError(() => resolveCommand(t.root, ['']), 'empty');
   });
 
+  it('leaves a program under a mount point (--bind, --overlay, --tmpfs) to the helper: the tree does not have it', () => {
+    assert.deepEqual(resolveCommand(t.root, ['/probe', 'x'], undefined, ['/probe']), { exec: '/probe', argv: ['/probe', 'x'] });
+    assert.equal(resolveCommand(t.root, ['/mnt/tools/run'], undefined, ['/mnt']).exec, '/mnt/tools/run');
+    assert.equal(resolveCommand(t.root, ['/usr/bin/data'], undefined, ['/usr/bin']).exec, '/usr/bin/data');
+    assert.deepEqual(resolveCommand(t.root, ['newtool'], '/usr/bin:/srv/bin', ['/srv']), { exec: 'newtool', argv: ['newtool'] }, 'PATH search left to the helper');
+    assert.equal(resolveCommand(t.root, ['sh'], undefined, ['/srv']).exec, '/usr/bin/sh', 'found in the tree first');
+    throwsUserError(() => resolveCommand(t.root, ['/mntx/run'], undefined, ['/mnt']), '/mntx/run', 'no such file');
+  });
+
   it("does not find the host's programs", () => {
     assert.ok(existsSync('/usr/bin/ls') || existsSync('/bin/ls'));
     throwsUserError(() => resolveCommand(t.root, ['ls']), 'ls');

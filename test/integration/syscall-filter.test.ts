@@ -1,0 +1,68 @@
+/**
+ * The system call filter: the calls systemd-nspawn's default filter refuses
+ * fail with EPERM inside (also through the i386 and x32 entry points on
+ * x86-64), exactly as under Debian's systemd-nspawn in the same run, and
+ * SYSTEMD_SECCOMP=0 turns it off. Also: a program bound in from the host
+ * runs, though the tree has no such file. Needs root (and gcc, for the probe).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { image } from '../harness/images.js';
+import { TOP } from '../harness/paths.js';
+import { rootSkipReason } from '../harness/root.js';
+import { runClean } from '../harness/run.js';
+
+const skip = rootSkipReason();
+
+/** What the probe must see under the filter: the default capabilities keep CAP_SYS_PTRACE etc., not CAP_IPC_LOCK or CAP_SYSLOG. */
+const UNDER_FILTER = [
+  'getpid ok',
+  'keyctl EPERM',
+  'add_key EPERM',
+  'swapoff EPERM',
+  'open_by_handle_at EPERM',
+  'kexec_load EPERM',
+  'mlock EPERM',
+  'syslog EPERM',
+  ...(process.arch === 'x64' ? ['i386-getpid ok', 'i386-keyctl EPERM', 'x32-keyctl EPERM'] : []),
+];
+
+describe('system call filter', { skip }, () => {
+  let work = '';
+  let tree = '';
+  let probe = '';
+  before(() => {
+    work = mkdtempSync('/var/tmp/tsnspawn-seccomp-');
+    // A copy: binding a file in makes its mount point in the tree.
+    tree = `${work}/tree`;
+    execFileSync('cp', ['-a', image('busybox'), tree]);
+    probe = `${work}/syscall-probe`;
+    execFileSync('gcc', ['-static', '-O2', '-o', probe, `${TOP}/test/harness/syscall-probe.c`]);
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("refuses nspawn's denied calls with EPERM, on every entry point, and runs a program bound in from the host", async () => {
+    const r = await runClean(['-q', '-P', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), UNDER_FILTER);
+  });
+
+  it("gives the same answers as Debian's systemd-nspawn", async () => {
+    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], { reject: false });
+    const ours = await runClean(['-q', '-P', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
+    assert.equal(theirs.exitCode, 0, String(theirs.stderr));
+    assert.equal(ours.stdout.trim(), String(theirs.stdout).trim());
+  });
+
+  it('is off with SYSTEMD_SECCOMP=0, as for nspawn', async () => {
+    const r = await runClean(['-q', '-P', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree], { env: { SYSTEMD_SECCOMP: '0' } });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.includes('keyctl ok'), r.stdout);
+    assert.ok(lines.includes('add_key ok'), r.stdout);
+    assert.ok(lines.includes('mlock ok'), r.stdout);
+  });
+});
