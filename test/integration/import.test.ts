@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { archives } from '../harness/archives.js';
@@ -72,6 +72,8 @@ describe('import-tar', { skip }, () => {
     ['blockdev', /member 'dev\/sda': block device 8:0/],
     ['chardev', /member 'dev\/mem': character device 1:1/],
     ['symlink-dir-swap', /member 'etc\/?': directory over an earlier symlink/],
+    ['wide-date', /member 'dev\/sda': block device 8:0/],
+    ['byte-names', /member '\uFFFD\/through-symlink': extracted through the symlink \uFFFD/],
   ] as const) {
     it(`refuses an archive with a ${kind} trick, naming the member, writing nothing outside`, async () => {
       const outside = mkdtempSync(`${work}/outside-`);
@@ -88,6 +90,21 @@ describe('import-tar', { skip }, () => {
       assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.#import')), [], 'no staging directory left');
     });
   }
+
+  it('lists an archive others could change with the extracting tar itself, and still refuses its tricks', async () => {
+    const outside = mkdtempSync(`${work}/outside-`);
+    const archive = `${work}/others.tar`;
+    execFileSync('python3', [`${TOP}/test/harness/evil-archive.py`, 'blockdev', archive, outside]);
+    // Owned by nobody and writable by all: a second reader could be shown other bytes.
+    chownSync(archive, 65534, 65534);
+    chmodSync(archive, 0o666);
+    const out = `${work}/target-others`;
+    const r = await run(['import-tar', '-q', `--output=${out}`, archive]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /member 'dev\/sda': block device 8:0/);
+    assert.ok(!existsSync(out));
+    assert.deepEqual(readdirSync(outside), []);
+  });
 
   it('an interrupted import leaves nothing', async () => {
     const out = `${work}/out-interrupted`;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseListingLine, parseTarComplaint, unquote } from '../../src/image/import/gnu-listing.js';
+import { displayPath, parseListingLine, parseTarComplaint, unquote } from '../../src/image/import/gnu-listing.js';
+import type { Member } from '../../src/image/import/member-check.js';
 
 describe("GNU tar's -vv --quoting-style=c listing", () => {
   it('reads files, directories, symlinks, hard links, devices and fifos, with or without the xattr column', () => {
@@ -13,18 +14,28 @@ describe("GNU tar's -vv --quoting-style=c listing", () => {
     assert.deepEqual(parseListingLine('prw-r--r-- 0/0               0 2026-11-25 09:51 "./ff"'), { path: './ff', type: 'FIFO' });
   });
 
-  it('undoes C quoting, including octal bytes of UTF-8 names and escaped quotes', () => {
+  it('undoes C quoting into bytes, including octal bytes of UTF-8 names and escaped quotes', () => {
     assert.equal(unquote('a\\"b\\\\c\\n'), 'a"b\\c\n');
-    assert.equal(unquote('caf\\303\\251'), 'café');
+    assert.equal(displayPath(unquote('caf\\303\\251')), 'café');
+    assert.notEqual(unquote('\\377'), unquote('\\376'), 'bytes that are no UTF-8 stay distinct');
     assert.equal(unquote('plain/name with spaces'), 'plain/name with spaces');
     assert.equal(unquote('\\1x\\12y\\0'), '\x01x\ny\0', 'short octal escapes end at a non-digit or the end');
     assert.deepEqual(parseListingLine('-rw-r--r-- 0/0 1 1970-01-01 00:00 "a \\"q\\" b"'), { path: 'a "q" b', type: 'File' });
   });
 
-  it('ignores the other -vv lines and names an unknown type', () => {
-    assert.equal(parseListingLine('drwxr-xr-x                  Creating directory: "usr/lib"'), undefined);
-    assert.equal(parseListingLine(''), undefined);
-    assert.match(parseListingLine('Vrw-r--r-- 0/0 0 1970-01-01 00:00 "label"')!.type, /unknown type 'V'/);
+  it('tells notes from members, names an unknown type, and does not understand anything else', () => {
+    assert.equal(parseListingLine('drwxr-xr-x                  Creating directory: "usr/lib"'), 'note');
+    assert.equal(parseListingLine(''), 'note');
+    assert.equal(parseListingLine('  x: 20 security.capability'), 'note');
+    assert.match((parseListingLine('Vrw-r--r-- 0/0 0 1970-01-01 00:00 "label"') as Member).type, /unknown type 'V'/);
+    assert.equal(parseListingLine('something else "x"'), undefined);
+    assert.equal(parseListingLine('-rw-r--r-- 0/0 1 1970-01-01 00:00'), undefined);
+  });
+
+  it('reads members whatever the width of the date (years past 9999 widen every later line)', () => {
+    assert.deepEqual(parseListingLine('-rw-r--r--  0/0               1 36812-02-20 00:36 "a/b/c"'), { path: 'a/b/c', type: 'File' });
+    assert.deepEqual(parseListingLine('lrwxrwxrwx  0/0               0 1970-01-01 00:00  "link" -> "sub"'), { path: 'link', type: 'SymbolicLink', linkpath: 'sub' });
+    assert.deepEqual(parseListingLine('brw-rw----  0/0             8,0 1099511627776  "dev/sda"'), { path: 'dev/sda', type: 'BlockDevice', devmajor: 8, devminor: 0 });
   });
 
   it("turns GNU tar's own refusals into member-named reasons", () => {

@@ -13,20 +13,22 @@
  * beside the target, renamed into place only when everything succeeded;
  * any failure or signal removes it.
  *
- * Who lists: for a plain archive file, a second GNU tar (-t) reads the same
- * file on the other CPU; the listing costs the extraction nothing (same
- * reader, same flags, so the same members; the file's ctime, checked
- * before and after, proves nobody changed it in between). For compressed
- * input or stdin, the extracting tar lists as it goes (-x -vv): a second
- * decompressor would cost more than the listing saves.
+ * Who lists: for a plain archive file that only root can change, on a
+ * local file system, a second GNU tar (-t) reads the same file on the other
+ * CPU; the listing costs the extraction nothing (same reader, same flags,
+ * so the same members; the file's identity and ctime are compared before
+ * and after as well). Otherwise the extracting tar lists as it goes
+ * (-x -vv): for compressed input a second decompressor would cost more
+ * than the listing saves. Any listing line not understood refuses the
+ * archive: a member that cannot be read cannot be checked.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { UserError, refuse } from '../../util/errors.js';
 import { DECOMPRESSORS, detectFormat, type ArchiveFormat } from './format.js';
 import { MemberChecker } from './member-check.js';
 import { Progress } from './progress.js';
-import { LISTING_ENV, LISTING_FLAGS, parseListingLine, parseTarComplaint } from './gnu-listing.js';
+import { displayPath, LISTING_ENV, LISTING_FLAGS, parseListingLine, parseTarComplaint } from './gnu-listing.js';
 import { openListingFile, type ListingFile } from './listing-file.js';
 import { ProcessSet } from './process-set.js';
 
@@ -77,6 +79,38 @@ function fileIdentity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.ctimeNs}`;
 }
 
+/**
+ * File systems whose data two descriptors of one file read alike: local
+ * ones (statfs magic numbers). A FUSE or network server could answer each
+ * reader differently.
+ */
+const LOCAL_FILE_SYSTEMS = new Set([
+  0xef53, // ext2/3/4
+  0x58465342, // xfs
+  0x9123683e, // btrfs
+  0x01021994, // tmpfs
+  0xf2f52010, // f2fs
+  0x2fc12fc1, // zfs
+  0x794c7630, // overlayfs
+]);
+
+/**
+ * Whether a second reader of the archive sees what the first one does:
+ * the file belongs to root, no group or other may write it (so nobody but
+ * root can change it between the reads; a write through a shared mapping
+ * would not even change its ctime), and it lies on a local file system.
+ * Otherwise the extracting tar lists as it goes.
+ */
+function onlyRootCanChange(fd: number): boolean {
+  const st = fstatSync(fd);
+  if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+  try {
+    return LOCAL_FILE_SYSTEMS.has(statfsSync(`/proc/self/fd/${fd}`).type);
+  } catch {
+    return false;
+  }
+}
+
 const shellQuote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
 
 interface TarStart {
@@ -102,7 +136,7 @@ interface TarStart {
  * identity to compare after. Otherwise: [decompressor |] tar -x -vv in bash.
  */
 function startTar(t: TarStart): { identity?: string } {
-  if (!t.fromStdin && t.format === 'tar') {
+  if (!t.fromStdin && t.format === 'tar' && onlyRootCanChange(t.inputFd)) {
     const listFd = openSync(t.file, 'r');
     t.openFds.push(listFd);
     const identity = fileIdentity(fstatSync(t.inputFd, { bigint: true }));
@@ -207,12 +241,18 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     listingFile.closeWriter();
 
     const checkListing = (): void => {
-      for (const line of listingFile.newLines()) {
-        if (refusal) return;
-        const m = parseListingLine(line);
-        if (!m) continue;
-        const reason = checker.check(m);
-        if (reason) refuseWith(`member '${m.path}': ${reason}`);
+      try {
+        for (const line of listingFile.newLines()) {
+          if (refusal) return;
+          const m = parseListingLine(line);
+          if (m === 'note') continue;
+          // A line we cannot read may be a member we cannot check.
+          if (m === undefined) return refuseWith(`tar's listing has a line not understood: ${JSON.stringify(displayPath(line))}`);
+          const reason = checker.check(m);
+          if (reason) refuseWith(displayPath(`member '${m.path}': ${reason}`));
+        }
+      } catch (e) {
+        refuseWith(`cannot read tar's listing: ${(e as Error).message}`);
       }
     };
     const timer = setInterval(() => {
@@ -222,6 +262,7 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     const failure = await processes.finished();
     clearInterval(timer);
     checkListing();
+    if (listingFile.pendingBytes() > 0) refuseWith("tar's listing ends in the middle of a line");
     if (refusal) throw new UserError(`cannot import ${opts.file}: ${refusal}; the archive was refused and nothing was kept`);
     if (failure) throw new UserError(`cannot import ${opts.file}: ${failure}; nothing was kept`);
     if (identity && fileIdentity(fstatSync(inputFd, { bigint: true })) !== identity)

@@ -8,6 +8,8 @@ import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
 export interface ListingFile {
   /** For the child's stdout. */
   writeFd: number;
+  /** Bytes after the last complete line (after the writers ended: a line cut short). */
+  pendingBytes(): number;
   /** Drops our copy of writeFd once the children have theirs. */
   closeWriter(): void;
   /** Complete lines written since the last call. */
@@ -22,6 +24,9 @@ export function openListingFile(dir: string): ListingFile {
   let readFd: number;
   try {
     readFd = openSync(path, 'r');
+  } catch (e) {
+    closeSync(writeFd);
+    throw e;
   } finally {
     unlinkSync(path);
   }
@@ -41,6 +46,9 @@ export function openListingFile(dir: string): ListingFile {
       partial = bytes.subarray(end);
       if (end === 0) return [];
       return bytes.toString('utf8', 0, end - 1).split('\n');
+    },
+    pendingBytes(): number {
+      return partial.length;
     },
     closeWriter(): void {
       if (writerOpen) closeSync(writeFd);
