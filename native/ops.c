@@ -25,11 +25,13 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static int openat2_in_root(int rootfd, const char *path, int flags, mode_t mode) {
+/* resolve_extra: RESOLVE_NO_XDEV for paths that must stay on the tree's own
+ * mount ('+' paths: never onto /proc, /sys, /dev or a bind of a host file
+ * that the setup put in the tree before them). */
+static int openat2_in_root(int rootfd, const char *path, int flags, unsigned long long resolve_extra) {
         struct open_how how = {
                 .flags = (unsigned long long) (flags | O_CLOEXEC),
-                .mode = (flags & O_CREAT) ? mode : 0,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve_extra,
         };
         /* Relative to rootfd; a leading '/' is fine with RESOLVE_IN_ROOT. */
         int fd;
@@ -41,6 +43,10 @@ static int openat2_in_root(int rootfd, const char *path, int flags, mode_t mode)
 
 int open_in_root(int rootfd, const char *path, int flags) {
         return openat2_in_root(rootfd, path, flags, 0);
+}
+
+static int open_in_tree(int rootfd, const char *path, int flags) {
+        return openat2_in_root(rootfd, path, flags, RESOLVE_NO_XDEV);
 }
 
 static void fd_path(int fd, char buf[static 32]) {
@@ -64,12 +70,12 @@ static char *split_parent(const char *path, const char **base) {
         return parent;
 }
 
-static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int depth);
+static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int depth, unsigned long long resolve_extra);
 
 /* The last component of path exists but does not resolve: a dangling
  * symlink. Create its target instead (still resolved inside the root), as
  * the guest would see it: /var/run -> /run, or a link of a hostile tree. */
-static int mkdir_symlink_target(int rootfd, int pfd, const char *parent, const char *base, mode_t mode, int depth) {
+static int mkdir_symlink_target(int rootfd, int pfd, const char *parent, const char *base, mode_t mode, int depth, unsigned long long resolve_extra) {
         char target[4096];
         ssize_t n = readlinkat(pfd, base, target, sizeof target - 1);
         if (n < 0)
@@ -80,22 +86,22 @@ static int mkdir_symlink_target(int rootfd, int pfd, const char *parent, const c
                 snprintf(next, sizeof next, "%s", target);
         else
                 snprintf(next, sizeof next, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent, target);
-        return mkdir_in_root_depth(rootfd, next, mode, depth + 1);
+        return mkdir_in_root_depth(rootfd, next, mode, depth + 1, resolve_extra);
 }
 
-static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int depth) {
+static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int depth, unsigned long long resolve_extra) {
         if (depth > 40) {
                 errno = ELOOP;
                 return -1;
         }
-        int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+        int fd = openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY, resolve_extra);
         if (fd >= 0 || errno != ENOENT)
                 return fd;
         const char *base;
         char *parent = split_parent(path, &base);
         if (!parent)
                 return -1;
-        int pfd = strcmp(parent, path) == 0 ? -1 : mkdir_in_root_depth(rootfd, parent, mode, depth);
+        int pfd = strcmp(parent, path) == 0 ? -1 : mkdir_in_root_depth(rootfd, parent, mode, depth, resolve_extra);
         if (pfd < 0) {
                 free(parent);
                 return -1;
@@ -105,7 +111,7 @@ static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int de
         if (r < 0 && errno == EEXIST) {
                 struct stat st;
                 if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-                        fd = mkdir_symlink_target(rootfd, pfd, parent, base, mode, depth);
+                        fd = mkdir_symlink_target(rootfd, pfd, parent, base, mode, depth, resolve_extra);
                         int e = errno;
                         close(pfd);
                         free(parent);
@@ -121,12 +127,17 @@ static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode, int de
                 errno = e;
                 return -1;
         }
-        return open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+        return openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY, resolve_extra);
 }
 
 /* mkdir -p inside the root; returns an O_PATH handle of the directory. */
 int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
-        return mkdir_in_root_depth(rootfd, path, mode, 0);
+        return mkdir_in_root_depth(rootfd, path, mode, 0, 0);
+}
+
+/* The same, never leaving the tree's own mount (for '+' paths). */
+static int mkdir_in_tree(int rootfd, const char *path, mode_t mode) {
+        return mkdir_in_root_depth(rootfd, path, mode, 0, RESOLVE_NO_XDEV);
 }
 
 /* Opens the parent of path (creating it) for *at() calls on the last component. */
@@ -241,7 +252,11 @@ static int do_bind(int rootfd, const struct op *o, int srcfd, struct failure *fl
 }
 
 static int op_bind(int rootfd, const struct op *o, struct failure *fl) {
-        int srcfd = o->kind == OP_BIND ? open(o->a, O_PATH | O_CLOEXEC) : open_in_root(rootfd, o->a, O_PATH);
+        /* bind: a host path; bind-inner: a path in the container, on the
+         * tree's own mount only when it comes from the user ('+', F_TREE). */
+        int srcfd = o->kind == OP_BIND       ? open(o->a, O_PATH | O_CLOEXEC)
+                    : (o->flags & F_TREE) ? open_in_tree(rootfd, o->a, O_PATH)
+                                          : open_in_root(rootfd, o->a, O_PATH);
         if (srcfd < 0) {
                 if (errno == ENOENT && (o->flags & F_OPTIONAL))
                         return 0;
@@ -410,12 +425,14 @@ static int op_copy(int rootfd, const struct op *o, struct failure *fl) {
 }
 
 /* A layer of an overlay: a host path, or with a leading '+' a path inside
- * the container's tree (nspawn's convention), resolved in the root like
- * every other path of ours. create: make it (an upper or work directory). */
+ * the container's tree (nspawn's convention), resolved in the root and on
+ * the tree's own mount only: a link of a hostile tree cannot lead it onto
+ * /proc, /sys or a bind of a host file the setup made before (EXDEV).
+ * create: make it (an upper directory). */
 static int open_layer(int rootfd, const char *path, bool create) {
         if (path[0] != '+')
                 return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        return create ? mkdir_in_root(rootfd, path + 1, 0755) : open_in_root(rootfd, path + 1, O_PATH | O_DIRECTORY);
+        return create ? mkdir_in_tree(rootfd, path + 1, 0755) : open_in_tree(rootfd, path + 1, O_PATH | O_DIRECTORY);
 }
 
 /* The work directory of a '+' upper: beside the upper as resolved (a link
@@ -525,7 +542,13 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
                 list[n++] = l;
         int r = 0, e = 0;
         for (size_t i = n; i-- > 0 && r == 0;) {
+                /* "?": a layer that may be missing (a '+' upper turned lower under -x). */
+                bool optional = list[i][0] == '?';
+                if (optional)
+                        list[i]++;
                 int lfd = open_layer(rootfd, list[i], false);
+                if (lfd < 0 && optional && errno == ENOENT)
+                        continue;
                 if (lfd < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "lowerdir+", NULL, lfd) < 0) {
                         r = -1;
                         e = errno;

@@ -53,7 +53,7 @@ static const struct {
 } flag_table[] = {
         { "rec", F_REC },           { "ro", F_RO },         { "nosuid", F_NOSUID },
         { "nodev", F_NODEV },       { "noexec", F_NOEXEC }, { "strictatime", F_STRICTATIME },
-        { "optional", F_OPTIONAL }, { "mkdir", F_MKDIR },
+        { "optional", F_OPTIONAL }, { "mkdir", F_MKDIR },       { "tree", F_TREE },
 };
 
 const char *op_kind_name(enum op_kind k) {

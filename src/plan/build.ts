@@ -39,8 +39,10 @@ function userMounts(settings: Settings): MountOp[] {
     const flags: MountFlag[] = ['mkdir'];
     if (b.recursive) flags.push('rec');
     if (b.readOnly) flags.push('ro');
-    // A '+' source is opened inside the tree (resolved in the root), a host one on the host.
+    // A '+' source is opened inside the tree (resolved in the root, never
+    // leaving the tree's own mount: not onto /proc or a host file bound in), a host one on the host.
     const kind = isInContainer(b.source) ? 'bind-inner' : 'bind';
+    if (isInContainer(b.source)) flags.push('tree');
     ops.push({ target: b.destination, op: { kind, source: sourcePathOf(b.source), target: b.destination, flags } });
   }
   // Overlay layers keep their '+': the helper resolves those in the tree.
@@ -49,9 +51,9 @@ function userMounts(settings: Settings): MountOp[] {
     if (upper && isInContainer(upper) && rootModeOf(settings) === 'overlay') {
       // The root is itself an overlayfs, which cannot be an upper layer. Its
       // writes are thrown away anyway: the '+' upper becomes the top lower
-      // layer under a throwaway tmpfs (same view, same fate), made if missing.
-      ops.push({ target: o.destination, op: { kind: 'mkdir', path: sourcePathOf(upper), mode: 0o755 } }); // sorts right before the overlay
-      lowers = [...lowers, upper];
+      // layer under a throwaway tmpfs (same view, same fate); optional, as
+      // a missing upper would only have been made empty.
+      lowers = [...lowers, `${OPTIONAL_LAYER}${upper}`];
       upper = '';
     }
     ops.push({
@@ -65,6 +67,9 @@ function userMounts(settings: Settings): MountOp[] {
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
 }
+
+/** Marks an overlay layer the helper skips when it does not exist. */
+export const OPTIONAL_LAYER = '?';
 
 /** The name of the work directory overlayfs needs beside an upper tree (on the same mount). */
 export function overlayWorkName(upper: string): string {

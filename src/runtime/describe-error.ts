@@ -3,6 +3,7 @@
  * option that caused it where there is one.
  */
 import type { Settings } from '../settings/model.js';
+import { sourcePathOf } from '../settings/values.js';
 
 export interface HelperError {
   step: string;
@@ -14,15 +15,23 @@ export interface HelperError {
 
 /** Which option put a mount at this path inside the container, if any. */
 function optionFor(settings: Settings, e: HelperError): string | undefined {
-  for (const b of settings.binds) if (e.path === b.destination || e.path === b.source) return b.option;
+  for (const b of settings.binds) if (e.path === b.destination || e.path === b.source || e.path === sourcePathOf(b.source)) return b.option;
   for (const t of settings.tmpfs) if (e.path === t.destination) return t.option;
+  for (const o of settings.overlays) if ([o.destination, ...o.lowers, o.upper].includes(e.path)) return o.option;
   if (e.step === 'chdir' && settings.chdir) return `--chdir=${settings.chdir}`;
   if (e.step === 'credentials' && settings.user) return `--user=${settings.user}`;
   return undefined;
 }
 
+/** EXDEV from resolving a '+' path: the helper keeps those on the tree's own mount. */
+const EXDEV = 18;
+
 export function describeHelperError(e: HelperError, settings: Settings): string {
   const option = optionFor(settings, e);
   const where = `(step ${e.step}${e.op ? `, op ${e.op}` : ''})`;
-  return option ? `${e.message} ${where}; check ${option}` : `${e.message} ${where}`;
+  const message =
+    e.errno === EXDEV && option
+      ? e.message.replace(/: [^:]*$/, ": it leads off the tree's own file system (onto /proc, /sys, /dev, /run or a file the setup bound in), and '+' paths must stay in the tree")
+      : e.message;
+  return option ? `${message} ${where}; check ${option}` : `${message} ${where}`;
 }

@@ -82,6 +82,9 @@ function checkBinds(settings: Settings, root: string): void {
     const mustExist = [...o.lowers, ...(o.upper && !isInContainer(o.upper) ? [o.upper] : [])];
     for (const dir of mustExist) if (!isDirectory(dir)) refuse(`cannot ${o.option}: ${sourcePathOf(dir)} is not a directory ${where(dir)} (create it or fix the path)`);
     if (o.destination === '/') refuse(`cannot ${o.option}: the destination must not be the container's root (use -x or --volatile=overlay)`);
+    // The root goes read-only only after the mounts: the upper would be made and written in the tree.
+    if (o.upper && isInContainer(o.upper) && (settings.readOnly || settings.volatile === 'state'))
+      refuse(`cannot ${o.option} with a read-only root: the upper tree ${sourcePathOf(o.upper)} would be written in the tree (give a host directory, or leave it empty for a throwaway one)`);
   }
 }
 

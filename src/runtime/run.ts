@@ -168,7 +168,7 @@ async function runRegistered(p: Prepared, machined: MachinedSession | undefined)
     return await bootLoop(p, machined);
   } finally {
     for (const w of workDirs) rmSync(w, { recursive: true, force: true });
-    if (rootModeOf(p.settings) === 'plain' && p.settings.volatile === 'no') for (const u of uppersInTree(p)) removeWorkDirInTree(p.root, u);
+    if (rootModeOf(p.settings) === 'plain') for (const u of uppersInTree(p)) removeWorkDirInTree(p.root, u);
   }
 }
 

@@ -12,7 +12,7 @@ import { BootProbe } from '../harness/boot-probe.js';
 import { snapshot } from '../harness/host-state.js';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
-import { assertNoLeaks, runClean, start } from '../harness/run.js';
+import { assertNoLeaks, assertOneErrorLine, runClean, start } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
@@ -173,6 +173,29 @@ describe('--overlay and --overlay-ro', { skip }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(hostProbe, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses '+' paths a hostile tree leads onto /proc (a bind without /proc/sys's read-only cover), and a '+' upper on a read-only root", async () => {
+    const { mkdtempSync, mkdirSync, rmSync, symlinkSync } = await import('node:fs');
+    const dir = mkdtempSync('/var/tmp/tsnspawn-overlay-');
+    const copy = `${dir}/tree`;
+    try {
+      execFileSync('cp', ['-a', tree, copy]);
+      mkdirSync(`${copy}/srv/low`, { recursive: true });
+      symlinkSync('/proc', `${copy}/srv/data`);
+      for (const [args, what] of [
+        [['--bind=+/srv/data:/x:norbind'], /cannot open bind source \/srv\/data: it leads off the tree's own file system .*; check --bind=\+\/srv\/data:\/x:norbind$/],
+        [['--overlay=+/srv/data::/x'], /cannot use \+\/srv\/data as an overlay layer for \/x: it leads off the tree's own file system/],
+        [['--overlay=+/srv/low:+/srv/data/up:/x'], /cannot create \/srv\/data\/up in the tree: it leads off the tree's own file system/],
+        [['--read-only', '--overlay=+/srv/low:+/srv/up:/x'], /with a read-only root: the upper tree \/srv\/up would be written in the tree/],
+      ] as const) {
+        const r = await runClean(['-q', '-D', copy, ...args, '/bin/sh', '-c', 'echo ran; cat /x/sys/kernel/hostname'], [copy]);
+        assertOneErrorLine(r, what);
+        assert.equal(r.stdout, '', 'the payload never ran');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
