@@ -66,6 +66,25 @@ for (const unified of [false, true]) {
       assert.deepEqual(await listed(), []);
     });
 
+    it('machinectl kill signals the container (init traps it), not tsnspawn', async () => {
+      const script = 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done';
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-k', '/bin/sh', '-c', script]);
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-k'); i++) await new Promise((r) => setTimeout(r, 100));
+      // Wait until init has its handler: SigCgt has SIGUSR1 (bit 10) in /proc/LEADER/status.
+      const trapped = async (): Promise<boolean> => {
+        const leader = (await show('probe-k')).Leader;
+        const status = (await host.sh(`cat /proc/${leader}/status 2>/dev/null || true`, { direct: true })).stdout;
+        const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
+        return m !== null && (BigInt(`0x${m[1]}`) & 0x200n) !== 0n;
+      };
+      for (let i = 0; i < 50 && !(await trapped()); i++) await new Promise((r) => setTimeout(r, 100));
+      await machinectl('kill --kill-whom=leader --signal=SIGUSR1 probe-k');
+      const r = await run;
+      assert.equal(r.exitCode, 7, r.stderr);
+      assert.equal(r.stdout, 'ready\ngot-usr1\n');
+      assert.deepEqual(await listed(), []);
+    });
+
     it('--register=no leaves machined untouched', async () => {
       const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-n', '/bin/sh', '-c', 'sleep 1; echo ran']);
       assert.equal(r.stdout, 'ran\n');
