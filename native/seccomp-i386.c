@@ -6,13 +6,12 @@
 
 #if defined(__x86_64__)
 #include <asm/unistd_32.h>
-const struct denied_syscall seccomp_i386_denied[] = {
+static const struct denied_syscall denied[] = {
 #define DENY(nr, cap) { nr, cap },
 #include "seccomp-list.h"
 #undef DENY
 };
-const size_t seccomp_i386_n = sizeof seccomp_i386_denied / sizeof seccomp_i386_denied[0];
+const struct syscall_table seccomp_i386 = { denied, sizeof denied / sizeof denied[0], __NR_socket };
 #else
-const struct denied_syscall seccomp_i386_denied[] = { { -1, -1 } };
-const size_t seccomp_i386_n = 0;
+const struct syscall_table seccomp_i386 = { NULL, 0, -1 };
 #endif

@@ -1,10 +1,11 @@
 /* The system calls a container may not make, after systemd-nspawn's filter:
  * what its allow-list knowingly leaves out (the keyring is not namespaced;
  * swap, kexec, bpf, perf, fanotify, quotas, handles, obsolete and emulation
- * calls), and what it allows only when the capability is kept.
+ * calls; pidfd_getfd, memfd_secret and process_mrelease are in no group it
+ * allows), and what it allows only when the capability is kept.
  *
- * Included by each architecture's table with that architecture's __NR_*
- * numbers (seccomp-native.c, seccomp-i386.c); a call the architecture lacks
+ * Included by each ABI's table with that ABI's __NR_* numbers
+ * (seccomp-native.c, seccomp-x32.c, seccomp-i386.c); a call the ABI lacks
  * is skipped. DENY(number, capability that allows it, or -1 for none). */
 
 #ifdef __NR_add_key
@@ -103,6 +104,9 @@ DENY(__NR_sgetmask, -1)
 #ifdef __NR_ssetmask
 DENY(__NR_ssetmask, -1)
 #endif
+#ifdef __NR_stime
+DENY(__NR_stime, -1)
+#endif
 #ifdef __NR_stty
 DENY(__NR_stty, -1)
 #endif
@@ -157,6 +161,15 @@ DENY(__NR_quotactl, -1)
 #ifdef __NR_quotactl_fd
 DENY(__NR_quotactl_fd, -1)
 #endif
+#ifdef __NR_pidfd_getfd
+DENY(__NR_pidfd_getfd, -1)
+#endif
+#ifdef __NR_memfd_secret
+DENY(__NR_memfd_secret, -1)
+#endif
+#ifdef __NR_process_mrelease
+DENY(__NR_process_mrelease, -1)
+#endif
 #ifdef __NR_adjtimex
 DENY(__NR_adjtimex, CAP_SYS_TIME)
 #endif
@@ -174,9 +187,6 @@ DENY(__NR_clock_settime64, CAP_SYS_TIME)
 #endif
 #ifdef __NR_settimeofday
 DENY(__NR_settimeofday, CAP_SYS_TIME)
-#endif
-#ifdef __NR_stime
-DENY(__NR_stime, CAP_SYS_TIME)
 #endif
 #ifdef __NR_delete_module
 DENY(__NR_delete_module, CAP_SYS_MODULE)
@@ -219,12 +229,6 @@ DENY(__NR_munlockall, CAP_IPC_LOCK)
 #endif
 #ifdef __NR_acct
 DENY(__NR_acct, CAP_SYS_PACCT)
-#endif
-#ifdef __NR_process_vm_readv
-DENY(__NR_process_vm_readv, CAP_SYS_PTRACE)
-#endif
-#ifdef __NR_process_vm_writev
-DENY(__NR_process_vm_writev, CAP_SYS_PTRACE)
 #endif
 #ifdef __NR_ptrace
 DENY(__NR_ptrace, CAP_SYS_PTRACE)

@@ -9,11 +9,17 @@ struct denied_syscall {
         int allowed_by_cap; /* -1: never allowed */
 };
 
-/* Tables for the native architecture and, on x86-64, its i386 compat ABI. */
-extern const struct denied_syscall seccomp_native_denied[];
-extern const size_t seccomp_native_n;
-extern const struct denied_syscall seccomp_i386_denied[];
-extern const size_t seccomp_i386_n;
+/* One ABI's numbers: its denied calls, and socket(2) for the audit rule (-1: none). */
+struct syscall_table {
+        const struct denied_syscall *denied;
+        size_t n;
+        int socket_nr;
+};
+
+/* The native ABI; on x86-64 also x32 (numbers with bit 30 set) and i386 (int 0x80). */
+extern const struct syscall_table seccomp_native;
+extern const struct syscall_table seccomp_x32;
+extern const struct syscall_table seccomp_i386;
 
 /* Installs the filter; caps_retain: the capabilities the container keeps. */
 int seccomp_install(uint64_t caps_retain);

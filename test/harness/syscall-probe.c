@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -37,7 +39,12 @@ int main(void) {
         static char page[4096];
         report("mlock", syscall(SYS_mlock, page, sizeof page));
         report("syslog", syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0));
+        report("audit-socket", socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT));
+        report("route-socket", socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+        report("pidfd_getfd", syscall(SYS_pidfd_getfd, -1, 0, 0));
+        report("process_vm_readv", syscall(SYS_process_vm_readv, 0, NULL, 0, NULL, 0, 0));
 #if defined(__x86_64__)
+        report("x32-kexec_load", syscall(0x40000000 | 528, 0, 0, NULL, 0));
         report("i386-getpid", syscall_i386(20, 0, 0, 0));
         report("i386-keyctl", syscall_i386(288, 0, -4, 0));
         report("x32-keyctl", syscall(SYS_keyctl | 0x40000000, 0, -4, 0));
