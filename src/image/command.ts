@@ -16,9 +16,21 @@ function isExecutableFile(root: string, inner: string): 'ok' | 'missing' | 'not-
   return (r.stat.mode & 0o111) !== 0 ? 'ok' : 'not-executable';
 }
 
+/** An absolute inner path without '.', '..' or doubled slashes ('..' stops at '/'). */
+function normalise(inner: string): string {
+  const out: string[] = [];
+  for (const seg of inner.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join('/')}`;
+}
+
 /** Whether an inner path is at or below one of the given mount points. */
 function isUnder(inner: string, mountPoints: readonly string[]): boolean {
-  return mountPoints.some((m) => m === '/' || inner === m || inner.startsWith(`${m}/`));
+  const path = normalise(inner);
+  return mountPoints.some((m) => m === '/' || path === m || path.startsWith(`${m}/`));
 }
 
 /**

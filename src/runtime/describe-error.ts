@@ -13,11 +13,14 @@ export interface HelperError {
   message: string;
 }
 
-/** Which option put a mount at this path inside the container, if any. */
+const atOrBelow = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir === '/' ? '' : dir}/`);
+
+/** Which option put a mount at this path inside the container (or one above it: a program run from a bind), if any. */
 function optionFor(settings: Settings, e: HelperError): string | undefined {
   for (const b of settings.binds) if (e.path === b.destination || e.path === b.source || e.path === sourcePathOf(b.source)) return b.option;
   for (const t of settings.tmpfs) if (e.path === t.destination) return t.option;
   for (const o of settings.overlays) if ([o.destination, ...o.lowers, o.upper].includes(e.path)) return o.option;
+  for (const m of [...settings.binds, ...settings.overlays, ...settings.tmpfs]) if (atOrBelow(e.path, m.destination)) return m.option;
   if (e.step === 'chdir' && settings.chdir) return `--chdir=${settings.chdir}`;
   if (e.step === 'credentials' && settings.user) return `--user=${settings.user}`;
   return undefined;
@@ -31,7 +34,7 @@ export function describeHelperError(e: HelperError, settings: Settings): string 
   const where = `(step ${e.step}${e.op ? `, op ${e.op}` : ''})`;
   const message =
     e.errno === EXDEV && option
-      ? e.message.replace(/: [^:]*$/, ": it leads off the tree's own file system (onto /proc, /sys, /dev, /run or a file the setup bound in), and '+' paths must stay in the tree")
+      ? e.message.replace(/: [^:]*$/, ": it crosses a mount point (/proc, /sys, /dev, /run, a file the setup bound in, another --bind/--tmpfs or a mount inside the tree), and '+' paths must stay on the tree's own file system")
       : e.message;
   return option ? `${message} ${where}; check ${option}` : `${message} ${where}`;
 }

@@ -88,6 +88,12 @@ function checkBinds(settings: Settings, root: string): void {
   }
 }
 
+/** The PATH the payload gets (and the helper searches): -E PATH=... wins over the default. */
+function containerPath(settings: Settings): string {
+  const set = settings.environment.filter((e) => e.startsWith('PATH=')).pop();
+  return set ? set.slice('PATH='.length) : DEFAULT_PATH;
+}
+
 /** Where the user's --bind/--overlay/--tmpfs mounts cover the tree. */
 function userMountPoints(settings: Settings): string[] {
   return [...settings.binds, ...settings.overlays, ...settings.tmpfs].map((m) => m.destination);
@@ -137,7 +143,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   const payload = init
     ? { exec: init, argv: [init, ...settings.command] }
     : settings.command.length > 0
-      ? resolveCommand(located.root, settings.command, DEFAULT_PATH, userMountPoints(settings))
+      ? resolveCommand(located.root, settings.command, containerPath(settings), userMountPoints(settings))
       : defaultShell(located.root, user.shell);
   if (settings.boot && user.uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);

@@ -288,6 +288,7 @@ describe('resolveCommand', () => {
     assert.deepEqual(resolveCommand(t.root, ['newtool'], '/usr/bin:/srv/bin', ['/srv']), { exec: 'newtool', argv: ['newtool'] }, 'PATH search left to the helper');
     assert.equal(resolveCommand(t.root, ['sh'], undefined, ['/srv']).exec, '/usr/bin/sh', 'found in the tree first');
     throwsUserError(() => resolveCommand(t.root, ['/mntx/run'], undefined, ['/mnt']), '/mntx/run', 'no such file');
+    throwsUserError(() => resolveCommand(t.root, ['/mnt/../nope'], undefined, ['/mnt']), '/mnt/../nope', 'no such file');
   });
 
   it("does not find the host's programs", () => {
