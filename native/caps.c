@@ -20,7 +20,10 @@ int caps_restrict_bounding(uint64_t retain) {
         }
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return -1;
+        return 0;
+}
 
+int caps_restrict_process(uint64_t retain) {
         struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
         struct __user_cap_data_struct data[2];
         if (syscall(SYS_capget, &hdr, data) < 0)

@@ -2,7 +2,11 @@
 
 #include <stdint.h>
 
-/* Drops every capability not in retain from the bounding set, and from the
- * permitted, effective, inheritable and ambient sets, so the payload starts
- * with at most retain even as root. */
+/* Drops every capability not in retain from the bounding set and clears the
+ * ambient set. The effective set is untouched, so changing uid, gid and
+ * groups still works afterwards (even with --drop-capability=all). */
 int caps_restrict_bounding(uint64_t retain);
+
+/* Then, as the payload's user: the permitted, effective and inheritable
+ * sets to at most retain, so the payload starts with no more even as root. */
+int caps_restrict_process(uint64_t retain);

@@ -2,7 +2,7 @@
  * Settings + facts about the image and the host -> LaunchPlan. Pure: no file
  * system access, so unit tests pin the plan for each scenario without root.
  */
-import { capabilityMask, NSPAWN_DEFAULT_CAPS, PRIVATE_NETWORK_CAPS } from './capabilities.js';
+import { capabilityMask, PRIVATE_NETWORK_CAPS, retainedCapabilities } from './capabilities.js';
 import { buildEnvironment, MANAGER_NAME, payloadTerm } from './environment.js';
 import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
@@ -92,7 +92,7 @@ export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
 }
 
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
-  const caps = [...NSPAWN_DEFAULT_CAPS];
+  const caps = retainedCapabilities(settings.addCapabilities, settings.dropCapabilities);
   const privateNetwork = false;
   if (privateNetwork) caps.push(...PRIVATE_NETWORK_CAPS);
 

@@ -77,6 +77,32 @@ export const NSPAWN_DEFAULT_CAPS: readonly string[] = [
 /** Added when the container has a network namespace of its own. */
 export const PRIVATE_NETWORK_CAPS: readonly string[] = ['CAP_NET_ADMIN'];
 
+/**
+ * A --capability/--drop-capability list as nspawn reads it: names with
+ * CAP_ in any case, or numbers, comma-separated; "all" for every one.
+ * Returns canonical names, or the first word it does not know.
+ */
+export function parseCapabilityNames(value: string): { names: string[] } | { unknown: string } {
+  const names: string[] = [];
+  for (const word of value.split(',').map((w) => w.trim()).filter(Boolean)) {
+    if (word.toLowerCase() === 'all') {
+      names.push(...Object.keys(CAPABILITIES));
+      continue;
+    }
+    const byNumber = /^\d+$/.test(word) ? Object.keys(CAPABILITIES).find((n) => CAPABILITIES[n] === Number(word)) : undefined;
+    const name = byNumber ?? word.toUpperCase();
+    if (CAPABILITIES[name] === undefined) return { unknown: word };
+    names.push(name);
+  }
+  return { names };
+}
+
+/** The retained set: nspawn's default, plus --capability, minus --drop-capability. */
+export function retainedCapabilities(added: readonly string[], dropped: readonly string[]): string[] {
+  const drop = new Set(dropped);
+  return [...new Set([...NSPAWN_DEFAULT_CAPS, ...added])].filter((c) => !drop.has(c));
+}
+
 export function capabilityMask(names: readonly string[]): bigint {
   let mask = 0n;
   for (const n of names) {

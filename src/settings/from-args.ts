@@ -14,6 +14,7 @@ import {
   parseTmpfs,
   isValidHostname,
   parseBooleanWord,
+  parseCapabilities,
   parseOverlay,
 } from './values.js';
 import { parseSignal } from './signals.js';
@@ -64,6 +65,16 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--overlay-ro <paths>', help: "LOWER...:DEST: a read-only overlay at DEST of host trees or '+' ones in the tree", apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
   { flags: '--tmpfs <path[:options]>', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
   { flags: '--read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
+  {
+    flags: '--capability <caps>',
+    help: 'keep these capabilities too (CAP_NET_ADMIN,..., or all)',
+    apply: (s, v) => s.addCapabilities.push(...parseCapabilities(str(v), '--capability')),
+  },
+  {
+    flags: '--drop-capability <caps>',
+    help: 'drop these capabilities from the default set (or all)',
+    apply: (s, v) => s.dropCapabilities.push(...parseCapabilities(str(v), '--drop-capability')),
+  },
   { flags: '-x, --ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
   {
     flags: '--volatile <mode>',

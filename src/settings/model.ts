@@ -74,12 +74,18 @@ export interface Settings {
   killSignal?: number;
   /** COMMAND and its arguments (or init's arguments with -b). */
   command: string[];
+  /** --capability: kept on top of nspawn's default set (canonical names). */
+  addCapabilities: string[];
+  /** --drop-capability: taken away from the set. */
+  dropCapabilities: string[];
   /** nspawn's system call filter; off with SYSTEMD_SECCOMP=0 in the environment, as for nspawn. */
   syscallFilter: boolean;
 }
 
 export function defaultSettings(): Settings {
   return {
+    addCapabilities: [],
+    dropCapabilities: [],
     syscallFilter: true,
     environment: [],
     binds: [],

@@ -4,6 +4,7 @@
  */
 import { refuse } from '../util/errors.js';
 import type { BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec } from './model.js';
+import { parseCapabilityNames } from '../plan/capabilities.js';
 
 const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
 const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
@@ -149,6 +150,14 @@ export function parseBind(value: string, readOnly: boolean): BindSpec {
     recursive,
     option: `${option}=${value}`,
   };
+}
+
+/** --capability / --drop-capability: capability names (CAP_..., any case), numbers, or "all". */
+export function parseCapabilities(value: string, option: string): string[] {
+  const r = parseCapabilityNames(value);
+  if ('unknown' in r) refuse(`invalid ${option}=${value}: unknown capability '${r.unknown}' (use names such as CAP_NET_ADMIN, see capabilities(7), or "all")`);
+  if (r.names.length === 0) refuse(`invalid ${option}=${value}: give one or more capabilities, comma-separated`);
+  return r.names;
 }
 
 /** --tmpfs PATH[:OPTIONS] */

@@ -144,6 +144,19 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
     assert.equal(r.stdout, `CapEff:\t${expected}\nCapBnd:\t${expected}\nCapAmb:\t0000000000000000\n`);
   });
 
+  it('keeps --capability on top, drops --drop-capability, and a non-root user starts with none', async () => {
+    const host = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!);
+    const hex = (mask: bigint): string => (mask & host).toString(16).padStart(16, '0');
+    const caps = async (...args: string[]): Promise<string> => (await sh('grep -E "^Cap(Eff|Bnd)" /proc/self/status', args)).stdout;
+    const netAdmin = 1n << 12n;
+    const mknod = 1n << 27n;
+    assert.equal(await caps('--capability=CAP_NET_ADMIN'), `CapEff:\t${hex(0xfdecafffn | netAdmin)}\nCapBnd:\t${hex(0xfdecafffn | netAdmin)}\n`);
+    assert.equal(await caps('--drop-capability=CAP_MKNOD'), `CapEff:\t${hex(0xfdecafffn & ~mknod)}\nCapBnd:\t${hex(0xfdecafffn & ~mknod)}\n`);
+    // Dropping them all still lets the helper change groups and uid (the effective set goes last).
+    assert.equal(await caps('--drop-capability=all'), `CapEff:\t${hex(0n)}\nCapBnd:\t${hex(0n)}\n`);
+    assert.equal(await caps('-u', 'tester'), `CapEff:\t${hex(0n)}\nCapBnd:\t${hex(0xfdecafffn)}\n`);
+  });
+
   it('passes no file descriptor other than 0, 1 and 2 to the payload', async () => {
     // ls opens the directory itself as fd 3; nothing else may be open.
     const r = await runClean(['-q', '-P', '-D', tree, '/bin/ls', '/proc/self/fd'], [tree]);

@@ -62,6 +62,14 @@ describe('system call filter', { skip }, () => {
     assert.equal(ours.stdout.trim(), String(theirs.stdout).trim());
   });
 
+  it('lets a kept capability open its calls (--capability=CAP_SYSLOG,CAP_IPC_LOCK), as nspawn does', async () => {
+    const r = await runClean(['-q', '-P', '--capability=CAP_SYSLOG,CAP_IPC_LOCK', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
+    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '--capability=CAP_SYSLOG,CAP_IPC_LOCK', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], { reject: false });
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.includes('syslog ok') && lines.includes('mlock ok') && lines.includes('keyctl EPERM'), r.stdout);
+    assert.equal(r.stdout.trim(), String(theirs.stdout).trim());
+  });
+
   it('is off with SYSTEMD_SECCOMP=0, as for nspawn', async () => {
     const r = await runClean(['-q', '-P', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree], { env: { SYSTEMD_SECCOMP: '0' } });
     assert.equal(r.exitCode, 0, r.stderr);

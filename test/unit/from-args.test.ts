@@ -38,6 +38,14 @@ describe('settingsFromArgs: options', () => {
     await rejectsUserError(() => settingsFromArgs(['-M', 'bad name']), 'bad name');
   });
 
+  it('takes --capability/--drop-capability lists by name (any case) or number, and refuses an unknown one', async () => {
+    const s = await parse('--capability=cap_net_admin, CAP_SYS_TIME', '--capability=12', '--drop-capability=CAP_MKNOD', '-D', '/x');
+    assert.deepEqual(s.addCapabilities, ['CAP_NET_ADMIN', 'CAP_SYS_TIME', 'CAP_NET_ADMIN']);
+    assert.deepEqual(s.dropCapabilities, ['CAP_MKNOD']);
+    await rejectsUserError(() => parse('--capability=CAP_BOGUS'), '--capability=CAP_BOGUS', "unknown capability 'CAP_BOGUS'");
+    await rejectsUserError(() => parse('--drop-capability=,'), '--drop-capability', 'one or more');
+  });
+
   it('collects repeated -E/--setenv in order', async () => {
     const s = await parse('-E', 'A=1', '--setenv=B=2', '-E', 'A=3', '--setenv', 'C=');
     assert.deepEqual(s.environment, ['A=1', 'B=2', 'A=3', 'C=']);

@@ -211,6 +211,17 @@ describe('buildPlan: payload and identity', () => {
     for (const kept of ['CAP_SYS_ADMIN', 'CAP_CHOWN', 'CAP_SETUID', 'CAP_MKNOD', 'CAP_SYS_BOOT', 'CAP_NET_RAW']) assert.ok(names.includes(kept), `${kept} is kept`);
   });
 
+  it('adds --capability to the default set and takes --drop-capability away (drop wins), "all" for every one', async () => {
+    const names = async (...argv: string[]): Promise<string[]> => capabilityNames(BigInt('0x' + (await plan(argv)).capsRetain));
+    const added = await names('--capability=cap_net_admin,25');
+    assert.ok(added.includes('CAP_NET_ADMIN') && added.includes('CAP_SYS_TIME') && added.includes('CAP_CHOWN'));
+    const dropped = await names('--drop-capability=CAP_MKNOD', '--drop-capability=CAP_SYS_BOOT');
+    assert.ok(!dropped.includes('CAP_MKNOD') && !dropped.includes('CAP_SYS_BOOT') && dropped.includes('CAP_SYS_ADMIN'));
+    assert.deepEqual(await names('--capability=CAP_NET_ADMIN', '--drop-capability=CAP_NET_ADMIN'), await names());
+    assert.equal((await plan(['--capability=all'])).capsRetain, '1ffffffffff');
+    assert.equal((await plan(['--drop-capability=all'])).capsRetain, '0');
+  });
+
   it('builds the Container Interface environment', async () => {
     const env = envMap(await plan());
     assert.equal(env.get('container'), 'tsnspawn');
