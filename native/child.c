@@ -18,12 +18,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* A new network namespace has only "lo", down; up, it gets 127.0.0.1 and ::1. */
+static int loopback_up(void) {
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return -1;
+        struct ifreq ifr = { 0 };
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+        int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+        if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+                ifr.ifr_flags |= IFF_UP;
+                r = ioctl(s, SIOCSIFFLAGS, &ifr);
+        }
+        int e = errno;
+        close(s);
+        errno = e;
+        return r;
+}
 
 static int enter_namespaces(const struct plan *p, struct failure *f) {
         int flags = CLONE_NEWNS | (p->ns_uts ? CLONE_NEWUTS : 0) | (p->ns_ipc ? CLONE_NEWIPC : 0) |
@@ -34,6 +54,8 @@ static int enter_namespaces(const struct plan *p, struct failure *f) {
          * back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return fail(f, "namespaces", "", "/", errno, "cannot make / a recursive slave mount");
+        if (p->ns_net && loopback_up() < 0)
+                return fail(f, "namespaces", "net", "lo", errno, "cannot bring up the loopback device of the private network");
         return 0;
 }
 

@@ -92,9 +92,9 @@ export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
 }
 
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
-  const caps = retainedCapabilities(settings.addCapabilities, settings.dropCapabilities);
-  const privateNetwork = false;
-  if (privateNetwork) caps.push(...PRIVATE_NETWORK_CAPS);
+  const privateNetwork = settings.privateNetwork;
+  // nspawn: a private network brings CAP_NET_ADMIN (it is the container's own network); --drop-capability still wins.
+  const caps = retainedCapabilities([...settings.addCapabilities, ...(privateNetwork ? PRIVATE_NETWORK_CAPS : [])], settings.dropCapabilities);
 
   const ops: MountOp[] = [
     ...defaultMounts({

@@ -23,7 +23,7 @@ export function hostZone(): string | 'file' | undefined {
   }
 }
 
-export function hostFileFacts(root: string, writable: boolean): HostFileFacts {
+export function hostFileFacts(root: string, writable: boolean, privateNetwork: boolean): HostFileFacts {
   const zone = hostZone();
   const localtime = `${root}/etc/localtime`;
   let localtimeIsSymlink = false;
@@ -41,7 +41,7 @@ export function hostFileFacts(root: string, writable: boolean): HostFileFacts {
     treeLocaltimeIsSymlink: localtimeIsSymlink,
     hostResolvSources: sources,
     treeHasResolvConf: lexists(`${root}/etc/resolv.conf`),
-    privateNetwork: false,
+    privateNetwork,
   };
 }
 

@@ -149,7 +149,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
   const uuid = chooseUuid(settings, located.root);
   // /etc can be written when the root is writable or a throwaway layer.
-  const fileFacts = hostFileFacts(located.root, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes');
+  const fileFacts = hostFileFacts(located.root, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes', settings.privateNetwork);
   const hostFileOps = [...timezoneOps(settings.timezone, fileFacts), ...resolvConfOps(settings.resolvConf, fileFacts)];
   if (settings.linkJournal !== 'no' && uuid.plain === hostMachineId())
     refuse(`cannot use --link-journal=${settings.linkJournal}: the container's machine id ${uuid.plain} is the host's (give another --uuid, or --link-journal=no)`);

@@ -66,6 +66,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--tmpfs <path[:options]>', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
   { flags: '--read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
   {
+    flags: '--private-network',
+    help: 'a network namespace of its own: only loopback, up (CAP_NET_ADMIN kept)',
+    apply: (s) => (s.privateNetwork = true),
+  },
+  {
     flags: '--capability <caps>',
     help: 'keep these capabilities too (CAP_NET_ADMIN,..., or all)',
     apply: (s, v) => s.addCapabilities.push(...parseCapabilities(str(v), '--capability')),

@@ -74,6 +74,8 @@ export interface Settings {
   killSignal?: number;
   /** COMMAND and its arguments (or init's arguments with -b). */
   command: string[];
+  /** --private-network: a network namespace of its own with only loopback (up). */
+  privateNetwork: boolean;
   /** --capability: kept on top of nspawn's default set (canonical names). */
   addCapabilities: string[];
   /** --drop-capability: taken away from the set. */
@@ -84,6 +86,7 @@ export interface Settings {
 
 export function defaultSettings(): Settings {
   return {
+    privateNetwork: false,
     addCapabilities: [],
     dropCapabilities: [],
     syscallFilter: true,

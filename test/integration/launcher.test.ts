@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { before, describe, it } from 'node:test';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
@@ -155,6 +156,17 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
     // Dropping them all still lets the helper change groups and uid (the effective set goes last).
     assert.equal(await caps('--drop-capability=all'), `CapEff:\t${hex(0n)}\nCapBnd:\t${hex(0n)}\n`);
     assert.equal(await caps('-u', 'tester'), `CapEff:\t${hex(0n)}\nCapBnd:\t${hex(0xfdecafffn)}\n`);
+  });
+
+  it('--private-network: only loopback, up with 127.0.0.1, as under systemd-nspawn', async () => {
+    const script = 'ls /sys/class/net; ip -4 addr show lo | grep -o "inet [0-9./]*"; ping -c1 -W1 127.0.0.1 >/dev/null && echo ping-ok';
+    const r = await sh(script, ['--private-network']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout, 'lo\ninet 127.0.0.1/8\nping-ok\n');
+    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '--private-network', '-D', tree, '/bin/sh', '-c', script], { reject: false });
+    assert.equal(String(theirs.stdout), r.stdout.trimEnd());
+    const shared = await sh('ls /sys/class/net');
+    assert.notEqual(shared.stdout, 'lo\n', "without it, the host's interfaces are there");
   });
 
   it('passes no file descriptor other than 0, 1 and 2 to the payload', async () => {

@@ -222,6 +222,14 @@ describe('buildPlan: payload and identity', () => {
     assert.equal((await plan(['--drop-capability=all'])).capsRetain, '0');
   });
 
+  it('--private-network: a network namespace, CAP_NET_ADMIN kept (unless dropped)', async () => {
+    const p = await plan(['--private-network']);
+    assert.equal(p.namespaces.net, true);
+    assert.ok(capabilityNames(BigInt('0x' + p.capsRetain)).includes('CAP_NET_ADMIN'));
+    assert.ok(!capabilityNames(BigInt('0x' + (await plan(['--private-network', '--drop-capability=CAP_NET_ADMIN'])).capsRetain)).includes('CAP_NET_ADMIN'));
+    assert.equal((await plan()).namespaces.net, false);
+  });
+
   it('builds the Container Interface environment', async () => {
     const env = envMap(await plan());
     assert.equal(env.get('container'), 'tsnspawn');
