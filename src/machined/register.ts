@@ -6,6 +6,7 @@
  * Without network interfaces of our own, the ifindex list is empty.
  */
 import type { SystemBus } from './bus.js';
+import type { UnitProperty } from '../settings/unit-properties.js';
 
 const MACHINED = { destination: 'org.freedesktop.machine1', path: '/org/freedesktop/machine1', interface: 'org.freedesktop.machine1.Manager' };
 
@@ -20,6 +21,8 @@ export interface Registration {
   keepUnit: boolean;
   /** For the scope: SIGRTMIN+3 with -b, so systemd stops the guest cleanly. */
   killSignal?: number;
+  /** --slice and --property, already typed. */
+  properties: readonly UnitProperty[];
 }
 
 /** Properties of the scope machined creates for us (nspawn's list). */
@@ -36,6 +39,7 @@ function scopeProperties(bus: SystemBus, r: Registration): unknown[] {
     props.push(['KillSignal', bus.variant('i', r.killSignal)]);
     props.push(['KillMode', bus.variant('s', 'mixed')]);
   }
+  for (const p of r.properties) props.push([p.name, bus.variant(p.signature, p.value)]);
   return props;
 }
 

@@ -65,7 +65,7 @@ function bootOnce(
       let step = 'register';
       try {
         if (machined) {
-          await machined.register({ id: uuidBytes(p.uuid), leader: pid, rootDirectory: p.root, killSignal });
+          await machined.register({ id: uuidBytes(p.uuid), leader: pid, rootDirectory: p.root, killSignal, properties: p.settings.unitProperties });
           step = 'cgroup';
           if (machined.ownsScope) moveBelowScope(p.cgroup, pid);
           else attachCgroup(p.cgroup, pid);
@@ -129,7 +129,9 @@ function prepareJournal(p: Prepared): void {
 
 export async function runContainer(p: Prepared): Promise<number> {
   // Before anything is touched: a name machined already has is refused here.
-  const machined = await MachinedSession.open(p.settings.register, p.machineName, p.settings.keepUnit);
+  // --slice/--property need the scope machined makes: then auto means yes.
+  const register = p.settings.unitProperties.length > 0 && p.settings.register === 'auto' ? 'yes' : p.settings.register;
+  const machined = await MachinedSession.open(register, p.machineName, p.settings.keepUnit);
   try {
     return await runRegistered(p, machined);
   } finally {

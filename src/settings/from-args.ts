@@ -20,6 +20,7 @@ import {
 import { parseSignal } from './signals.js';
 import { refuse } from '../util/errors.js';
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
+import { parseSlice, parseUnitProperty } from './unit-properties.js';
 
 export const VERSION = '0.1.0';
 
@@ -65,6 +66,16 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--overlay-ro <paths>', help: "LOWER...:DEST: a read-only overlay at DEST of host trees or '+' ones in the tree", apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
   { flags: '--tmpfs <path[:options]>', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
   { flags: '--read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
+  {
+    flags: '-S, --slice <slice>',
+    help: 'put the scope machined makes into this slice',
+    apply: (s, v) => s.unitProperties.push(parseSlice(str(v))),
+  },
+  {
+    flags: '--property <NAME=VALUE>',
+    help: 'a resource setting for the scope (MemoryMax, TasksMax, CPUQuota, CPUWeight, IOWeight, ...)',
+    apply: (s, v) => s.unitProperties.push(parseUnitProperty(str(v))),
+  },
   {
     flags: '--private-network',
     help: 'a network namespace of its own: only loopback, up (CAP_NET_ADMIN kept)',

@@ -5,6 +5,7 @@
  */
 
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
+import type { UnitProperty } from './unit-properties.js';
 
 export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'autopipe';
 export type RegisterMode = 'yes' | 'no' | 'auto';
@@ -74,6 +75,8 @@ export interface Settings {
   killSignal?: number;
   /** COMMAND and its arguments (or init's arguments with -b). */
   command: string[];
+  /** --slice and --property: for the scope machined makes (not with --keep-unit or --register=no). */
+  unitProperties: UnitProperty[];
   /** --private-network: a network namespace of its own with only loopback (up). */
   privateNetwork: boolean;
   /** --capability: kept on top of nspawn's default set (canonical names). */
@@ -86,6 +89,7 @@ export interface Settings {
 
 export function defaultSettings(): Settings {
   return {
+    unitProperties: [],
     privateNetwork: false,
     addCapabilities: [],
     dropCapabilities: [],

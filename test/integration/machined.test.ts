@@ -85,6 +85,20 @@ for (const unified of [false, true]) {
       assert.deepEqual(await listed(), []);
     });
 
+    it('--slice and --property go to the scope machined makes; refused with --keep-unit', async () => {
+      const args = ['--slice=tsnspawn-test.slice', '--property=MemoryMax=64M', '--property=TasksMax=50', '--property=CPUQuota=20%', '--property=CPUWeight=50'];
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-s', ...args, '/bin/sleep', '3']);
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-s'); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!(await listed()).includes('probe-s')) assert.fail(`not registered: ${(await run).stderr}`);
+      const shown = (await host.sh('systemctl show "$(machinectl show probe-s -p Unit --value)" -p Slice -p MemoryMax -p TasksMax -p CPUQuotaPerSecUSec -p CPUWeight', { direct: true })).stdout;
+      assert.deepEqual(shown.trim().split('\n').sort(), ['CPUQuotaPerSecUSec=200ms', 'CPUWeight=50', 'MemoryMax=67108864', 'Slice=tsnspawn-test.slice', 'TasksMax=50']);
+      const r = await run;
+      assert.equal(r.exitCode, 0, r.stderr);
+      const refused = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '--keep-unit', '-D', BUSYBOX, '-M', 'probe-s2', '--property=TasksMax=5', '/bin/true']);
+      assert.equal(refused.exitCode, 1);
+      assert.match(refused.stderr, /^tsnspawn: cannot use --slice\/--property with --keep-unit/);
+    });
+
     it('--register=no leaves machined untouched', async () => {
       const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-n', '/bin/sh', '-c', 'sleep 1; echo ran']);
       assert.equal(r.stdout, 'ran\n');
