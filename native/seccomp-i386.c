@@ -1,17 +1,12 @@
 /* The deny list with i386 numbers: on x86-64, a 32-bit program (int 0x80)
  * makes its calls by these, and the filter must catch them too. This unit
  * sees only the i386 numbers (asm/unistd_32.h), not the native ones. */
-#include <linux/capability.h>
 #include "seccomp.h"
 
 #if defined(__x86_64__)
 #include <asm/unistd_32.h>
-static const struct denied_syscall denied[] = {
-#define DENY(nr, cap) { nr, cap },
-#include "seccomp-list.h"
-#undef DENY
-};
-const struct syscall_table seccomp_i386 = { denied, sizeof denied / sizeof denied[0], __NR_socket };
+#include "seccomp-table.h"
+const struct syscall_table seccomp_i386 = TABLE;
 #else
 const struct syscall_table seccomp_i386 = { NULL, 0, -1 };
 #endif
