@@ -5,6 +5,7 @@
 import { capabilityMask, PRIVATE_NETWORK_CAPS, retainedCapabilities } from './capabilities.js';
 import { buildEnvironment, MANAGER_NAME, payloadTerm } from './environment.js';
 import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
+import { credentialEnvironment, credentialOps, type Credential } from './credentials.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import type { Settings } from '../settings/model.js';
 import { IN_CONTAINER, isInContainer, sourcePathOf } from '../settings/values.js';
@@ -30,6 +31,8 @@ export interface PlanFacts {
   bootOps?: MountOp[];
   /** /etc/localtime, /etc/resolv.conf and the journal link, before user mounts. */
   hostFileOps?: MountOp[];
+  /** --set-credential/--load-credential, with their values. */
+  credentials?: Credential[];
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -106,6 +109,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     }),
     ...(facts.bootOps ?? []),
     ...(facts.hostFileOps ?? []),
+    ...credentialOps(facts.credentials ?? []),
     ...(settings.volatile === 'state'
       ? [{ kind: 'mount', fstype: 'tmpfs', target: '/var', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755' } as MountOp]
       : []),
@@ -119,7 +123,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     term: payloadTerm(facts.console, facts.hostTerm),
     hostOsRelease: facts.hostOsRelease,
     boot: settings.boot,
-    extra: settings.environment,
+    extra: [...credentialEnvironment(facts.credentials ?? []), ...settings.environment],
   });
 
   return {

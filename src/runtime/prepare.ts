@@ -3,7 +3,8 @@
  * it, gather facts about the host. Nothing is touched here; every refusal
  * happens before the helper starts.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Credential } from '../plan/credentials.js';
 import { locateTree } from '../image/locate.js';
 import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } from '../image/os-tree.js';
 import { lookupUser } from '../image/users.js';
@@ -94,6 +95,32 @@ function containerPath(settings: Settings): string {
   return set ? set.slice('PATH='.length) : DEFAULT_PATH;
 }
 
+/**
+ * The credentials' values: --set-credential as given, --load-credential read
+ * now from the host (a bare name from our own $CREDENTIALS_DIRECTORY, as
+ * nspawn in a service with LoadCredential=). A name given twice is refused.
+ */
+function loadCredentials(settings: Settings): Credential[] {
+  const seen = new Set<string>();
+  return settings.credentials.map((c) => {
+    if (seen.has(c.id)) refuse(`cannot ${c.option}: the credential ${c.id} is given twice`);
+    seen.add(c.id);
+    if ('value' in c) return { id: c.id, value: c.value };
+    const dir = process.env.CREDENTIALS_DIRECTORY;
+    const file = c.path.startsWith('/') ? c.path : dir && !c.path.includes('/') ? `${dir}/${c.path}` : undefined;
+    if (!file) refuse(`cannot ${c.option}: give an absolute path (or a credential name, when tsnspawn itself has $CREDENTIALS_DIRECTORY)`);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      refuse(`cannot ${c.option}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const value = bytes.toString('utf8');
+    if (bytes.includes(0) || !Buffer.from(value, 'utf8').equals(bytes)) refuse(`cannot ${c.option}: ${file} is not text (tsnspawn passes text credentials: UTF-8, no NUL)`);
+    return { id: c.id, value };
+  });
+}
+
 /** Where the user's --bind/--overlay/--tmpfs mounts cover the tree. */
 function userMountPoints(settings: Settings): string[] {
   return [...settings.binds, ...settings.overlays, ...settings.tmpfs].map((m) => m.destination);
@@ -175,6 +202,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     cgroupNamespace: hasCgroupNamespace(),
     cgroupOps,
     hostFileOps: [...hostFileOps, ...journal.ops],
+    credentials: loadCredentials(settings),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
   return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings };

@@ -15,6 +15,8 @@ import {
   isValidHostname,
   parseBooleanWord,
   parseCapabilities,
+  parseLoadCredential,
+  parseSetCredential,
   parseOverlay,
 } from './values.js';
 import { parseSignal } from './signals.js';
@@ -75,6 +77,16 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     flags: '--property <NAME=VALUE>',
     help: 'a resource setting for the scope (MemoryMax, TasksMax, CPUQuota, CPUWeight, IOWeight, ...)',
     apply: (s, v) => s.unitProperties.push(parseUnitProperty(str(v))),
+  },
+  {
+    flags: '--set-credential <ID:VALUE>',
+    help: 'pass a systemd credential to the container (C escapes in VALUE)',
+    apply: (s, v) => s.credentials.push(parseSetCredential(str(v))),
+  },
+  {
+    flags: '--load-credential <ID:PATH>',
+    help: 'pass a host file as a systemd credential (a name alone: from our $CREDENTIALS_DIRECTORY)',
+    apply: (s, v) => s.credentials.push(parseLoadCredential(str(v))),
   },
   {
     flags: '--private-network',

@@ -7,6 +7,8 @@
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
 
+export type CredentialSpec = { id: string; value: string; option: string } | { id: string; path: string; option: string };
+
 export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'autopipe';
 export type RegisterMode = 'yes' | 'no' | 'auto';
 export type VolatileMode = 'no' | 'yes' | 'state' | 'overlay';
@@ -77,6 +79,8 @@ export interface Settings {
   command: string[];
   /** --slice and --property: for the scope machined makes (not with --keep-unit or --register=no). */
   unitProperties: UnitProperty[];
+  /** --set-credential (value given) and --load-credential (read from a host file at start), in order. */
+  credentials: CredentialSpec[];
   /** --private-network: a network namespace of its own with only loopback (up). */
   privateNetwork: boolean;
   /** --capability: kept on top of nspawn's default set (canonical names). */
@@ -90,6 +94,7 @@ export interface Settings {
 export function defaultSettings(): Settings {
   return {
     unitProperties: [],
+    credentials: [],
     privateNetwork: false,
     addCapabilities: [],
     dropCapabilities: [],

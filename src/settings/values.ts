@@ -3,7 +3,7 @@
  * value or throws a UserError naming the option and the fix.
  */
 import { refuse } from '../util/errors.js';
-import type { BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec } from './model.js';
+import type { CredentialSpec, BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec } from './model.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
 
 const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
@@ -158,6 +158,44 @@ export function parseCapabilities(value: string, option: string): string[] {
   if ('unknown' in r) refuse(`invalid ${option}=${value}: unknown capability '${r.unknown}' (use names such as CAP_NET_ADMIN, see capabilities(7), or "all")`);
   if (r.names.length === 0) refuse(`invalid ${option}=${value}: give one or more capabilities, comma-separated`);
   return r.names;
+}
+
+/** A credential name as systemd takes it: a file name (no '/', not . or ..), at most 255 bytes. */
+function parseCredentialId(id: string, option: string): string {
+  if (id === '' || id === '.' || id === '..' || id.includes('/') || Buffer.byteLength(id) > 255 || /[\x00-\x1f]/.test(id))
+    refuse(`invalid ${option}: '${id}' is no credential name (a file name: no '/', at most 255 bytes)`);
+  return id;
+}
+
+/** Undoes C escapes in a --set-credential value, as nspawn (cunescape): \n, \t, \\, \xNN, octal. */
+function cUnescape(value: string, option: string): string {
+  const SIMPLE: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', '"': '"', "'": "'" };
+  return value.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{3}|.|$)/g, (_, e: string) => {
+    if (e in SIMPLE) return SIMPLE[e]!;
+    if (e.startsWith('x')) return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]{3}$/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    refuse(`invalid ${option}: bad escape '\\${e}' in the value (use \\n, \\t, \\\\, \\xNN)`);
+  });
+}
+
+/** --set-credential=ID:VALUE */
+export function parseSetCredential(assignment: string): CredentialSpec {
+  const option = `--set-credential=${assignment}`;
+  const colon = assignment.indexOf(':');
+  if (colon < 0) refuse(`invalid ${option}: use ID:VALUE`);
+  const value = cUnescape(assignment.slice(colon + 1), option);
+  if (value.includes('\0')) refuse(`invalid ${option}: the value has a NUL byte (tsnspawn passes text credentials)`);
+  return { id: parseCredentialId(assignment.slice(0, colon), option), value, option };
+}
+
+/** --load-credential=ID:PATH (an absolute host path, or a name in our own $CREDENTIALS_DIRECTORY, as nspawn). */
+export function parseLoadCredential(assignment: string): CredentialSpec {
+  const option = `--load-credential=${assignment}`;
+  const colon = assignment.indexOf(':');
+  if (colon < 0) refuse(`invalid ${option}: use ID:PATH`);
+  const path = assignment.slice(colon + 1);
+  if (path === '') refuse(`invalid ${option}: give the file to read`);
+  return { id: parseCredentialId(assignment.slice(0, colon), option), path, option };
 }
 
 /** --tmpfs PATH[:OPTIONS] */

@@ -113,6 +113,44 @@ for (const release of ['debian12', 'debian13']) {
   });
 }
 
+describe('credentials (--set-credential, --load-credential)', { skip }, () => {
+  it("reach a booted Debian's systemd as system credentials", async () => {
+    // PID 1's arguments are a container's kernel command line: systemd.run= runs a command once booted.
+    const tree = image('debian12');
+    const r = await runClean(
+      [
+        '-q', '-x', '-D', tree, '-b', '--set-credential=tsnspawn.probe:hi-from-host',
+        'systemd.run="/bin/cat /run/credentials/@system/tsnspawn.probe"', 'systemd.run_success_action=poweroff', 'systemd.run_failure_action=poweroff',
+      ],
+      [tree],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /cat\[\d+\]: hi-from-host/);
+  });
+
+  it('are read-only files in $CREDENTIALS_DIRECTORY for a command, C escapes undone, files read from the host', async () => {
+    const tree = image('busybox');
+    const dir = mkdtempSync('/var/tmp/tsnspawn-cred-');
+    try {
+      writeFileSync(`${dir}/token`, 'from-a-file\n');
+      const r = await runClean(
+        ['-q', '-P', '-D', tree, '--set-credential=greeting:hello\\nworld', `--load-credential=token:${dir}/token`, '/bin/sh', '-c',
+          'cd "$CREDENTIALS_DIRECTORY" && pwd && stat -c "%a %n" . greeting token && cat greeting token && (touch x 2>/dev/null || echo read-only)'],
+        [tree],
+      );
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout, '/run/host/credentials\n500 .\n400 greeting\n400 token\nhello\nworldfrom-a-file\nread-only\n');
+      const twice = await runClean(['-q', '-D', tree, '--set-credential=a:1', '--set-credential=a:2', '/bin/true'], [tree]);
+      assert.match(twice.stderr, /^tsnspawn: cannot --set-credential=a:2: the credential a is given twice\n$/);
+      const missing = await runClean(['-q', '-D', tree, `--load-credential=x:${dir}/none`, '/bin/true'], [tree]);
+      assert.match(missing.stderr, /^tsnspawn: cannot --load-credential=x:.*\/none: cannot read .*\/none: ENOENT\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('readiness to a service manager (NOTIFY_SOCKET)', { skip }, () => {
   let tree = '';
   let dir = '';
