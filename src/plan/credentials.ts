@@ -10,7 +10,8 @@ export const CREDENTIALS_DIR = '/run/host/credentials';
 
 export interface Credential {
   id: string;
-  value: string;
+  /** Bytes, passed as they are (no NUL: the helper writes a C string). */
+  value: Buffer;
 }
 
 /** Mounts and files; empty without credentials. The directory goes read-only with the final remounts. */

@@ -9,10 +9,21 @@ function esc(value: string): string {
   return value.replace(/[%\t\n\r\x00-\x1f]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase());
 }
 
+/** Bytes as a field: every byte outside printable ASCII (and '%') escaped, so they pass through the UTF-8 plan as they are. */
+function escBytes(value: Buffer): string {
+  if (value.includes(0)) throw new Error('plan field contains a NUL byte');
+  let out = '';
+  for (const b of value) out += b >= 0x20 && b < 0x7f && b !== 0x25 ? String.fromCharCode(b) : '%' + b.toString(16).padStart(2, '0').toUpperCase();
+  return out;
+}
+
+type Field = string | Buffer;
+const escField = (f: Field): string => (typeof f === 'string' ? esc(f) : escBytes(f));
+
 const flags = (f: readonly MountFlag[]): string => (f.length ? f.join(',') : '-');
 const octal = (n: number): string => n.toString(8);
 
-function opFields(op: MountOp): string[] {
+function opFields(op: MountOp): Field[] {
   switch (op.kind) {
     case 'mkdir':
     case 'touch':
@@ -43,7 +54,7 @@ function opFields(op: MountOp): string[] {
 }
 
 export function encodePlan(plan: LaunchPlan): string {
-  const rec: string[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['hostname', plan.hostname]];
+  const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['hostname', plan.hostname]];
   for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);
@@ -56,5 +67,5 @@ export function encodePlan(plan: LaunchPlan): string {
   for (const e of plan.env) rec.push(['env', e]);
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
   rec.push(['end']);
-  return rec.map((fields) => fields.map(esc).join('\t')).join('\n') + '\n';
+  return rec.map((fields) => fields.map(escField).join('\t')).join('\n') + '\n';
 }

@@ -17,7 +17,8 @@ export type MountOp =
   | { kind: 'remount-ro'; target: string; flags: MountFlag[] }
   | { kind: 'symlink'; target: string; path: string }
   | { kind: 'mknod'; path: string; mode: number; major: number; minor: number }
-  | { kind: 'write'; path: string; mode: number; content: string }
+  /** content: text, or bytes (a credential) carried byte for byte. */
+  | { kind: 'write'; path: string; mode: number; content: string | Buffer }
   | { kind: 'console'; path: string }
   | { kind: 'notify-socket'; path: string }
   | { kind: 'unlink'; path: string; flags: MountFlag[] }

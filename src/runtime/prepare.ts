@@ -20,7 +20,7 @@ import type { LaunchPlan, PlanConsole } from '../plan/types.js';
 import type { Settings } from '../settings/model.js';
 import { isInContainer, machineNameFromDirectory, parseMachineName, sourcePathOf } from '../settings/values.js';
 import { machineIdToUuid, parseUuidOption, randomUuid, type MachineUuid } from '../settings/uuid.js';
-import { refuse } from '../util/errors.js';
+import { refuse, UserError } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
 import { resolveInRoot } from '../image/in-root.js';
 
@@ -95,28 +95,36 @@ function containerPath(settings: Settings): string {
   return set ? set.slice('PATH='.length) : DEFAULT_PATH;
 }
 
+/** systemd's CREDENTIAL_SIZE_MAX: a credential larger than this is no credential. */
+const CREDENTIAL_SIZE_MAX = 1024 * 1024;
+
 /**
  * The credentials' values: --set-credential as given, --load-credential read
  * now from the host (a bare name from our own $CREDENTIALS_DIRECTORY, as
  * nspawn in a service with LoadCredential=). A name given twice is refused.
+ * Messages name the option and the ID, never the value.
  */
 function loadCredentials(settings: Settings): Credential[] {
   const seen = new Set<string>();
   return settings.credentials.map((c) => {
-    if (seen.has(c.id)) refuse(`cannot ${c.option}: the credential ${c.id} is given twice`);
+    if (seen.has(c.id)) refuse(`cannot use ${c.option}: the credential ${c.id} is given twice`);
     seen.add(c.id);
     if ('value' in c) return { id: c.id, value: c.value };
     const dir = process.env.CREDENTIALS_DIRECTORY;
-    const file = c.path.startsWith('/') ? c.path : dir && !c.path.includes('/') ? `${dir}/${c.path}` : undefined;
-    if (!file) refuse(`cannot ${c.option}: give an absolute path (or a credential name, when tsnspawn itself has $CREDENTIALS_DIRECTORY)`);
-    let bytes: Buffer;
+    if (!c.path.startsWith('/') && !dir) refuse(`cannot use ${c.option}: '${c.path}' is a credential name, but tsnspawn has no $CREDENTIALS_DIRECTORY (give a path)`);
+    const file = c.path.startsWith('/') ? c.path : `${dir}/${c.path}`;
+    let value: Buffer;
     try {
-      bytes = readFileSync(file);
+      // Only a regular file: a FIFO would block, /dev/zero would never end.
+      const st = statSync(file);
+      if (!st.isFile()) refuse(`cannot use ${c.option}: ${file} is not a regular file`);
+      if (st.size > CREDENTIAL_SIZE_MAX) refuse(`cannot use ${c.option}: ${file} is larger than a credential may be (1 MiB)`);
+      value = readFileSync(file);
     } catch (e) {
-      refuse(`cannot ${c.option}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if (e instanceof UserError) throw e;
+      refuse(`cannot use ${c.option}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    const value = bytes.toString('utf8');
-    if (bytes.includes(0) || !Buffer.from(value, 'utf8').equals(bytes)) refuse(`cannot ${c.option}: ${file} is not text (tsnspawn passes text credentials: UTF-8, no NUL)`);
+    if (value.includes(0)) refuse(`cannot use ${c.option}: ${file} has a NUL byte (tsnspawn cannot pass those)`);
     return { id: c.id, value };
   });
 }

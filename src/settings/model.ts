@@ -7,7 +7,8 @@
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
 
-export type CredentialSpec = { id: string; value: string; option: string } | { id: string; path: string; option: string };
+/** option: how messages name it (the option and the ID, never the value). value: bytes; path: absolute, or a name in our $CREDENTIALS_DIRECTORY. */
+export type CredentialSpec = { id: string; value: Buffer; option: string } | { id: string; path: string; option: string };
 
 export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'autopipe';
 export type RegisterMode = 'yes' | 'no' | 'auto';

@@ -2,6 +2,7 @@
  * Parsers for option values, with nspawn's syntax. Each returns the parsed
  * value or throws a UserError naming the option and the fix.
  */
+import { resolve as resolvePath } from 'node:path';
 import { refuse } from '../util/errors.js';
 import type { CredentialSpec, BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec } from './model.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
@@ -160,42 +161,76 @@ export function parseCapabilities(value: string, option: string): string[] {
   return r.names;
 }
 
-/** A credential name as systemd takes it: a file name (no '/', not . or ..), at most 255 bytes. */
-function parseCredentialId(id: string, option: string): string {
-  if (id === '' || id === '.' || id === '..' || id.includes('/') || Buffer.byteLength(id) > 255 || /[\x00-\x1f]/.test(id))
-    refuse(`invalid ${option}: '${id}' is no credential name (a file name: no '/', at most 255 bytes)`);
-  return id;
+/** A credential name as systemd takes it: a file name of printable ASCII (no '/', not . or ..), at most 255 bytes. */
+export function isCredentialName(id: string): boolean {
+  return id !== '' && id !== '.' && id !== '..' && !id.includes('/') && id.length <= 255 && /^[\x20-\x7e]+$/.test(id);
 }
 
-/** Undoes C escapes in a --set-credential value, as nspawn (cunescape): \n, \t, \\, \xNN, octal. */
-function cUnescape(value: string, option: string): string {
-  const SIMPLE: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', '"': '"', "'": "'" };
-  return value.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{3}|.|$)/g, (_, e: string) => {
-    if (e in SIMPLE) return SIMPLE[e]!;
-    if (e.startsWith('x')) return String.fromCharCode(parseInt(e.slice(1), 16));
-    if (/^[0-7]{3}$/.test(e)) return String.fromCharCode(parseInt(e, 8));
-    refuse(`invalid ${option}: bad escape '\\${e}' in the value (use \\n, \\t, \\\\, \\xNN)`);
-  });
+/** Splits ID:REST; messages name the option and the ID, never the value (it may be a secret). */
+function credentialParts(assignment: string, option: string, restName: string): { id: string; rest: string; label: string } {
+  const colon = assignment.indexOf(':');
+  if (colon < 0) refuse(`invalid ${option}: use ID:${restName}`);
+  const id = assignment.slice(0, colon);
+  if (!isCredentialName(id)) refuse(`invalid ${option}: ${JSON.stringify(id)} is no credential name (printable ASCII, no '/', at most 255 bytes)`);
+  return { id, rest: assignment.slice(colon + 1), label: `${option} for '${id}'` };
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, s: 32, '\\': 92, '"': 34, "'": 39 };
+
+/** Undoes C escapes into bytes, as systemd's cunescape: \n \t \s \\ \xNN, octal \NNN, \uXXXX, \UXXXXXXXX. */
+function cUnescape(value: string, label: string): Buffer {
+  const out: number[] = [];
+  const text = (t: string): void => {
+    for (const b of Buffer.from(t, 'utf8')) out.push(b);
+  };
+  for (let i = 0; i < value.length; ) {
+    const slash = value.indexOf('\\', i);
+    if (slash < 0) {
+      text(value.slice(i));
+      break;
+    }
+    text(value.slice(i, slash));
+    const rest = value.slice(slash + 1);
+    const bad = (): never => refuse(`invalid ${label}: bad escape '\\${rest.slice(0, 1)}' in the value (use \\n, \\t, \\\\, \\xNN, \\NNN)`);
+    let m: RegExpExecArray | null;
+    if (rest[0]! in SIMPLE_ESCAPES) {
+      out.push(SIMPLE_ESCAPES[rest[0]!]!);
+      i = slash + 2;
+    } else if ((m = /^x([0-9a-fA-F]{2})/.exec(rest))) {
+      out.push(parseInt(m[1]!, 16));
+      i = slash + 4;
+    } else if ((m = /^([0-7]{3})/.exec(rest))) {
+      const n = parseInt(m[1]!, 8);
+      if (n > 255) bad();
+      out.push(n);
+      i = slash + 4;
+    } else if ((m = /^(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))/.exec(rest))) {
+      const cp = parseInt(m[1] ?? m[2]!, 16);
+      if (cp > 0x10ffff) bad();
+      text(String.fromCodePoint(cp));
+      i = slash + 1 + m[0].length;
+    } else bad();
+  }
+  return Buffer.from(out);
 }
 
 /** --set-credential=ID:VALUE */
 export function parseSetCredential(assignment: string): CredentialSpec {
-  const option = `--set-credential=${assignment}`;
-  const colon = assignment.indexOf(':');
-  if (colon < 0) refuse(`invalid ${option}: use ID:VALUE`);
-  const value = cUnescape(assignment.slice(colon + 1), option);
-  if (value.includes('\0')) refuse(`invalid ${option}: the value has a NUL byte (tsnspawn passes text credentials)`);
-  return { id: parseCredentialId(assignment.slice(0, colon), option), value, option };
+  const { id, rest, label } = credentialParts(assignment, '--set-credential', 'VALUE');
+  const value = cUnescape(rest, label);
+  if (value.includes(0)) refuse(`invalid ${label}: the value has a NUL byte (tsnspawn cannot pass those)`);
+  return { id, value, option: label };
 }
 
-/** --load-credential=ID:PATH (an absolute host path, or a name in our own $CREDENTIALS_DIRECTORY, as nspawn). */
+/**
+ * --load-credential=ID:PATH: a path (anything with a '/', relative to the
+ * working directory) or a name in our own $CREDENTIALS_DIRECTORY, as nspawn.
+ */
 export function parseLoadCredential(assignment: string): CredentialSpec {
-  const option = `--load-credential=${assignment}`;
-  const colon = assignment.indexOf(':');
-  if (colon < 0) refuse(`invalid ${option}: use ID:PATH`);
-  const path = assignment.slice(colon + 1);
-  if (path === '') refuse(`invalid ${option}: give the file to read`);
-  return { id: parseCredentialId(assignment.slice(0, colon), option), path, option };
+  const { id, rest, label } = credentialParts(assignment, '--load-credential', 'PATH');
+  if (rest === '') refuse(`invalid ${label}: give the file to read`);
+  if (!rest.includes('/') && !isCredentialName(rest)) refuse(`invalid ${label}: '${rest}' is neither a path nor a credential name`);
+  return { id, path: rest.includes('/') ? resolvePath(rest) : rest, option: label };
 }
 
 /** --tmpfs PATH[:OPTIONS] */

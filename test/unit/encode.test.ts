@@ -78,7 +78,7 @@ function expectedOp(op: MountOp): DecodedOp {
     case 'mknod':
       return { ...base, a: op.path, mode: op.mode, major: op.major, minor: op.minor };
     case 'write':
-      return { ...base, a: op.path, mode: op.mode, c: op.content };
+      return { ...base, a: op.path, mode: op.mode, c: typeof op.content === 'string' ? op.content : op.content.toString('utf8') };
     case 'console':
     case 'notify-socket':
       return { ...base, a: op.path };
@@ -227,6 +227,12 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     const p = weirdPlan();
     for (let i = 0; i < 2000; i++) p.ops.push({ kind: 'mkdir', path: `/many/dir-${i}-${'x'.repeat(20)}`, mode: 0o755 });
     p.env = Array.from({ length: 500 }, (_, i) => `VAR_${i}=${'v'.repeat(100)}`);
+    assertRoundTrip(p);
+  });
+
+  it('round-trips a write of bytes (a credential) byte for byte', () => {
+    const p = weirdPlan();
+    p.ops = [{ kind: 'write', path: '/run/host/credentials/x', mode: 0o400, content: Buffer.from('50% café\t✓\n%41', 'utf8') }];
     assertRoundTrip(p);
   });
 
