@@ -126,7 +126,8 @@ static int set_credentials(const struct plan *p, struct failure *f) {
                 return fail(f, "credentials", "setgid", "", errno, "cannot change to gid %u", (unsigned) p->gid);
         if (setresuid(p->uid, p->uid, p->uid) < 0)
                 return fail(f, "credentials", "setuid", "", errno, "cannot change to uid %u", (unsigned) p->uid);
-        if (caps_restrict_process(p->caps_retain) < 0)
+        /* A user other than root keeps none at all: nothing inheritable to regain through file capabilities. */
+        if (caps_restrict_process(p->uid == 0 ? p->caps_retain : 0) < 0)
                 return fail(f, "credentials", "capabilities", "", errno, "cannot drop capabilities");
         return 0;
 }

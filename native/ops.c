@@ -206,7 +206,9 @@ static int set_mount_attrs(int fd, unsigned f) {
                 attr.attr_set |= MOUNT_ATTR_NODEV;
         if (f & F_NOEXEC)
                 attr.attr_set |= MOUNT_ATTR_NOEXEC;
-        if (!attr.attr_set)
+        if (f & F_RW)
+                attr.attr_clr |= MOUNT_ATTR_RDONLY;
+        if (!attr.attr_set && !attr.attr_clr)
                 return 0;
         unsigned at = AT_EMPTY_PATH | ((f & F_REC) ? AT_RECURSIVE : 0);
         return (int) syscall(SYS_mount_setattr, fd, "", at, &attr, sizeof attr);
@@ -237,7 +239,7 @@ static int do_bind(int rootfd, const struct op *o, int srcfd, struct failure *fl
                 return fail(fl, "mount", name, o->b, e, "cannot bind %s to %s", o->a, o->b);
         }
         close(dfd);
-        if (!(o->flags & (F_RO | F_NOSUID | F_NODEV | F_NOEXEC)))
+        if (!(o->flags & (F_RO | F_RW | F_NOSUID | F_NODEV | F_NOEXEC)))
                 return 0;
         /* Re-resolve: the handle must now name the new mount, not what was under it. */
         dfd = open_in_root(rootfd, o->b, O_PATH);

@@ -54,6 +54,7 @@ static const struct {
         { "rec", F_REC },           { "ro", F_RO },         { "nosuid", F_NOSUID },
         { "nodev", F_NODEV },       { "noexec", F_NOEXEC }, { "strictatime", F_STRICTATIME },
         { "optional", F_OPTIONAL }, { "mkdir", F_MKDIR },       { "tree", F_TREE },
+        { "rw", F_RW },
 };
 
 const char *op_kind_name(enum op_kind k) {

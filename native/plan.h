@@ -40,6 +40,7 @@ enum {
         F_OPTIONAL = 1 << 6,    /* a missing source or destination is not an error */
         F_MKDIR = 1 << 7,       /* create the destination (directory, or file for file sources) */
         F_TREE = 1 << 8,        /* bind-inner source from the user ('+'): on the tree's own mount only */
+        F_RW = 1 << 9,          /* clear read-only on the new bind (a writable window in a read-only tree) */
 };
 
 struct op {

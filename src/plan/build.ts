@@ -106,6 +106,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
       uuid: facts.uuid,
       console: facts.console !== 'pipe',
       cgroupOps: facts.cgroupOps,
+      privateNetwork,
     }),
     ...(facts.bootOps ?? []),
     ...(facts.hostFileOps ?? []),

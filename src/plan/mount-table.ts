@@ -55,13 +55,20 @@ export interface MountTableInput {
   console: boolean;
   /** cgroup mounts for /sys/fs/cgroup (from src/runtime/cgroup-layout.ts). */
   cgroupOps: MountOp[];
+  /** --private-network: /proc/sys/net stays writable. */
+  privateNetwork?: boolean;
 }
 
-/** /proc with /proc/sys read-only. Masks come later, once /run/host/inaccessible exists. */
-function procMounts(): MountOp[] {
+/**
+ * /proc with /proc/sys read-only. With a network namespace of its own, its
+ * /proc/sys/net is the container's to set (nspawn leaves it writable too).
+ * Masks come later, once /run/host/inaccessible exists.
+ */
+function procMounts(privateNetwork: boolean): MountOp[] {
   return [
     { kind: 'mount', fstype: 'proc', target: '/proc', flags: [...API, 'mkdir'], data: '' },
     { kind: 'bind-inner', source: '/proc/sys', target: '/proc/sys', flags: ['ro', ...API] },
+    ...(privateNetwork ? [{ kind: 'bind-inner', source: '/proc/sys/net', target: '/proc/sys/net', flags: ['rw', ...API] } as MountOp] : []),
   ];
 }
 
@@ -107,7 +114,7 @@ function procMasks(): MountOp[] {
 /** The default mounts, in the order the helper executes them. */
 export function defaultMounts(input: MountTableInput): MountOp[] {
   return [
-    ...procMounts(),
+    ...procMounts(input.privateNetwork ?? false),
     ...devMounts(input),
     ...runMounts(input),
     { kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' },

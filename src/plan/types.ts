@@ -4,8 +4,8 @@
  * executes it (native/plan.h mirrors these types).
  */
 
-/** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. */
-export type MountFlag = 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir' | 'tree';
+/** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. rw: clear read-only on the new bind. */
+export type MountFlag = 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir' | 'tree' | 'rw';
 
 /** The closed vocabulary of setup steps. All paths are inside the tree unless named "source". */
 export type MountOp =

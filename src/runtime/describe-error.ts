@@ -22,7 +22,7 @@ function optionFor(settings: Settings, e: HelperError): string | undefined {
   for (const o of settings.overlays) if ([o.destination, ...o.lowers, o.upper].includes(e.path)) return o.option;
   for (const m of [...settings.binds, ...settings.overlays, ...settings.tmpfs]) if (atOrBelow(e.path, m.destination)) return m.option;
   if (e.step === 'chdir' && settings.chdir) return `--chdir=${settings.chdir}`;
-  if (e.step === 'credentials' && settings.user) return `--user=${settings.user}`;
+  if (e.step === 'credentials' && ['setuid', 'setgid', 'setgroups'].includes(e.op) && settings.user) return `--user=${settings.user}`;
   return undefined;
 }
 

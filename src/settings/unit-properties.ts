@@ -16,16 +16,19 @@ export interface UnitProperty {
 const UINT64_MAX = (1n << 64n) - 1n;
 const SUFFIX: Readonly<Record<string, bigint>> = { '': 1n, K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n, P: 1n << 50n, E: 1n << 60n };
 
+/** A value the bus can carry (uint64), or undefined. */
+const inRange = (n: bigint): bigint | undefined => (n <= UINT64_MAX ? n : undefined);
+
 /** "64M", "1G", "infinity": bytes, base 1024 as systemd's parse_size. */
 function bytes(v: string): bigint | undefined {
   if (v === 'infinity') return UINT64_MAX;
   const m = /^(\d+)([KMGTPE]?)$/.exec(v);
-  return m ? BigInt(m[1]!) * SUFFIX[m[2]!]! : undefined;
+  return m ? inRange(BigInt(m[1]!) * SUFFIX[m[2]!]!) : undefined;
 }
 
 function count(v: string): bigint | undefined {
   if (v === 'infinity') return UINT64_MAX;
-  return /^\d+$/.test(v) ? BigInt(v) : undefined;
+  return /^\d+$/.test(v) ? inRange(BigInt(v)) : undefined;
 }
 
 function weight(v: string): bigint | undefined {
@@ -36,7 +39,8 @@ function weight(v: string): bigint | undefined {
 /** "20%": CPU time per second, in µs (1% = 10 ms/s), as CPUQuotaPerSecUSec. */
 function cpuQuota(v: string): bigint | undefined {
   const m = /^(\d+(?:\.\d+)?)%$/.exec(v);
-  return m && Number(m[1]) > 0 ? BigInt(Math.round(Number(m[1]) * 10_000)) : undefined;
+  // Past 1000 CPUs' worth the number means nothing (and would not fit).
+  return m && Number(m[1]) > 0 && Number(m[1]) <= 100_000 ? BigInt(Math.round(Number(m[1]) * 10_000)) : undefined;
 }
 
 interface PropertyKind {
@@ -58,7 +62,7 @@ const PROPERTIES: Readonly<Record<string, PropertyKind>> = {
   StartupCPUWeight: { parse: weight, expect: 'a weight from 1 to 10000' },
   IOWeight: { parse: weight, expect: 'a weight from 1 to 10000' },
   StartupIOWeight: { parse: weight, expect: 'a weight from 1 to 10000' },
-  CPUQuota: { busName: 'CPUQuotaPerSecUSec', parse: cpuQuota, expect: 'a percentage such as 20% or 150%' },
+  CPUQuota: { busName: 'CPUQuotaPerSecUSec', parse: cpuQuota, expect: 'a percentage such as 20% or 150% (up to 100000%)' },
 };
 
 export function parseUnitProperty(assignment: string): UnitProperty {
@@ -74,9 +78,10 @@ export function parseUnitProperty(assignment: string): UnitProperty {
   return { name: kind.busName ?? name, signature: 't', value: parsed };
 }
 
-/** --slice=NAME.slice: the slice the scope goes into. */
+/** --slice=NAME[.slice]: the slice the scope goes into (".slice" added when missing, as nspawn does). */
 export function parseSlice(value: string): UnitProperty {
-  if (!/^[A-Za-z0-9:_.-]+\.slice$/.test(value) || value.startsWith('-'))
-    refuse(`invalid --slice=${value}: give a slice unit name such as machine.slice or tests-ci.slice`);
-  return { name: 'Slice', signature: 's', value };
+  const slice = value.endsWith('.slice') ? value : `${value}.slice`;
+  if (!/^[A-Za-z0-9:_.\\-]+\.slice$/.test(slice) || slice.length > 255)
+    refuse(`invalid --slice=${value}: give a slice unit name such as machine.slice or tests-ci`);
+  return { name: 'Slice', signature: 's', value: slice };
 }

@@ -157,8 +157,7 @@ export function parseBind(value: string, readOnly: boolean): BindSpec {
 export function parseCapabilities(value: string, option: string): string[] {
   const r = parseCapabilityNames(value);
   if ('unknown' in r) refuse(`invalid ${option}=${value}: unknown capability '${r.unknown}' (use names such as CAP_NET_ADMIN, see capabilities(7), or "all")`);
-  if (r.names.length === 0) refuse(`invalid ${option}=${value}: give one or more capabilities, comma-separated`);
-  return r.names;
+  return r.names; // empty: nothing to add or drop, as nspawn
 }
 
 /** A credential name as systemd takes it: a file name of printable ASCII (no '/', not . or ..), at most 255 bytes. */

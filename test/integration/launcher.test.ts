@@ -158,15 +158,17 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
     assert.equal(await caps('-u', 'tester'), `CapEff:\t${hex(0n)}\nCapBnd:\t${hex(0xfdecafffn)}\n`);
   });
 
-  it('--private-network: only loopback, up with 127.0.0.1, as under systemd-nspawn', async () => {
-    const script = 'ls /sys/class/net; ip -4 addr show lo | grep -o "inet [0-9./]*"; ping -c1 -W1 127.0.0.1 >/dev/null && echo ping-ok';
+  it('--private-network: only loopback, up with 127.0.0.1, its own /proc/sys/net writable, as under systemd-nspawn', async () => {
+    const sysctl = 'echo "0 2" > /proc/sys/net/ipv4/ping_group_range 2>/dev/null && echo net-rw || echo net-ro';
+    const script = `ls /sys/class/net; ip -4 addr show lo | grep -o "inet [0-9./]*"; ping -c1 -W1 127.0.0.1 >/dev/null && echo ping-ok; ${sysctl}`;
     const r = await sh(script, ['--private-network']);
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.equal(r.stdout, 'lo\ninet 127.0.0.1/8\nping-ok\n');
+    assert.equal(r.stdout, 'lo\ninet 127.0.0.1/8\nping-ok\nnet-rw\n');
     const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '--private-network', '-D', tree, '/bin/sh', '-c', script], { reject: false });
     assert.equal(String(theirs.stdout), r.stdout.trimEnd());
-    const shared = await sh('ls /sys/class/net');
-    assert.notEqual(shared.stdout, 'lo\n', "without it, the host's interfaces are there");
+    const shared = await sh(`ls /sys/class/net; ${sysctl}`);
+    assert.notDeepEqual(shared.stdout.trim().split('\n').slice(0, -1), ['lo'], "without it, the host's interfaces are there");
+    assert.match(shared.stdout, /net-ro\n$/, "and the host's /proc/sys/net is read-only");
   });
 
   it('passes no file descriptor other than 0, 1 and 2 to the payload', async () => {

@@ -12,7 +12,7 @@ import { parseBind, parseTmpfs } from '../../src/settings/values.js';
 import { HELPER } from './helpers.js';
 
 /** Bits of native/plan.h's F_* flags. */
-const FLAG_BITS: Record<MountFlag, number> = { rec: 1, ro: 2, nosuid: 4, nodev: 8, noexec: 16, strictatime: 32, optional: 64, mkdir: 128, tree: 256 };
+const FLAG_BITS: Record<MountFlag, number> = { rec: 1, ro: 2, nosuid: 4, nodev: 8, noexec: 16, strictatime: 32, optional: 64, mkdir: 128, tree: 256, rw: 512 };
 
 interface DecodedOp {
   kind: string;

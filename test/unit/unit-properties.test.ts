@@ -25,13 +25,17 @@ describe('parseUnitProperty', () => {
     refused(() => parseUnitProperty('CPUWeight=0'), /CPUWeight takes a weight from 1 to 10000/);
     refused(() => parseUnitProperty('CPUQuota=20'), /CPUQuota takes a percentage/);
     refused(() => parseUnitProperty('MemoryMax'), /use NAME=VALUE/);
+    refused(() => parseUnitProperty('MemoryMax=16E'), /MemoryMax takes bytes/);
+    refused(() => parseUnitProperty('TasksMax=99999999999999999999'), /TasksMax takes a number/);
+    refused(() => parseUnitProperty('CPUQuota=99999999%'), /CPUQuota takes a percentage/);
   });
 });
 
 describe('parseSlice', () => {
-  it('takes a slice unit name and refuses anything else', () => {
+  it('takes a slice unit name (adding .slice) and refuses anything else', () => {
     assert.deepEqual(parseSlice('tests-ci.slice'), { name: 'Slice', signature: 's', value: 'tests-ci.slice' });
-    refused(() => parseSlice('tests'), /^invalid --slice=tests: give a slice unit name/);
+    assert.deepEqual(parseSlice('tests'), { name: 'Slice', signature: 's', value: 'tests.slice' }, '.slice added, as nspawn');
+    assert.equal(parseSlice('-.slice').value, '-.slice', 'the root slice');
     refused(() => parseSlice('a b.slice'), /give a slice unit name/);
   });
 });
