@@ -114,15 +114,16 @@ export function sourcePathOf(source: string): string {
 }
 
 /**
- * A source for --bind or --overlay: an absolute host path, or '+' and an
- * absolute path inside the container's tree. Kept with its '+', normalised.
+ * A source for --bind or --overlay: a host path (a relative one from the
+ * working directory, as nspawn), or '+' and an absolute path inside the
+ * container's tree. Kept with its '+', normalised.
  */
 function parseSourcePath(path: string, refuseWith: (why: string) => never): string {
   const inContainer = isInContainer(path);
   const rest = inContainer ? path.slice(IN_CONTAINER.length) : path;
-  if (!rest.startsWith('/'))
-    refuseWith(inContainer ? `'${path}': after '+' give an absolute path inside the container` : `the source '${path}' must be an absolute path (or '+' and a path inside the container)`);
-  return (inContainer ? IN_CONTAINER : '') + normalizeAbsolute(rest);
+  if (rest === '') refuseWith(inContainer ? `'${path}': after '+' give a path inside the container` : 'give a source path');
+  if (inContainer && !rest.startsWith('/')) refuseWith(`'${path}': after '+' give an absolute path inside the container`);
+  return (inContainer ? IN_CONTAINER : '') + normalizeAbsolute(inContainer ? rest : resolvePath(rest));
 }
 
 /** --bind/--bind-ro SRC[:DST[:OPTS]]; OPTS: rbind (default), norbind. */

@@ -172,7 +172,7 @@ describe('settingsFromArgs: refusals', () => {
 
   it('refuses bad values with the option named', async () => {
     await rejectsUserError(() => settingsFromArgs(['--console=tty']), '--console', 'tty');
-    await rejectsUserError(() => settingsFromArgs(['--bind=rel']), '--bind=rel');
+    await rejectsUserError(() => settingsFromArgs(['--bind=']), '--bind=', 'give a source path');
     await rejectsUserError(() => settingsFromArgs(['--kill-signal=NOPE']), '--kill-signal=NOPE');
     await rejectsUserError(() => settingsFromArgs(['--hostname=a..b']), '--hostname', 'a..b');
     await rejectsUserError(() => settingsFromArgs(['--register=maybe']), '--register', 'maybe');

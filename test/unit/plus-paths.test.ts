@@ -38,10 +38,12 @@ describe("'+' sources", () => {
     assert.equal(parseOverlay('+/a::/mnt', false).upper, '');
   });
 
-  it('refuse a relative path after + or as a host path, naming the option and the path', () => {
+  it('refuse a relative path after +, naming the option and the path; take a relative host path from the working directory', () => {
     assert.throws(() => parseBind('+srv', false), (e: unknown) => e instanceof UserError && /^invalid --bind=\+srv: '\+srv': after '\+' give an absolute path inside the container$/.test(e.message));
-    assert.throws(() => parseOverlay('rel:/up:/mnt', false), /invalid --overlay=rel:\/up:\/mnt: the source 'rel' must be an absolute path \(or '\+' and a path inside the container\)/);
-    assert.throws(() => parseOverlay('+/a:+:/mnt', false), /'\+': after '\+' give an absolute path/);
+    assert.deepEqual(parseOverlay('rel:/up:/mnt', false).lowers, [`${process.cwd()}/rel`], 'a relative host path is taken from the working directory, as nspawn');
+    assert.equal(parseBind('srv/x', false).destination, `${process.cwd()}/srv/x`);
+    assert.throws(() => parseBind('', false), /invalid --bind=: give a source path/);
+    assert.throws(() => parseOverlay('+/a:+:/mnt', false), /'\+': after '\+' give a path inside the container/);
   });
 
   it("a '+' bind is opened inside the tree (bind-inner), a host one on the host", () => {

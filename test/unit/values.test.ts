@@ -162,10 +162,10 @@ describe('parseBind', () => {
     assert.equal(b.destination, '/mnt/x');
   });
 
-  it('refuses a relative source, naming the option and the value', () => {
-    throwsUserError(() => parseBind('data:/data', false), '--bind=data:/data', "'data'");
-    throwsUserError(() => parseBind('./data', true), '--bind-ro=./data');
-    throwsUserError(() => parseBind(':/data', false), '--bind=:/data');
+  it('takes a relative source from the working directory (as nspawn), refuses an empty one', () => {
+    assert.equal(parseBind('data:/data', false).source, `${process.cwd()}/data`);
+    assert.equal(parseBind('./data', true).destination, `${process.cwd()}/data`, 'no destination: the absolute source');
+    throwsUserError(() => parseBind(':/data', false), '--bind=:/data', 'give a source path');
   });
 
   it('refuses a relative destination', () => {
