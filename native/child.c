@@ -8,6 +8,7 @@
 #include "child.h"
 #include "caps.h"
 #include "seccomp.h"
+#include "stub-init.h"
 #include "ops.h"
 
 #include <errno.h>
@@ -104,7 +105,8 @@ static int setup_console(const struct child_args *a, struct failure *f) {
                 return fail(f, "console", "", "", errno, "setsid failed");
         if (a->console_fd < 0)
                 return 0;
-        if (ioctl(a->console_fd, TIOCSCTTY, 0) < 0)
+        /* With --as-pid2 the payload takes the terminal, in a session of its own (see fork_payload). */
+        if (!a->plan->as_pid2 && ioctl(a->console_fd, TIOCSCTTY, 0) < 0)
                 return fail(f, "console", "", "/dev/console", errno, "cannot make the pty the controlling terminal");
         for (int fd = 0; fd < 3; fd++)
                 if (dup2(a->console_fd, fd) < 0)
@@ -167,6 +169,30 @@ static int exec_payload(const struct plan *p, struct failure *f) {
         return fail(f, "exec", "", p->exec_path, last, "cannot execute %s: not found in PATH", p->exec_path);
 }
 
+/* --as-pid2: fork the payload as PID 2 and stay as its stub init. Returns 0
+ * in the payload, which then goes on to exec; PID 1 never returns. */
+static int fork_payload(const struct child_args *a, struct failure *f) {
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
+        pid_t pid = fork();
+        if (pid < 0)
+                return fail(f, "exec", "fork", "", errno, "cannot fork the payload as PID 2");
+        if (pid > 0) {
+                const char *uuid = "";
+                for (size_t i = 0; i < a->plan->n_envp; i++)
+                        if (strncmp(a->plan->envp[i], "container_uuid=", 15) == 0)
+                                uuid = a->plan->envp[i] + 15;
+                stub_init(pid, uuid);
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (setsid() < 0)
+                return fail(f, "exec", "setsid", "", errno, "cannot start a session for the payload");
+        if (a->plan->console != CONSOLE_PIPE && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                return fail(f, "console", "", "/dev/console", errno, "cannot make the pty the payload's controlling terminal");
+        return 0;
+}
+
 static int child_steps(const struct child_args *a, struct failure *f) {
         const struct plan *p = a->plan;
         int rootfd = -1;
@@ -207,6 +233,8 @@ static int child_steps(const struct child_args *a, struct failure *f) {
         if (p->cwd && chdir(p->cwd) < 0)
                 return fail(f, "chdir", "", p->cwd, errno, "cannot change to directory %s", p->cwd);
         umask(022);
+        if (p->as_pid2 && fork_payload(a, f) < 0)
+                return -1;
         reset_signals();
         /* Only 0, 1 and 2 may reach the payload; the error pipe closes on exec,
          * which tells the monitor the exec worked. */

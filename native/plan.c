@@ -6,7 +6,7 @@
  * "tsnspawn-plan<TAB>1", the last "end". Records:
  *
  *   root PATH | hostname NAME | ns uts|ipc|cgroup|net | console MODE
- *   read-only-root | no-syscall-filter | cwd PATH | user UID GID | group GID | caps HEX
+ *   read-only-root | no-syscall-filter | as-pid2 | cwd PATH | user UID GID | group GID | caps HEX
  *   arg VALUE | env NAME=VALUE | exec PATH
  *   op KIND FIELDS...   (see op_table below)
  */
@@ -262,6 +262,9 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
         } else if (strcmp(k, "no-syscall-filter") == 0) {
                 WANT(1);
                 p->no_syscall_filter = true;
+        } else if (strcmp(k, "as-pid2") == 0) {
+                WANT(1);
+                p->as_pid2 = true;
         } else if (strcmp(k, "cwd") == 0) {
                 WANT(2);
                 p->cwd = strdup(f[1]);
@@ -424,8 +427,8 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
         static const char *const root_modes[] = { "plain", "overlay", "volatile" };
-        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"rootMode\":\"%s\",\"cwd\":", console_names[p->console],
-                p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", root_modes[p->root_mode]);
+        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"cwd\":", console_names[p->console],
+                p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", p->as_pid2 ? "true" : "false", root_modes[p->root_mode]);
         sb_add_json(&sb, p->cwd);
         sb_addf(&sb, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned) p->uid, (unsigned) p->gid);
         for (size_t i = 0; i < p->n_groups; i++)

@@ -65,6 +65,7 @@ struct plan {
         enum console_mode console;
         bool read_only_root;
         bool no_syscall_filter; /* SYSTEMD_SECCOMP=0: no seccomp filter */
+        bool as_pid2;           /* --as-pid2: a stub init is PID 1, the payload PID 2 */
         enum root_mode root_mode;
         char *cwd;
         uid_t uid;

@@ -36,6 +36,8 @@ export interface LaunchPlan {
   readOnlyRoot: boolean;
   /** The system call filter (nspawn's default policy) on the payload. */
   syscallFilter: boolean;
+  /** --as-pid2: the helper's stub init is PID 1, the payload PID 2. */
+  asPid2: boolean;
   /** plain: the tree; overlay: tree + tmpfs upper layer; volatile: tmpfs with the tree's /usr. */
   rootMode: 'plain' | 'overlay' | 'volatile';
   cwd: string;

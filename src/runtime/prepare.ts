@@ -172,6 +172,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   const machineName = randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName;
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
   checkBinds(settings, located.root);
+  if (settings.asPid2 && settings.boot) refuse('cannot combine --as-pid2 with --boot: an init is PID 1 itself (choose one)');
   if (settings.unitProperties.length > 0 && (settings.keepUnit || settings.register === 'no'))
     refuse(`cannot use --slice/--property with ${settings.keepUnit ? '--keep-unit (the unit tsnspawn runs in is registered as it is)' : '--register=no (then no scope is made for them)'}`);
   const console = resolveConsole(settings, tty.stdin, tty.stdout);

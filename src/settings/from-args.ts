@@ -59,6 +59,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   { flags: '--uuid <uuid>', help: 'machine UUID (default: the tree\'s /etc/machine-id, else random)', apply: (s, v) => (s.uuid = str(v)) },
   { flags: '-b, --boot', help: 'boot the tree\'s init as PID 1; arguments go to init', apply: (s) => (s.boot = true) },
+  { flags: '-a, --as-pid2', help: 'run the command as PID 2 under a stub init that reaps and handles halt signals', apply: (s) => (s.asPid2 = true) },
   { flags: '-E, --setenv <NAME=VALUE>', help: 'set an environment variable for PID 1', apply: (s, v) => s.environment.push(parseSetenv(str(v))) },
   { flags: '-u, --user <user>', help: 'run the command as this user of the tree', apply: (s, v) => (s.user = str(v)) },
   { flags: '--chdir <path>', help: 'working directory inside the container', apply: (s, v) => (s.chdir = parseChdir(str(v))) },
@@ -146,7 +147,7 @@ interface ParsedFlags {
 
 /** "-D, --directory <path>" -> { short: "D", long: "directory", takesValue: true } */
 export function parseFlags(flags: string): ParsedFlags {
-  const m = flags.match(/^(?:-([A-Za-z]), )?--([a-z][a-z-]*)(?: <[^>]+>)?$/);
+  const m = flags.match(/^(?:-([A-Za-z]), )?--([a-z][a-z0-9-]*)(?: <[^>]+>)?$/);
   if (!m) throw new Error(`bad option spec ${flags}`);
   return { short: m[1], long: m[2]!, takesValue: flags.includes('<') };
 }

@@ -82,6 +82,8 @@ export interface Settings {
   unitProperties: UnitProperty[];
   /** --set-credential (value given) and --load-credential (read from a host file at start), in order. */
   credentials: CredentialSpec[];
+  /** -a/--as-pid2: a stub init as PID 1 reaps and handles halt signals; the command runs as PID 2. */
+  asPid2: boolean;
   /** --private-network: a network namespace of its own with only loopback (up). */
   privateNetwork: boolean;
   /** --capability: kept on top of nspawn's default set (canonical names). */
@@ -96,6 +98,7 @@ export function defaultSettings(): Settings {
   return {
     unitProperties: [],
     credentials: [],
+    asPid2: false,
     privateNetwork: false,
     addCapabilities: [],
     dropCapabilities: [],

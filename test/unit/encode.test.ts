@@ -33,6 +33,7 @@ interface Decoded {
   console: string;
   readOnlyRoot: boolean;
   syscallFilter: boolean;
+  asPid2: boolean;
   cwd: string;
   uid: number;
   gid: number;
@@ -99,6 +100,7 @@ function assertRoundTrip(plan: LaunchPlan): void {
   assert.equal(d.console, plan.console);
   assert.equal(d.readOnlyRoot, plan.readOnlyRoot);
   assert.equal(d.syscallFilter, plan.syscallFilter);
+  assert.equal(d.asPid2, plan.asPid2);
   assert.equal(d.cwd, plan.cwd);
   assert.equal(d.uid, plan.uid);
   assert.equal(d.gid, plan.gid);
@@ -122,6 +124,7 @@ function weirdPlan(): LaunchPlan {
     console: 'passive',
     readOnlyRoot: true,
     syscallFilter: false,
+    asPid2: true,
     rootMode: 'overlay',
     cwd: `/home/${WEIRD}`,
     uid: 4294967294,
@@ -218,6 +221,7 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
       p.ops = [];
       p.readOnlyRoot = false;
       p.syscallFilter = true;
+      p.asPid2 = false;
       p.capsRetain = '0';
       assertRoundTrip(p);
     }
