@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { before, describe, it } from 'node:test';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
-import { runClean, start, type RunResult } from '../harness/run.js';
+import { runClean, type RunResult } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
@@ -169,27 +169,6 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
     const shared = await sh(`ls /sys/class/net; ${sysctl}`);
     assert.notDeepEqual(shared.stdout.trim().split('\n').slice(0, -1), ['lo'], "without it, the host's interfaces are there");
     assert.match(shared.stdout, /net-ro\n$/, "and the host's /proc/sys/net is read-only");
-  });
-
-  it('-a/--as-pid2: the command is PID 2 under a stub init that shows no host environment and passes on the exit code', async () => {
-    const r = await sh('echo pid=$$; cat /proc/1/comm; tr "\\0" "\\n" < /proc/1/environ | grep . ; exit 7', ['-a'], { env: { TSNSPAWN_TEST_SECRET: 'host-only' } });
-    assert.equal(r.exitCode, 7, r.stderr);
-    const lines = r.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 2), ['pid=2', '(stub-init)']);
-    assert.deepEqual(lines.slice(2).map((l) => l.split('=')[0]), ['container', 'container_uuid'], "PID 1's environment: only the container's variables");
-    const refused = await runClean(['-q', '-D', tree, '-a', '-b'], [tree]);
-    assert.match(refused.stderr, /^tsnspawn: cannot combine --as-pid2 with --boot/);
-  });
-
-  it('-a: a halt signal to the stub init becomes SIGTERM and SIGHUP for the command; a clean stop exits 0', async () => {
-    const child = start(['-q', '--console=pipe', '-D', tree, '-a', '--kill-signal=SIGRTMIN+3', '/bin/sh', '-c', 'trap "echo stopping; exit 3" TERM HUP; echo up; while :; do sleep 0.1; done']);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 100 && !out.includes('up'); i++) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGTERM');
-    const r = await child;
-    assert.equal(r.exitCode, 0, String(r.stderr));
-    assert.equal(out, 'up\nstopping\n');
   });
 
   it('passes no file descriptor other than 0, 1 and 2 to the payload', async () => {

@@ -1,0 +1,67 @@
+/**
+ * -a/--as-pid2: the command runs as PID 2 under the helper's stub init,
+ * which reaps orphans (a command as PID 1 leaves them as zombies; checked
+ * against systemd-nspawn -a), shows no host environment in /proc/1/environ,
+ * passes on the exit code and turns a halt signal into SIGTERM + SIGHUP for
+ * the command. Needs root (and gcc, for the probe).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { image } from '../harness/images.js';
+import { TOP } from '../harness/paths.js';
+import { rootSkipReason } from '../harness/root.js';
+import { runClean, start } from '../harness/run.js';
+
+const skip = rootSkipReason();
+
+describe('-a/--as-pid2', { skip }, () => {
+  let work = '';
+  let tree = '';
+  let probe = '';
+  before(() => {
+    work = mkdtempSync('/var/tmp/tsnspawn-pid2-');
+    // A copy: binding a file in makes its mount point in the tree.
+    tree = `${work}/tree`;
+    execFileSync('cp', ['-a', image('busybox'), tree]);
+    probe = `${work}/orphan-probe`;
+    execFileSync('gcc', ['-static', '-O2', '-o', probe, `${TOP}/test/harness/orphan-probe.c`]);
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('reaps orphans a command as PID 1 would leave as zombies, as systemd-nspawn -a', async () => {
+    const run = async (...extra: string[]): Promise<string> => {
+      const r = await runClean(['-q', '-P', ...extra, '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.equal(await run(), 'zombies=1\n', 'as PID 1 the probe keeps its orphan as a zombie');
+    assert.equal(await run('-a'), 'zombies=0\n');
+    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '-a', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], { reject: false });
+    assert.equal(String(theirs.stdout), 'zombies=0');
+  });
+
+  it('is PID 2 under a stub init that shows no host environment, and passes on the exit code', async () => {
+    const script = 'echo pid=$$; cat /proc/1/comm; tr "\\0" "\\n" < /proc/1/environ | grep . ; exit 7';
+    const r = await runClean(['-q', '-P', '-D', tree, '-a', '/bin/sh', '-c', script], [tree], { env: { TSNSPAWN_TEST_SECRET: 'host-only' } });
+    assert.equal(r.exitCode, 7, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['pid=2', '(stub-init)']);
+    assert.deepEqual(lines.slice(2).map((l) => l.split('=')[0]), ['container', 'container_uuid'], "PID 1's environment: only the container's variables");
+    const refused = await runClean(['-q', '-D', tree, '-a', '-b'], [tree]);
+    assert.match(refused.stderr, /^tsnspawn: cannot combine --as-pid2 with --boot/);
+  });
+
+  it('turns a halt signal to the stub init into SIGTERM and SIGHUP for the command; a clean stop exits 0', async () => {
+    const child = start(['-q', '--console=pipe', '-D', tree, '-a', '--kill-signal=SIGRTMIN+3', '/bin/sh', '-c', 'trap "echo stopping; exit 3" TERM HUP; echo up; while :; do sleep 0.1; done']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 100 && !out.includes('up'); i++) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const r = await child;
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(out, 'up\nstopping\n');
+  });
+});
