@@ -6,41 +6,31 @@
  * the command. Needs root (and gcc, for the probe).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { execa } from 'execa';
-import { image } from '../harness/images.js';
-import { TOP } from '../harness/paths.js';
 import { rootSkipReason } from '../harness/root.js';
+import { ProbeTree } from '../harness/probe-tree.js';
 import { runClean, start } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
 describe('-a/--as-pid2', { skip }, () => {
-  let work = '';
+  let probe: ProbeTree;
   let tree = '';
-  let probe = '';
   before(() => {
-    work = mkdtempSync('/var/tmp/tsnspawn-pid2-');
-    // A copy: binding a file in makes its mount point in the tree.
-    tree = `${work}/tree`;
-    execFileSync('cp', ['-a', image('busybox'), tree]);
-    probe = `${work}/orphan-probe`;
-    execFileSync('gcc', ['-static', '-O2', '-o', probe, `${TOP}/test/harness/orphan-probe.c`]);
+    probe = new ProbeTree('orphan-probe.c');
+    tree = probe.tree;
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
+  after(() => probe.remove());
 
   it('reaps orphans a command as PID 1 would leave as zombies, as systemd-nspawn -a', async () => {
-    const run = async (...extra: string[]): Promise<string> => {
-      const r = await runClean(['-q', '-P', ...extra, '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
+    const zombies = async (...options: string[]): Promise<string> => {
+      const r = await probe.ours(options);
       assert.equal(r.exitCode, 0, r.stderr);
       return r.stdout;
     };
-    assert.equal(await run(), 'zombies=1\n', 'as PID 1 the probe keeps its orphan as a zombie');
-    assert.equal(await run('-a'), 'zombies=0\n');
-    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '-a', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], { reject: false });
-    assert.equal(String(theirs.stdout), 'zombies=0');
+    assert.equal(await zombies(), 'zombies=1\n', 'as PID 1 the probe keeps its orphan as a zombie');
+    assert.equal(await zombies('-a'), 'zombies=0\n');
+    assert.equal(await probe.theirs(['-a']), 'zombies=0');
   });
 
   it('is PID 2 under a stub init that shows no host environment, and passes on the exit code', async () => {

@@ -7,14 +7,9 @@
  * runs, though the tree has no such file. Needs root (and gcc, for the probe).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { execa } from 'execa';
-import { image } from '../harness/images.js';
-import { TOP } from '../harness/paths.js';
 import { rootSkipReason } from '../harness/root.js';
-import { runClean } from '../harness/run.js';
+import { ProbeTree } from '../harness/probe-tree.js';
 
 const skip = rootSkipReason();
 
@@ -36,42 +31,33 @@ const UNDER_FILTER = [
 ];
 
 describe('system call filter', { skip }, () => {
-  let work = '';
-  let tree = '';
-  let probe = '';
+  let probe: ProbeTree;
   before(() => {
-    work = mkdtempSync('/var/tmp/tsnspawn-seccomp-');
-    // A copy: binding a file in makes its mount point in the tree.
-    tree = `${work}/tree`;
-    execFileSync('cp', ['-a', image('busybox'), tree]);
-    probe = `${work}/syscall-probe`;
-    execFileSync('gcc', ['-static', '-O2', '-o', probe, `${TOP}/test/harness/syscall-probe.c`]);
+    probe = new ProbeTree('syscall-probe.c');
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
+  after(() => probe.remove());
 
   it("refuses nspawn's denied calls with EPERM, on every entry point, and runs a program bound in from the host", async () => {
-    const r = await runClean(['-q', '-P', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
+    const r = await probe.ours();
     assert.equal(r.exitCode, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), UNDER_FILTER);
   });
 
   it("gives the same answers as Debian's systemd-nspawn", async () => {
-    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], { reject: false });
-    const ours = await runClean(['-q', '-P', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
-    assert.equal(theirs.exitCode, 0, String(theirs.stderr));
-    assert.equal(ours.stdout.trim(), String(theirs.stdout).trim());
+    const ours = await probe.ours();
+    assert.equal(ours.stdout.trim(), (await probe.theirs()).trim());
   });
 
   it('lets a kept capability open its calls (--capability=CAP_SYSLOG,CAP_IPC_LOCK), as nspawn does', async () => {
-    const r = await runClean(['-q', '-P', '--capability=CAP_SYSLOG,CAP_IPC_LOCK', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree]);
-    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '--capability=CAP_SYSLOG,CAP_IPC_LOCK', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], { reject: false });
+    const caps = ['--capability=CAP_SYSLOG,CAP_IPC_LOCK'];
+    const r = await probe.ours(caps);
     const lines = r.stdout.trim().split('\n');
     assert.ok(lines.includes('syslog ok') && lines.includes('mlock ok') && lines.includes('keyctl EPERM'), r.stdout);
-    assert.equal(r.stdout.trim(), String(theirs.stdout).trim());
+    assert.equal(r.stdout.trim(), (await probe.theirs(caps)).trim());
   });
 
   it('is off with SYSTEMD_SECCOMP=0, as for nspawn', async () => {
-    const r = await runClean(['-q', '-P', '-D', tree, `--bind-ro=${probe}:/probe`, '/probe'], [tree], { env: { SYSTEMD_SECCOMP: '0' } });
+    const r = await probe.ours([], { env: { SYSTEMD_SECCOMP: '0' } });
     assert.equal(r.exitCode, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.ok(lines.includes('keyctl ok'), r.stdout);
