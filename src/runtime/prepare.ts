@@ -173,8 +173,8 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
   checkBinds(settings, located.root);
   if (settings.asPid2 && settings.boot) refuse('cannot combine --as-pid2 with --boot: an init is PID 1 itself (choose one)');
-  if (settings.unitProperties.length > 0 && (settings.keepUnit || settings.register === 'no'))
-    refuse(`cannot use --slice/--property with ${settings.keepUnit ? '--keep-unit (the unit tsnspawn runs in is registered as it is)' : '--register=no (then no scope is made for them)'}`);
+  if (settings.unitProperties.length > 0 && settings.keepUnit)
+    refuse('cannot use --slice/--property with --keep-unit (the unit tsnspawn runs in is used as it is)');
   const console = resolveConsole(settings, tty.stdin, tty.stdout);
   const user = lookupUser(located.root, settings.user);
   const init = settings.boot ? findInit(located.root) : undefined;

@@ -13,6 +13,10 @@ import { SIGRTMIN } from '../settings/signals.js';
 import { errorLine, info, warn } from '../util/log.js';
 import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { MachinedSession } from '../machined/session.js';
+import { ScopeSession } from '../machined/scope.js';
+
+/** Who holds the container's unit: machined (registration), or systemd directly (--register=no). */
+type UnitSession = MachinedSession | ScopeSession;
 import { uuidBytes } from '../settings/uuid.js';
 import { describeHelperError, type HelperError } from './describe-error.js';
 import type { HelperEvent } from './events.js';
@@ -36,7 +40,7 @@ type BootResult = { kind: 'failed' } | { kind: 'ended'; outcome: Outcome };
 function bootOnce(
   p: Prepared,
   relay: NotifyRelay | undefined,
-  machined: MachinedSession | undefined,
+  machined: UnitSession | undefined,
   onHelper: (h: Helper) => void,
 ): Promise<BootResult> {
   return new Promise((resolve) => {
@@ -131,7 +135,13 @@ export async function runContainer(p: Prepared): Promise<number> {
   // Before anything is touched: a name machined already has is refused here.
   // --slice/--property need the scope machined makes: then auto means yes.
   const register = p.settings.unitProperties.length > 0 && p.settings.register === 'auto' ? 'yes' : p.settings.register;
-  const machined = await MachinedSession.open(register, p.machineName, p.settings.keepUnit);
+  // --register=no: a scope from systemd itself, as nspawn (unless --keep-unit, or no systemd to ask).
+  const machined =
+    register === 'no'
+      ? p.settings.keepUnit
+        ? undefined
+        : await ScopeSession.open(p.machineName, p.settings.unitProperties.length > 0)
+      : await MachinedSession.open(register, p.machineName, p.settings.keepUnit);
   try {
     return await runRegistered(p, machined);
   } finally {
@@ -162,7 +172,7 @@ function removeWorkDirInTree(root: string, upper: string): void {
   rmSync(`${dirname(resolved.host)}/${overlayWorkName(upper)}`, { recursive: true, force: true });
 }
 
-async function runRegistered(p: Prepared, machined: MachinedSession | undefined): Promise<number> {
+async function runRegistered(p: Prepared, machined: UnitSession | undefined): Promise<number> {
   prepareJournal(p);
   const workDirs = hostUppers(p).map(overlayWorkDir);
   for (const w of workDirs) mkdirSync(w, { recursive: true, mode: 0o700 });
@@ -174,7 +184,7 @@ async function runRegistered(p: Prepared, machined: MachinedSession | undefined)
   }
 }
 
-async function bootLoop(p: Prepared, machined: MachinedSession | undefined): Promise<number> {
+async function bootLoop(p: Prepared, machined: UnitSession | undefined): Promise<number> {
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
   // The relay's datagrams go out through the current helper (a reboot brings a new one).

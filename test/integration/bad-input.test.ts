@@ -46,7 +46,7 @@ describe('bad input is refused cleanly', { skip }, () => {
     ['a bad --kill-signal', () => ['-D', tree, '--kill-signal=SIGNOPE', '/bin/true'], /invalid --kill-signal=SIGNOPE/],
     ['an unknown capability', () => ['-D', tree, '--capability=CAP_BOGUS', '/bin/true'], /invalid --capability=CAP_BOGUS: unknown capability 'CAP_BOGUS'/],
     ['an unknown --property', () => ['-D', tree, '--property=Bogus=1', '/bin/true'], /invalid --property=Bogus=1: tsnspawn does not know the property Bogus/],
-    ['--property without registration', () => ['-D', tree, '--register=no', '--property=TasksMax=5', '/bin/true'], /cannot use --slice\/--property with --register=no/],
+    ['--property without systemd to ask', () => ['-D', tree, '--register=no', '--property=TasksMax=5', '/bin/true'], /cannot use --slice\/--property: there is no system bus/],
     // Failures inside the helper come back with the step and the option that caused them.
     ['a bind of a file over a directory', () => ['-D', tree, '--bind=/etc/hostname:/usr', '/bin/true'], /cannot bind \/etc\/hostname to \/usr: Not a directory \(step mount, op bind\); check --bind=\/etc\/hostname:\/usr/],
     ['a --chdir to a missing directory', () => ['-D', tree, '--chdir=/nonexistent', '/bin/true'], /cannot change to directory \/nonexistent: No such file or directory \(step chdir\); check --chdir=\/nonexistent/],

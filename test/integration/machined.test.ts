@@ -99,10 +99,33 @@ for (const unified of [false, true]) {
       assert.match(refused.stderr, /^tsnspawn: cannot use --slice\/--property with --keep-unit/);
     });
 
-    it('--register=no leaves machined untouched', async () => {
-      const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-n', '/bin/sh', '-c', 'sleep 1; echo ran']);
-      assert.equal(r.stdout, 'ran\n');
-      assert.deepEqual(await listed(), []);
+    it('--register=no leaves machined untouched; systemd gives the container a scope of its own, as nspawn', async () => {
+      const script = 'sleep 1.5; echo ran; cat /proc/self/cgroup | grep -c "0::/$"';
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '--slice=tsnspawn-test', '--property=TasksMax=40', '-D', BUSYBOX, '-M', 'probe-n', '/bin/sh', '-c', script]);
+      const show = async (): Promise<string> => (await host.sh('systemctl show probe-n.scope -p ActiveState -p Slice -p TasksMax -p Delegate', { direct: true })).stdout;
+      let shown = '';
+      for (let i = 0; i < 50 && !shown.includes('ActiveState=active'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        shown = await show();
+      }
+      assert.deepEqual(await listed(), [], 'not registered with machined');
+      assert.deepEqual(shown.trim().split('\n').sort(), ['ActiveState=active', 'Delegate=yes', 'Slice=tsnspawn-test.slice', 'TasksMax=40']);
+      const r = await run;
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout, 'ran\n1\n', 'the container sees its cgroup as the root');
+      assert.match(await show(), /ActiveState=inactive/, 'the scope is gone with the container');
+    });
+
+    it('--register=no: systemctl stop of its scope reaches tsnspawn, the scope\'s controller', async () => {
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-x', '/bin/sleep', '60']);
+      const active = async (): Promise<boolean> => (await host.sh('systemctl is-active probe-x.scope || true', { direct: true })).stdout.trim() === 'active';
+      for (let i = 0; i < 50 && !(await active()); i++) await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      await host.sh('systemctl stop probe-x.scope', { direct: true });
+      const r = await run;
+      assert.equal(r.exitCode, 1, 'killed containers exit 1');
+      assert.ok(Date.now() - t0 < 10_000);
+      assert.equal(await active(), false);
     });
 
     it('refuses a name that is already registered while the first keeps running', async () => {

@@ -1,0 +1,111 @@
+/**
+ * --register=no without --keep-unit, under systemd: as systemd-nspawn, ask
+ * systemd itself (not machined) for a scope, NAME.scope in machine.slice
+ * (or --slice), delegated, holding the container's init; the container's
+ * cgroup goes one level below. RequestStop (systemctl stop NAME.scope)
+ * comes to us as the scope's controller. Without a system bus (a plain
+ * shell, a minimal CI box), there is no scope: the cgroup goes below ours.
+ */
+import { existsSync } from 'node:fs';
+import { refuse } from '../util/errors.js';
+import type { SystemBus } from './bus.js';
+import { unitObjectPath, type Registration } from './register.js';
+
+const SYSTEMD = { destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.systemd1.Manager' };
+const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
+
+export class ScopeSession {
+  private made = false;
+  private stopHandler: (() => void) | undefined;
+  private readonly unit: string;
+
+  /** JobRemoved results by job path: a signal can come before the reply to StartTransientUnit is handled. */
+  private readonly jobResults = new Map<string, string>();
+  private readonly jobWaiters = new Map<string, (result: string) => void>();
+
+  private constructor(
+    private readonly bus: SystemBus,
+    name: string,
+  ) {
+    // A machine name is a valid unit name prefix as it is (letters, digits, '-', '.').
+    this.unit = `${name}.scope`;
+  }
+
+  private async watchJobs(): Promise<void> {
+    await this.bus.onSignal({ interface: SYSTEMD.interface, member: 'JobRemoved' }, (body) => {
+      const [job, result] = [String(body[1]), String(body[3])];
+      const waiter = this.jobWaiters.get(job);
+      if (waiter) waiter(result);
+      else this.jobResults.set(job, result);
+    });
+  }
+
+  private jobResult(job: string): Promise<string> {
+    const known = this.jobResults.get(job);
+    if (known !== undefined) return Promise.resolve(known);
+    return new Promise((resolve) => this.jobWaiters.set(job, resolve));
+  }
+
+  /** A session when systemd is there to ask; undefined otherwise (refused if --slice/--property need it). */
+  static async open(name: string, needed: boolean): Promise<ScopeSession | undefined> {
+    const why = 'there is no system bus to ask systemd for a scope (drop --slice/--property, or run under systemd)';
+    if (!process.env.DBUS_SYSTEM_BUS_ADDRESS && !existsSync(SYSTEM_BUS_SOCKET)) return needed ? refuse(`cannot use --slice/--property: ${why}`) : undefined;
+    try {
+      const { connectSystemBus } = await import('./bus.js');
+      const bus = await connectSystemBus();
+      await bus.call({ ...SYSTEMD, member: 'Subscribe' }); // job signals come to subscribers
+      const session = new ScopeSession(bus, name);
+      await session.watchJobs();
+      return session;
+    } catch (e) {
+      if (needed) refuse(`cannot use --slice/--property: cannot reach systemd (${(e as Error).message})`);
+      return undefined;
+    }
+  }
+
+  async onStopRequest(handler: () => void): Promise<void> {
+    const subscribed = this.stopHandler !== undefined;
+    this.stopHandler = handler;
+    if (subscribed) return;
+    await this.bus.onSignal({ interface: 'org.freedesktop.systemd1.Scope', member: 'RequestStop', path: unitObjectPath(this.unit) }, () => this.stopHandler?.());
+  }
+
+  /** Starts the scope around the leader and waits for systemd's job to finish. */
+  async register(r: Omit<Registration, 'name' | 'keepUnit' | 'id' | 'rootDirectory'>): Promise<void> {
+    const v = (sig: string, value: unknown): unknown => this.bus.variant(sig, value);
+    const props: unknown[] = [
+      ['Description', v('s', `Container ${this.unit.slice(0, -'.scope'.length)}`)],
+      ['Slice', v('s', 'machine.slice')],
+      ['Delegate', v('b', true)],
+      ['CollectMode', v('s', 'inactive-or-failed')],
+      ['AddRef', v('b', true)],
+      ['PIDs', v('au', [r.leader])],
+      ['DevicePolicy', v('s', 'closed')],
+      ['DeviceAllow', v('a(ss)', [['/dev/net/tun', 'rwm'], ['char-pts', 'rw']])],
+    ];
+    const me = this.bus.uniqueName();
+    if (me) props.push(['Controller', v('s', me)]);
+    if (r.killSignal !== undefined) props.push(['KillSignal', v('i', r.killSignal)], ['KillMode', v('s', 'mixed')]);
+    // --slice replaces machine.slice; later entries of the same name win in systemd's parser.
+    for (const p of r.properties) props.push([p.name, v(p.signature, p.value)]);
+
+    const [job] = await this.bus.call({ ...SYSTEMD, member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: [this.unit, 'fail', props, []] });
+    const result = await this.jobResult(String(job));
+    if (result !== 'done') throw new Error(`systemd could not start ${this.unit} (job ${result})`);
+    this.made = true;
+  }
+
+  /** Init now sits in NAME.scope: its cgroup goes below. */
+  get ownsScope(): boolean {
+    return this.made;
+  }
+
+  /** Nothing to undo: the scope goes when its last process does (CollectMode, AddRef ends with our connection). */
+  async unregister(): Promise<void> {
+    this.made = false;
+  }
+
+  close(): void {
+    this.bus.close();
+  }
+}
