@@ -80,8 +80,9 @@ function bootOnce(
         leaderPid = pid;
         helper.go();
       } catch (err) {
-        const what = step === 'register' ? 'cannot register the machine with systemd-machined' : 'cannot place the container in its cgroup';
-        failure = { step, op: step === 'register' ? 'CreateMachine' : 'attach', path: '', errno: 0, message: `${what}: ${(err as Error).message}` };
+        const registering = machined instanceof ScopeSession ? 'cannot get a scope for the container from systemd' : 'cannot register the machine with systemd-machined';
+        const what = step === 'register' ? registering : 'cannot place the container in its cgroup';
+        failure = { step, op: step === 'register' ? (machined instanceof ScopeSession ? 'StartTransientUnit' : 'CreateMachine') : 'attach', path: '', errno: 0, message: `${what}: ${(err as Error).message}` };
         helper.kill(SIGKILL);
       }
     };

@@ -128,6 +128,18 @@ for (const unified of [false, true]) {
       assert.equal(await active(), false);
     });
 
+    it('--register=no: a second container of the same name gets no scope and fails with one line; the first runs on', async () => {
+      const first = host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-dd', '/bin/sh', '-c', 'sleep 3; echo first-done']);
+      const active = async (): Promise<boolean> => (await host.sh('systemctl is-active probe-dd.scope || true', { direct: true })).stdout.trim() === 'active';
+      for (let i = 0; i < 50 && !(await active()); i++) await new Promise((r) => setTimeout(r, 100));
+      const second = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-dd', '/bin/echo', 'second']);
+      assert.equal(second.exitCode, 1);
+      assert.equal(second.stdout, '', 'the second payload never ran');
+      assert.match(second.stderr, /^tsnspawn: cannot get a scope for the container from systemd: .*probe-dd\.scope.* \(step register, op StartTransientUnit\)\n$/);
+      const r = await first;
+      assert.equal(r.stdout, 'first-done\n');
+    });
+
     it('refuses a name that is already registered while the first keeps running', async () => {
       const first = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d', '/bin/sh', '-c', 'sleep 4; echo first-done']);
       for (let i = 0; i < 50 && !(await listed()).includes('probe-d'); i++) await new Promise((r) => setTimeout(r, 100));
