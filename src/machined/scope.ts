@@ -3,7 +3,9 @@
  * systemd itself (not machined) for a scope, NAME.scope in machine.slice
  * (or --slice), delegated, holding the container's init; the container's
  * cgroup goes one level below. RequestStop (systemctl stop NAME.scope)
- * comes to us as the scope's controller. Without a system bus (a plain
+ * comes to us as the scope's controller; after each boot the scope is
+ * abandoned, killed and unreferenced (nspawn's terminate_scope), so a
+ * reboot can ask for it again. Without a system bus (a plain
  * shell, a minimal CI box), there is no scope: the cgroup goes below ours.
  */
 import { existsSync } from 'node:fs';
@@ -16,6 +18,8 @@ const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
 
 export class ScopeSession {
   private made = false;
+  /** A scope of an earlier boot of this run existed (a reboot asks for the same name again). */
+  private madeBefore = false;
   private stopHandler: (() => void) | undefined;
   private readonly unit: string;
 
@@ -89,10 +93,22 @@ export class ScopeSession {
     // --slice replaces machine.slice; later entries of the same name win in systemd's parser.
     for (const p of r.properties) props.push([p.name, v(p.signature, p.value)]);
 
-    const [job] = await this.bus.call({ ...SYSTEMD, member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: [this.unit, 'fail', props, []] });
+    const start = (): Promise<unknown[]> => this.bus.call({ ...SYSTEMD, member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: [this.unit, 'fail', props, []] });
+    let job: unknown;
+    // After a guest reboot the last boot's scope may still be on its way out: a moment's patience.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        [job] = await start();
+        break;
+      } catch (e) {
+        if (!this.madeBefore || attempt >= 40 || !/UnitExists|already exists/.test(String((e as Error).message ?? e))) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     const result = await this.jobResult(String(job));
     if (result !== 'done') throw new Error(`systemd could not start ${this.unit} (job ${result})`);
     this.made = true;
+    this.madeBefore = true;
   }
 
   /** Init now sits in NAME.scope: its cgroup goes below. */
@@ -100,9 +116,19 @@ export class ScopeSession {
     return this.made;
   }
 
-  /** Nothing to undo: the scope goes when its last process does (CollectMode, AddRef ends with our connection). */
+  /**
+   * After each boot, as nspawn's terminate_scope: abandon the scope, kill
+   * what is left in it, drop our reference; systemd then collects it.
+   * Failures are ignored: the scope may be gone already.
+   */
   async unregister(): Promise<void> {
+    if (!this.made) return;
     this.made = false;
+    const quietly = (member: string, signature: string, body: unknown[]): Promise<unknown> =>
+      this.bus.call({ ...SYSTEMD, member, signature, body }).catch(() => undefined);
+    await quietly('AbandonScope', 's', [this.unit]);
+    await quietly('KillUnit', 'ssi', [this.unit, 'all', 9]);
+    await quietly('UnrefUnit', 's', [this.unit]);
   }
 
   close(): void {

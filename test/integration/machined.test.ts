@@ -186,6 +186,19 @@ for (const unified of [false, true]) {
       }
     });
 
+    it('--register=no: a booted Debian reboots in place (its scope given up and asked for again) and powers off with 0', async () => {
+      const probe = new BootProbe({ parent: host.share, boots: 2 });
+      try {
+        const r = await host.run([TSNSPAWN_INSIDE, '-q', '--console=read-only', '--register=no', '-D', DEBIAN, '-M', 'deb-n', ...probe.args(), '-b', ...probe.initArgs()], { timeoutMs: 180_000 });
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.ok(probe.boot(2), 'the second boot ran');
+        const state = (await host.sh('systemctl is-active deb-n.scope || true', { direct: true })).stdout.trim();
+        assert.notEqual(state, 'active', 'the scope is gone');
+      } finally {
+        probe.remove();
+      }
+    });
+
     it('machinectl shell runs a command in a booted Debian; terminate after a reboot halts it cleanly', async () => {
       // The root session it opens (user@0.service) must not stall the guest's
       // shutdown: that needs cgroup-empty notifications from a unified tree.
