@@ -20,8 +20,12 @@ export interface Call {
 
 export interface SystemBus {
   call(c: Call): Promise<unknown[]>;
-  /** Calls fn for each signal matching the rule (AddMatch on the bus). */
-  onSignal(match: { interface: string; member: string; path?: string }, fn: (body: unknown[], path: string) => void): Promise<void>;
+  /**
+   * Calls fn for each signal matching the rule (AddMatch on the bus). sender:
+   * the well-known name that must have sent it (checked against its owner):
+   * any local user may send signals on the system bus.
+   */
+  onSignal(match: { interface: string; member: string; path?: string; sender: string }, fn: (body: unknown[], path: string) => void): Promise<void>;
   uniqueName(): string | null;
   close(): void;
   variant(signature: string, value: unknown): unknown;
@@ -54,13 +58,14 @@ export async function connectSystemBus(): Promise<SystemBus> {
       return (reply?.body ?? []) as unknown[];
     },
     async onSignal(match, fn): Promise<void> {
-      const rule = [`type='signal'`, `interface='${match.interface}'`, `member='${match.member}'`, ...(match.path ? [`path='${match.path}'`] : [])].join(',');
-      await bus.call(
-        new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] }),
-      );
+      const dbusCall = (member: string, body: string[]): Promise<DbusMessage | null> =>
+        bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member, signature: 's', body }));
+      const owner = String((await dbusCall('GetNameOwner', [match.sender]))?.body?.[0] ?? '');
+      const rule = [`type='signal'`, `sender='${owner}'`, `interface='${match.interface}'`, `member='${match.member}'`, ...(match.path ? [`path='${match.path}'`] : [])].join(',');
+      await dbusCall('AddMatch', [rule]);
       bus.on('message', (m: DbusMessage) => {
-        if (m.type === dbus.MessageType.SIGNAL && m.interface === match.interface && m.member === match.member && (!match.path || m.path === match.path))
-          fn((m.body ?? []) as unknown[], m.path ?? '');
+        if (m.type !== dbus.MessageType.SIGNAL || m.sender !== owner) return;
+        if (m.interface === match.interface && m.member === match.member && (!match.path || m.path === match.path)) fn((m.body ?? []) as unknown[], m.path ?? '');
       });
     },
     uniqueName: () => (bus as unknown as { name: string | null }).name,

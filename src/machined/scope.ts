@@ -36,9 +36,11 @@ export class ScopeSession {
   }
 
   private async watchJobs(): Promise<void> {
-    await this.bus.onSignal({ interface: SYSTEMD.interface, member: 'JobRemoved' }, (body) => {
-      const [job, result] = [String(body[1]), String(body[3])];
+    await this.bus.onSignal({ interface: SYSTEMD.interface, member: 'JobRemoved', sender: SYSTEMD.destination }, (body) => {
+      const [job, unit, result] = [String(body[1]), String(body[2]), String(body[3])];
+      if (unit !== this.unit) return; // the host's other jobs are none of ours
       const waiter = this.jobWaiters.get(job);
+      this.jobWaiters.delete(job);
       if (waiter) waiter(result);
       else this.jobResults.set(job, result);
     });
@@ -46,6 +48,7 @@ export class ScopeSession {
 
   private jobResult(job: string): Promise<string> {
     const known = this.jobResults.get(job);
+    this.jobResults.delete(job);
     if (known !== undefined) return Promise.resolve(known);
     return new Promise((resolve) => this.jobWaiters.set(job, resolve));
   }
@@ -54,14 +57,16 @@ export class ScopeSession {
   static async open(name: string, needed: boolean): Promise<ScopeSession | undefined> {
     const why = 'there is no system bus to ask systemd for a scope (drop --slice/--property, or run under systemd)';
     if (!process.env.DBUS_SYSTEM_BUS_ADDRESS && !existsSync(SYSTEM_BUS_SOCKET)) return needed ? refuse(`cannot use --slice/--property: ${why}`) : undefined;
+    let bus: SystemBus | undefined;
     try {
       const { connectSystemBus } = await import('./bus.js');
-      const bus = await connectSystemBus();
+      bus = await connectSystemBus();
       await bus.call({ ...SYSTEMD, member: 'Subscribe' }); // job signals come to subscribers
       const session = new ScopeSession(bus, name);
       await session.watchJobs();
       return session;
     } catch (e) {
+      bus?.close();
       if (needed) refuse(`cannot use --slice/--property: cannot reach systemd (${(e as Error).message})`);
       return undefined;
     }
@@ -71,7 +76,9 @@ export class ScopeSession {
     const subscribed = this.stopHandler !== undefined;
     this.stopHandler = handler;
     if (subscribed) return;
-    await this.bus.onSignal({ interface: 'org.freedesktop.systemd1.Scope', member: 'RequestStop', path: unitObjectPath(this.unit) }, () => this.stopHandler?.());
+    await this.bus.onSignal({ interface: 'org.freedesktop.systemd1.Scope', member: 'RequestStop', path: unitObjectPath(this.unit), sender: SYSTEMD.destination }, () =>
+      this.stopHandler?.(),
+    );
   }
 
   /** Starts the scope around the leader and waits for systemd's job to finish. */

@@ -62,7 +62,7 @@ export class MachinedSession {
     this.stopHandler = handler;
     if (this.keepUnit || subscribed) return; // with --keep-unit the service manager signals us directly
     await this.bus.onSignal(
-      { interface: 'org.freedesktop.systemd1.Scope', member: 'RequestStop', path: unitObjectPath(machineScopeName(this.name)) },
+      { interface: 'org.freedesktop.systemd1.Scope', member: 'RequestStop', path: unitObjectPath(machineScopeName(this.name)), sender: 'org.freedesktop.systemd1' },
       () => this.stopHandler?.(),
     );
   }

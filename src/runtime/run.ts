@@ -62,7 +62,7 @@ function bootOnce(
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     // machinectl terminate: systemd asks the scope's controller (us) to stop.
-    void machined?.onStopRequest(() => onSignal('SIGTERM'));
+    machined?.onStopRequest(() => onSignal('SIGTERM')).catch((e: unknown) => warn(`stop requests from systemd will not reach tsnspawn: ${(e as Error).message}`));
 
     /** The barrier: init exists but runs nothing yet. Register it, put it in its cgroup, go. */
     const atBarrier = async (pid: number): Promise<void> => {

@@ -33,13 +33,13 @@ describe('-a/--as-pid2', { skip }, () => {
     assert.equal(await probe.theirs(['-a']), 'zombies=0');
   });
 
-  it('is PID 2 under a stub init that shows no host environment, and passes on the exit code', async () => {
-    const script = 'echo pid=$$; cat /proc/1/comm; tr "\\0" "\\n" < /proc/1/environ | grep . ; exit 7';
+  it('is PID 2 under a stub init that shows no host arguments or environment, and passes on the exit code', async () => {
+    const script = 'echo pid=$$; cat /proc/1/comm; tr "\\0" "\\n" < /proc/1/cmdline | grep . ; tr "\\0" "\\n" < /proc/1/environ | grep . ; exit 7';
     const r = await runClean(['-q', '-P', '-D', tree, '-a', '/bin/sh', '-c', script], [tree], { env: { TSNSPAWN_TEST_SECRET: 'host-only' } });
     assert.equal(r.exitCode, 7, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 2), ['pid=2', '(stub-init)']);
-    assert.deepEqual(lines.slice(2).map((l) => l.split('=')[0]), ['container', 'container_uuid'], "PID 1's environment: only the container's variables");
+    assert.deepEqual(lines.slice(0, 3), ['pid=2', '(stub-init)', '(stub-init)'], "PID 1's name and command line: the helper's arguments (a host pid) are gone");
+    assert.deepEqual(lines.slice(3).map((l) => l.split('=')[0]), ['container', 'container_uuid'], "PID 1's environment: only the container's variables");
     const refused = await runClean(['-q', '-D', tree, '-a', '-b'], [tree]);
     assert.match(refused.stderr, /^tsnspawn: cannot combine --as-pid2 with --boot/);
   });
