@@ -14,6 +14,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,23 @@ static int decode_op(struct plan *p, char **f, size_t nf, char *err, size_t errl
         return 0;
 }
 
+/* Records of one field that switch something on: the name, and the flag it sets. */
+static const struct switch_layout {
+        const char *name;
+        size_t field;
+} switch_table[] = {
+        { "read-only-root", offsetof(struct plan, read_only_root) },
+        { "no-syscall-filter", offsetof(struct plan, no_syscall_filter) },
+        { "as-pid2", offsetof(struct plan, as_pid2) },
+};
+
+static const struct switch_layout *switch_record(const char *name) {
+        for (size_t i = 0; i < sizeof switch_table / sizeof switch_table[0]; i++)
+                if (strcmp(name, switch_table[i].name) == 0)
+                        return &switch_table[i];
+        return NULL;
+}
+
 static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t errlen) {
         const char *k = f[0];
         unsigned long long n;
@@ -256,15 +274,9 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                         snprintf(err, errlen, "unknown root mode '%s'", f[1]);
                         return -1;
                 }
-        } else if (strcmp(k, "read-only-root") == 0) {
+        } else if (switch_record(k)) {
                 WANT(1);
-                p->read_only_root = true;
-        } else if (strcmp(k, "no-syscall-filter") == 0) {
-                WANT(1);
-                p->no_syscall_filter = true;
-        } else if (strcmp(k, "as-pid2") == 0) {
-                WANT(1);
-                p->as_pid2 = true;
+                *(bool *) ((char *) p + switch_record(k)->field) = true;
         } else if (strcmp(k, "cwd") == 0) {
                 WANT(2);
                 p->cwd = strdup(f[1]);
