@@ -7,6 +7,7 @@
  * is overridden to 0.6.2 (package.json "overrides") for the prototype
  * pollution fix of 0.5.0.
  */
+import { existsSync } from 'node:fs';
 import type { MessageBus, Message as DbusMessage } from 'dbus-next';
 
 export interface Call {
@@ -32,6 +33,13 @@ export interface SystemBus {
 }
 
 type DbusModule = typeof import('dbus-next');
+
+const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
+
+/** Whether there is a system bus to try at all (cheap: no dbus-next loaded). */
+export function systemBusPresent(): boolean {
+  return Boolean(process.env.DBUS_SYSTEM_BUS_ADDRESS) || existsSync(SYSTEM_BUS_SOCKET);
+}
 
 /** Connects to the system bus; rejects with the reason when it is not reachable. */
 export async function connectSystemBus(): Promise<SystemBus> {

@@ -25,8 +25,12 @@ export interface Registration {
   properties: readonly UnitProperty[];
 }
 
-/** Properties of the scope machined creates for us (nspawn's list). */
-function scopeProperties(bus: SystemBus, r: Registration): unknown[] {
+/**
+ * Properties of a container's scope (nspawn's list), whether machined makes
+ * it or systemd does (--register=no, src/machined/scope.ts). The user's
+ * --slice/--property come last: later entries of a name win.
+ */
+export function scopeProperties(bus: SystemBus, r: Pick<Registration, 'name' | 'killSignal' | 'properties'>): unknown[] {
   const props: unknown[] = [
     ['Description', bus.variant('s', `Container ${r.name}`)],
     ['DevicePolicy', bus.variant('s', 'closed')],

@@ -8,13 +8,11 @@
  * reboot can ask for it again. Without a system bus (a plain
  * shell, a minimal CI box), there is no scope: the cgroup goes below ours.
  */
-import { existsSync } from 'node:fs';
 import { refuse } from '../util/errors.js';
-import type { SystemBus } from './bus.js';
-import { unitObjectPath, type Registration } from './register.js';
+import { systemBusPresent, type SystemBus } from './bus.js';
+import { scopeProperties, unitObjectPath, type Registration } from './register.js';
 
 const SYSTEMD = { destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.systemd1.Manager' };
-const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
 
 export class ScopeSession {
   private made = false;
@@ -29,7 +27,7 @@ export class ScopeSession {
 
   private constructor(
     private readonly bus: SystemBus,
-    name: string,
+    private readonly name: string,
   ) {
     // A machine name is a valid unit name prefix as it is (letters, digits, '-', '.').
     this.unit = `${name}.scope`;
@@ -56,7 +54,7 @@ export class ScopeSession {
   /** A session when systemd is there to ask; undefined otherwise (refused if --slice/--property need it). */
   static async open(name: string, needed: boolean): Promise<ScopeSession | undefined> {
     const why = 'there is no system bus to ask systemd for a scope (drop --slice/--property, or run under systemd)';
-    if (!process.env.DBUS_SYSTEM_BUS_ADDRESS && !existsSync(SYSTEM_BUS_SOCKET)) return needed ? refuse(`cannot use --slice/--property: ${why}`) : undefined;
+    if (!systemBusPresent()) return needed ? refuse(`cannot use --slice/--property: ${why}`) : undefined;
     let bus: SystemBus | undefined;
     try {
       const { connectSystemBus } = await import('./bus.js');
@@ -84,21 +82,15 @@ export class ScopeSession {
   /** Starts the scope around the leader and waits for systemd's job to finish. */
   async register(r: Omit<Registration, 'name' | 'keepUnit' | 'id' | 'rootDirectory'>): Promise<void> {
     const v = (sig: string, value: unknown): unknown => this.bus.variant(sig, value);
+    // What machined would set itself, then the container's own list (--slice there replaces machine.slice).
     const props: unknown[] = [
-      ['Description', v('s', `Container ${this.unit.slice(0, -'.scope'.length)}`)],
       ['Slice', v('s', 'machine.slice')],
       ['Delegate', v('b', true)],
       ['CollectMode', v('s', 'inactive-or-failed')],
       ['AddRef', v('b', true)],
       ['PIDs', v('au', [r.leader])],
-      ['DevicePolicy', v('s', 'closed')],
-      ['DeviceAllow', v('a(ss)', [['/dev/net/tun', 'rwm'], ['char-pts', 'rw']])],
+      ...scopeProperties(this.bus, { name: this.name, killSignal: r.killSignal, properties: r.properties }),
     ];
-    const me = this.bus.uniqueName();
-    if (me) props.push(['Controller', v('s', me)]);
-    if (r.killSignal !== undefined) props.push(['KillSignal', v('i', r.killSignal)], ['KillMode', v('s', 'mixed')]);
-    // --slice replaces machine.slice; later entries of the same name win in systemd's parser.
-    for (const p of r.properties) props.push([p.name, v(p.signature, p.value)]);
 
     const start = (): Promise<unknown[]> => this.bus.call({ ...SYSTEMD, member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: [this.unit, 'fail', props, []] });
     let job: unknown;

@@ -4,14 +4,12 @@
  * boot's leader, RequestStop from systemd when the scope is stopped, and
  * unregistration on every exit path.
  */
-import { existsSync } from 'node:fs';
 import { refuse } from '../util/errors.js';
 import { warn } from '../util/log.js';
 import type { RegisterMode } from '../settings/model.js';
-import type { SystemBus } from './bus.js';
+import { systemBusPresent, type SystemBus } from './bus.js';
 import { machineExists, machineScopeName, registerMachine, unitObjectPath, unregisterMachine, type Registration } from './register.js';
 
-const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
 
 export class MachinedSession {
   private registered = false;
@@ -30,8 +28,7 @@ export class MachinedSession {
    */
   static async open(mode: RegisterMode, name: string, keepUnit: boolean): Promise<MachinedSession | undefined> {
     if (mode === 'no') return undefined;
-    const address = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    if (mode === 'auto' && !address && !existsSync(SYSTEM_BUS_SOCKET)) return undefined; // no bus here at all
+    if (mode === 'auto' && !systemBusPresent()) return undefined; // no bus here at all
     let bus: SystemBus;
     try {
       const { connectSystemBus } = await import('./bus.js');
