@@ -15,6 +15,9 @@ import { scopeProperties, unitObjectPath, type Registration } from './register.j
 const SYSTEMD = { destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.systemd1.Manager' };
 
 export class ScopeSession {
+  /** For a failed register(): the call, and what could not be done. */
+  readonly registerCall = 'StartTransientUnit';
+  readonly registerFailure = 'cannot get a scope for the container from systemd';
   private made = false;
   /** A scope of an earlier boot of this run existed (a reboot asks for the same name again). */
   private madeBefore = false;

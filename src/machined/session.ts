@@ -12,6 +12,9 @@ import { machineExists, machineScopeName, registerMachine, unitObjectPath, unreg
 
 
 export class MachinedSession {
+  /** For a failed register(): the call, and what could not be done. */
+  readonly registerCall = 'CreateMachine';
+  readonly registerFailure = 'cannot register the machine with systemd-machined';
   private registered = false;
   private stopHandler: (() => void) | undefined;
 

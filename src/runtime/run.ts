@@ -80,9 +80,8 @@ function bootOnce(
         leaderPid = pid;
         helper.go();
       } catch (err) {
-        const registering = machined instanceof ScopeSession ? 'cannot get a scope for the container from systemd' : 'cannot register the machine with systemd-machined';
-        const what = step === 'register' ? registering : 'cannot place the container in its cgroup';
-        failure = { step, op: step === 'register' ? (machined instanceof ScopeSession ? 'StartTransientUnit' : 'CreateMachine') : 'attach', path: '', errno: 0, message: `${what}: ${(err as Error).message}` };
+        const [op, what] = step === 'register' && machined ? [machined.registerCall, machined.registerFailure] : ['attach', 'cannot place the container in its cgroup'];
+        failure = { step, op, path: '', errno: 0, message: `${what}: ${(err as Error).message}` };
         helper.kill(SIGKILL);
       }
     };
