@@ -203,6 +203,18 @@ static int decode_op(struct plan *p, char **f, size_t nf, char *err, size_t errl
         return 0;
 }
 
+/* The words of enum console_mode and enum root_mode, in their order. */
+static const char *const console_words[] = { "interactive", "read-only", "passive", "pipe" };
+static const char *const root_mode_words[] = { "plain", "overlay", "volatile" };
+
+/* The position of word in words, or -1. */
+static int word_index(const char *word, const char *const words[], size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(word, words[i]) == 0)
+                        return (int) i;
+        return -1;
+}
+
 /* Records of one field that switch something on: the name, and the flag it sets. */
 static const struct switch_layout {
         const char *name;
@@ -252,28 +264,20 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                 }
         } else if (strcmp(k, "console") == 0) {
                 WANT(2);
-                static const char *const names[] = { "interactive", "read-only", "passive", "pipe" };
-                size_t i;
-                for (i = 0; i < 4; i++)
-                        if (strcmp(f[1], names[i]) == 0)
-                                break;
-                if (i == 4) {
+                int i = word_index(f[1], console_words, sizeof console_words / sizeof console_words[0]);
+                if (i < 0) {
                         snprintf(err, errlen, "unknown console mode '%s'", f[1]);
                         return -1;
                 }
                 p->console = (enum console_mode) i;
         } else if (strcmp(k, "root-mode") == 0) {
                 WANT(2);
-                if (strcmp(f[1], "plain") == 0)
-                        p->root_mode = ROOT_PLAIN;
-                else if (strcmp(f[1], "overlay") == 0)
-                        p->root_mode = ROOT_OVERLAY;
-                else if (strcmp(f[1], "volatile") == 0)
-                        p->root_mode = ROOT_VOLATILE;
-                else {
+                int i = word_index(f[1], root_mode_words, sizeof root_mode_words / sizeof root_mode_words[0]);
+                if (i < 0) {
                         snprintf(err, errlen, "unknown root mode '%s'", f[1]);
                         return -1;
                 }
+                p->root_mode = (enum root_mode) i;
         } else if (switch_record(k)) {
                 WANT(1);
                 *(bool *) ((char *) p + switch_record(k)->field) = true;
@@ -430,7 +434,6 @@ static void dump_strv(struct strbuf *sb, const char *name, char **v, size_t n) {
 }
 
 void plan_dump_json(const struct plan *p, int fd) {
-        static const char *const console_names[] = { "interactive", "read-only", "passive", "pipe" };
         struct strbuf sb = { 0 };
         sb_adds(&sb, "{\"root\":");
         sb_add_json(&sb, p->root);
@@ -438,9 +441,8 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_add_json(&sb, p->hostname);
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
-        static const char *const root_modes[] = { "plain", "overlay", "volatile" };
-        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"cwd\":", console_names[p->console],
-                p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", p->as_pid2 ? "true" : "false", root_modes[p->root_mode]);
+        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"cwd\":", console_words[p->console],
+                p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", p->as_pid2 ? "true" : "false", root_mode_words[p->root_mode]);
         sb_add_json(&sb, p->cwd);
         sb_addf(&sb, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned) p->uid, (unsigned) p->gid);
         for (size_t i = 0; i < p->n_groups; i++)
