@@ -10,6 +10,8 @@
 #include "seccomp.h"
 #include "stub-init.h"
 #include "ops.h"
+#include "rootfs.h"
+#include "tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,18 +74,16 @@ static int wait_barrier(int barrier_fd) {
         return n == 1 && c == 'g' ? 0 : -1;
 }
 
+/* The container's root as a mount of its own (pivot_root needs one), made
+ * on the tree opened again in this mount namespace and checked to be the
+ * one Node inspected; never by path. */
 static int prepare_root(const struct plan *p, int *rootfd, struct failure *f) {
-        /* The root must be a mount point of its own for pivot_root: the
-         * overlay or tmpfs over the tree, or the tree bound onto itself. */
-        if (p->root_mode != ROOT_PLAIN) {
-                if (rootfs_prepare(p->root, p->root_mode, f) < 0)
-                        return -1;
-        } else if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
-                return fail(f, "root", "bind", p->root, errno, "cannot bind the tree %s onto itself", p->root);
-        *rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (*rootfd < 0)
-                return fail(f, "root", "", p->root, errno, "cannot open the tree %s", p->root);
-        return 0;
+        int treefd = tree_open_checked(p, f);
+        if (treefd < 0)
+                return -1;
+        *rootfd = rootfs_mount(treefd, p->root_mode, f);
+        close(treefd);
+        return *rootfd < 0 ? -1 : 0;
 }
 
 static int pivot(int rootfd, struct failure *f) {

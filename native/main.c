@@ -15,6 +15,8 @@
 #include "notify.h"
 #include "plan.h"
 #include "report.h"
+#include "tree.h"
+#include "workdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +79,21 @@ int main(int argc, char **argv) {
         if (plan_read(control_fd, &plan, err, sizeof err) < 0)
                 die("plan", 0, err);
 
+        /* Before anything is made: the tree is the one Node checked, and the
+         * overlay work directories on the host exist (made and later removed
+         * here, by descriptor). */
+        struct failure f = { 0 };
+        struct workdir *workdirs = NULL;
+        size_t n_workdirs = 0;
+        int treefd = tree_open_checked(&plan, &f);
+        if (treefd < 0 || workdir_prepare_overlays(&plan, treefd, &workdirs, &n_workdirs, &f) < 0) {
+                for (size_t i = 0; i < n_workdirs; i++)
+                        workdir_remove(&workdirs[i]);
+                report_error(f.step, f.op, f.path, f.err, f.message);
+                return 1;
+        }
+        close(treefd);
+
         /* Signals are read through a signalfd in the monitor; block them
          * before anything can arrive. SIGINT/SIGTERM from a terminal reach
          * Node too, and Node decides what they mean. */
@@ -131,6 +148,8 @@ int main(int argc, char **argv) {
                 .err_fd = errpipe[0],
                 .console = &con,
                 .notify = &notify,
+                .workdirs = workdirs,
+                .n_workdirs = n_workdirs,
         };
         return monitor_run(&m);
 }

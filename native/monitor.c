@@ -183,6 +183,9 @@ int monitor_run(struct monitor *m) {
         }
         console_drain(c);
         console_restore(c);
+        /* Before the exit event: Node may end (and we with it) right after. */
+        for (size_t i = 0; i < m->n_workdirs; i++)
+                workdir_remove(&m->workdirs[i]);
         if (WIFEXITED(m->status))
                 report_exit_code(WEXITSTATUS(m->status));
         else

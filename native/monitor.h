@@ -3,6 +3,7 @@
 #include "console.h"
 #include "notify.h"
 #include "plan.h"
+#include "workdir.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@ struct monitor {
         int err_fd;
         struct console *console;
         struct notify *notify;
+        struct workdir *workdirs; /* overlay work directories to remove once init is gone */
+        size_t n_workdirs;
         bool reaped;
         int status;
         bool quit;          /* Node is done with us after the exit event */

@@ -9,7 +9,9 @@
 #define _GNU_SOURCE
 #include "ops.h"
 #include "notify.h"
+#include "random-name.h"
 #include "report.h"
+#include "workdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +47,7 @@ int open_in_root(int rootfd, const char *path, int flags) {
         return openat2_in_root(rootfd, path, flags, 0);
 }
 
-static int open_in_tree(int rootfd, const char *path, int flags) {
+int open_in_tree(int rootfd, const char *path, int flags) {
         return openat2_in_root(rootfd, path, flags, RESOLVE_NO_XDEV);
 }
 
@@ -136,7 +138,7 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
 }
 
 /* The same, never leaving the tree's own mount (for '+' paths). */
-static int mkdir_in_tree(int rootfd, const char *path, mode_t mode) {
+int mkdir_in_tree(int rootfd, const char *path, mode_t mode) {
         return mkdir_in_root_depth(rootfd, path, mode, 0, RESOLVE_NO_XDEV);
 }
 
@@ -310,6 +312,58 @@ static int op_remount_ro(int rootfd, const struct op *o, struct failure *fl) {
         return 0;
 }
 
+/* Puts a new file at pfd/base without writing into what is there: a
+ * hard link in the tree to a host file (or any file) must not become the
+ * target of our bytes or our chmod. The content goes into a file of a
+ * random name made beside it (O_EXCL), which is then renamed over base. A
+ * symlink at base is refused with ELOOP (callers decide whether that is
+ * an error). fill writes the content to fd. */
+static int replace_file_at(int pfd, const char *base, mode_t mode, int (*fill)(int fd, const void *arg), const void *arg) {
+        struct stat st;
+        if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                errno = ELOOP;
+                return -1;
+        }
+        char tmp[64];
+        int fd = -1;
+        for (int tries = 0; fd < 0 && tries < 8; tries++) {
+                if (random_name(tmp, sizeof tmp, ".#tsnspawn-") < 0)
+                        return -1;
+                fd = openat(pfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+                if (fd < 0 && errno != EEXIST)
+                        return -1;
+        }
+        if (fd < 0)
+                return -1;
+        int r = fill(fd, arg) < 0 || fchmod(fd, mode & 07777) < 0 ? -1 : 0;
+        int e = errno;
+        close(fd);
+        if (r == 0 && renameat(pfd, tmp, pfd, base) < 0) {
+                r = -1;
+                e = errno;
+        }
+        if (r < 0) {
+                (void) unlinkat(pfd, tmp, 0);
+                errno = e;
+        }
+        return r;
+}
+
+static int fill_string(int fd, const void *arg) {
+        const char *s = arg ? arg : "";
+        return write_all(fd, s, strlen(s));
+}
+
+static int fill_from_fd(int fd, const void *arg) {
+        int in = *(const int *) arg;
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof buf)) > 0)
+                if (write_all(fd, buf, (size_t) n) < 0)
+                        return -1;
+        return n < 0 ? -1 : 0;
+}
+
 static int op_node(int rootfd, const struct op *o, struct failure *fl) {
         const char *name = op_kind_name(o->kind);
         const char *path = o->kind == OP_SYMLINK ? o->b : o->a;
@@ -324,25 +378,14 @@ static int op_node(int rootfd, const struct op *o, struct failure *fl) {
                 break;
         case OP_MKNOD:
                 r = mknodat(pfd, base, o->mode, makedev(o->major, o->minor));
-                /* mknod of a socket or fifo ignores nothing, but be exact about permission bits. */
+                /* Exact permission bits, on the node itself: never through a
+                 * symlink put in its place meanwhile. */
                 if (r == 0)
-                        r = fchmodat(pfd, base, o->mode & 07777, 0);
+                        r = fchmodat(pfd, base, o->mode & 07777, AT_SYMLINK_NOFOLLOW);
                 break;
-        case OP_WRITE: {
-                int fd = openat(pfd, base, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, o->mode & 07777);
-                if (fd < 0) {
-                        r = -1;
-                        break;
-                }
-                size_t len = o->c ? strlen(o->c) : 0;
-                ssize_t w = write(fd, o->c ? o->c : "", len);
-                if (w != (ssize_t) len || fchmod(fd, o->mode & 07777) < 0)
-                        r = -1;
-                e = errno;
-                close(fd);
-                errno = e;
+        case OP_WRITE:
+                r = replace_file_at(pfd, base, o->mode, fill_string, o->c);
                 break;
-        }
         default:
                 r = -1;
                 errno = EINVAL;
@@ -388,7 +431,8 @@ static int op_console(int rootfd, const struct op *o, const struct op_context *c
 
 /* Copies a host file into the tree; the last component is never followed
  * (a symlink there fails with ELOOP, which F_OPTIONAL tolerates, as nspawn
- * leaves a guest's resolv.conf symlink alone). */
+ * leaves a guest's resolv.conf symlink alone), and never written into: the
+ * copy replaces it (a hard link to a host file stays untouched). */
 static int op_copy(int rootfd, const struct op *o, struct failure *fl) {
         int in = open(o->a, O_RDONLY | O_CLOEXEC);
         if (in < 0) {
@@ -398,31 +442,16 @@ static int op_copy(int rootfd, const struct op *o, struct failure *fl) {
         }
         const char *base;
         int pfd = parent_in_root(rootfd, o->b, &base);
-        int out = pfd < 0 ? -1 : openat(pfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, o->mode & 07777);
+        int r = pfd < 0 ? -1 : replace_file_at(pfd, base, o->mode, fill_from_fd, &in);
         int e = errno;
         if (pfd >= 0)
                 close(pfd);
-        if (out < 0) {
-                close(in);
+        close(in);
+        if (r < 0) {
                 if ((e == ELOOP || e == ENOENT) && (o->flags & F_OPTIONAL))
                         return 0;
-                return fail(fl, "mount", "copy", o->b, e, "cannot create %s in the tree", o->b);
+                return fail(fl, "mount", "copy", o->b, e, "cannot copy %s to %s in the tree", o->a, o->b);
         }
-        char buf[65536];
-        ssize_t n;
-        int r = 0;
-        while ((n = read(in, buf, sizeof buf)) > 0)
-                if (write_all(out, buf, (size_t) n) < 0) {
-                        r = -1;
-                        break;
-                }
-        if (n < 0 || fchmod(out, o->mode & 07777) < 0)
-                r = -1;
-        e = errno;
-        close(in);
-        close(out);
-        if (r < 0)
-                return fail(fl, "mount", "copy", o->b, e, "cannot copy %s to %s", o->a, o->b);
         return 0;
 }
 
@@ -435,35 +464,6 @@ static int open_layer(int rootfd, const char *path, bool create) {
         if (path[0] != '+')
                 return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         return create ? mkdir_in_tree(rootfd, path + 1, 0755) : open_in_tree(rootfd, path + 1, O_PATH | O_DIRECTORY);
-}
-
-/* The work directory of a '+' upper: beside the upper as resolved (a link
- * may lead it onto another mount, and overlayfs wants both on one), named
- * after the upper as given. The tree's root has no parent inside the tree. */
-static int workdir_beside(int rootfd, int ufd, const char *upper) {
-        struct stat us, rs;
-        if (fstat(ufd, &us) < 0 || fstat(rootfd, &rs) < 0)
-                return -1;
-        if (us.st_dev == rs.st_dev && us.st_ino == rs.st_ino) {
-                errno = EINVAL;
-                return -1;
-        }
-        const char *slash = strrchr(upper, '/');
-        char name[NAME_MAX + 1];
-        if (snprintf(name, sizeof name, ".#%s.tsnspawn-work", slash ? slash + 1 : upper) >= (int) sizeof name) {
-                errno = ENAMETOOLONG;
-                return -1;
-        }
-        int pfd = openat(ufd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (pfd < 0)
-                return -1;
-        int wfd = -1;
-        if (mkdirat(pfd, name, 0700) == 0 || errno == EEXIST)
-                wfd = openat(pfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int e = errno;
-        close(pfd);
-        errno = e;
-        return wfd;
 }
 
 /* --overlay/--overlay-ro: lower trees (lowest first, newline separated)
@@ -491,10 +491,26 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
         char dst[32];
         fd_path(dfd, dst);
         char upper[4200], work[4200];
-        const char *up = o->b, *wk = o->c;
-        if (up[0] == '+') {
+        const char *up = o->b, *wk = NULL;
+        if (o->workdir) {
+                /* Made by the monitor: a host upper, or a '+' one on a plain root. */
+                int ufd = -1, wfd = workdir_reopen(o, rootfd, &ufd);
+                if (wfd < 0) {
+                        int e = errno;
+                        close(dfd);
+                        return fail(fl, "mount", "overlay", up, e, "cannot open the upper tree %s and its work directory again", up[0] == '+' ? up + 1 : up);
+                }
+                layer_fds[0] = ufd;
+                layer_fds[1] = wfd;
+                fd_path(ufd, upper);
+                fd_path(wfd, work);
+                up = upper;
+                wk = work;
+        } else if (up[0] == '+') {
+                /* A '+' upper on a tmpfs root: made here, gone with the container. */
                 int ufd = open_layer(rootfd, up, true);
-                int wfd = ufd < 0 ? -1 : workdir_beside(rootfd, ufd, up);
+                struct workdir w;
+                int wfd = ufd < 0 ? -1 : workdir_create(ufd, rootfd, &w);
                 if (wfd < 0) {
                         int e = errno;
                         if (ufd >= 0)
@@ -504,6 +520,7 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
                                 return fail(fl, "mount", "overlay", up, e, "cannot create %s in the tree", up + 1);
                         return fail(fl, "mount", "overlay", up, e, "cannot create a work directory beside %s in the tree", up + 1);
                 }
+                close(w.parent_fd);
                 /* Kept open until the mount is made: the paths name these descriptors. */
                 layer_fds[0] = ufd;
                 layer_fds[1] = wfd;

@@ -17,4 +17,8 @@ int open_in_root(int rootfd, const char *path, int flags);
 /* mkdir -p inside the tree; returns an O_PATH handle of the directory. */
 int mkdir_in_root(int rootfd, const char *path, mode_t mode);
 
+/* The same, never leaving the tree's own mount (for '+' paths). */
+int mkdir_in_tree(int rootfd, const char *path, mode_t mode);
+int open_in_tree(int rootfd, const char *path, int flags);
+
 int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl);

@@ -5,7 +5,7 @@
  * "%0A" for newline; any byte may be escaped). The first line is
  * "tsnspawn-plan<TAB>1", the last "end". Records:
  *
- *   root PATH | hostname NAME | ns uts|ipc|cgroup|net | console MODE
+ *   root PATH | root-id DEV INO (decimal: the tree's device and inode) | hostname NAME | ns uts|ipc|cgroup|net | console MODE
  *   read-only-root | no-syscall-filter | as-pid2 | cwd PATH | user UID GID | group GID | caps HEX
  *   arg VALUE | env NAME=VALUE | exec PATH
  *   op KIND FIELDS...   (see op_table below)
@@ -45,7 +45,7 @@ static const struct op_layout op_table[] = {
         { "notify-socket", OP_NOTIFY_SOCKET, "a" },
         { "unlink", OP_UNLINK, "af" },
         { "copy", OP_COPY, "abmf" },
-        { "overlay", OP_OVERLAY, "abcd" },
+        { "overlay", OP_OVERLAY, "abd" },
 };
 
 static const struct {
@@ -152,6 +152,7 @@ static int decode_op(struct plan *p, char **f, size_t nf, char *err, size_t errl
         struct op *o = &p->ops[p->n_ops];
         memset(o, 0, sizeof *o);
         o->kind = lay->kind;
+        o->upper_fd = -1;
         for (size_t i = 0; lay->fields[i]; i++) {
                 char *v = f[2 + i];
                 unsigned long long n;
@@ -245,6 +246,13 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
         if (strcmp(k, "root") == 0) {
                 WANT(2);
                 p->root = strdup(f[1]);
+        } else if (strcmp(k, "root-id") == 0) {
+                WANT(3);
+                if (parse_uint(f[1], 10, ~0ULL, &p->root_dev) < 0 || parse_uint(f[2], 10, ~0ULL, &p->root_ino) < 0) {
+                        snprintf(err, errlen, "bad root-id record");
+                        return -1;
+                }
+                p->has_root_id = true;
         } else if (strcmp(k, "hostname") == 0) {
                 WANT(2);
                 p->hostname = strdup(f[1]);
@@ -416,8 +424,8 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
                 snprintf(err, errlen, "data after the plan's 'end' record");
                 return -1;
         }
-        if (!p->root || !p->exec_path || p->n_argv == 0) {
-                snprintf(err, errlen, "plan lacks root, exec or arg records");
+        if (!p->root || !p->has_root_id || !p->exec_path || p->n_argv == 0) {
+                snprintf(err, errlen, "plan lacks root, root-id, exec or arg records");
                 return -1;
         }
         return 0;
@@ -437,6 +445,7 @@ void plan_dump_json(const struct plan *p, int fd) {
         struct strbuf sb = { 0 };
         sb_adds(&sb, "{\"root\":");
         sb_add_json(&sb, p->root);
+        sb_addf(&sb, ",\"rootId\":{\"dev\":\"%llu\",\"ino\":\"%llu\"}", p->root_dev, p->root_ino);
         sb_adds(&sb, ",\"hostname\":");
         sb_add_json(&sb, p->hostname);
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",

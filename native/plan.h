@@ -25,7 +25,7 @@ enum op_kind {
         OP_NOTIFY_SOCKET, /* path: bind the monitor's notify socket at path */
         OP_UNLINK,      /* path flags: remove a file (e.g. the source of a bind, once bound) */
         OP_COPY,        /* src(host) dst mode flags: copy a host file's bytes into the tree */
-        OP_OVERLAY,     /* dst upper work lowers: --overlay/--overlay-ro (upper "" = tmpfs, "-" = read-only) */
+        OP_OVERLAY,     /* dst upper lowers(d): --overlay/--overlay-ro (upper "" = tmpfs, "-" = read-only) */
         OP__MAX,
 };
 
@@ -43,12 +43,20 @@ enum {
         F_RW = 1 << 9,          /* clear read-only on the new bind (a writable window in a read-only tree) */
 };
 
+struct workdir;
+
 struct op {
         enum op_kind kind;
         char *a, *b, *c, *d;    /* positional string arguments, meaning per kind */
         unsigned flags;
         mode_t mode;
         unsigned major, minor;
+        /* OP_OVERLAY with an upper the monitor made (workdir.c): a
+         * descriptor of the upper as the monitor opened it (host's mount
+         * namespace; the child compares what it opens with it) and the work
+         * directory made beside it; else -1 and NULL. */
+        int upper_fd;
+        const struct workdir *workdir;
 };
 
 enum console_mode {
@@ -60,6 +68,8 @@ enum console_mode {
 
 struct plan {
         char *root;             /* host path of the tree */
+        unsigned long long root_dev, root_ino; /* the tree Node inspected (tree.c) */
+        bool has_root_id;
         char *hostname;
         bool ns_uts, ns_ipc, ns_cgroup, ns_net;
         enum console_mode console;

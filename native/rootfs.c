@@ -3,10 +3,12 @@
  * namespace, so they vanish with it, even when tsnspawn is SIGKILLed.
  *
  * Where we are: the container's mount namespace (recursively slave), before
- * the mount ops, full root. The tree is captured as a file descriptor first;
- * then the new root is mounted over the tree's path, which only this
- * namespace sees. Overlay layers are handed to the kernel as descriptors
- * (fsconfig "lowerdir+"/"upperdir"/"workdir" by fd, Linux 6.8+). */
+ * the mount ops, full root. The tree is never named by path here: the
+ * caller hands us a descriptor of it, checked against the device and inode
+ * Node inspected (tree.c), and every mount is made with the new mount API
+ * onto that descriptor (move_mount with MOVE_MOUNT_T_EMPTY_PATH). A
+ * directory renamed or replaced by a symlink after the check cannot redirect
+ * a single mount. The result is a descriptor of the new root mount. */
 #define _GNU_SOURCE
 #include "rootfs.h"
 
@@ -24,81 +26,160 @@ static int sys_fsopen(const char *fs) { return (int) syscall(SYS_fsopen, fs, FSO
 static int sys_fsconfig(int fd, unsigned cmd, const char *key, const void *val, int aux) {
         return (int) syscall(SYS_fsconfig, fd, cmd, key, val, aux);
 }
-static int sys_fsmount(int fd) { return (int) syscall(SYS_fsmount, fd, FSMOUNT_CLOEXEC, 0); }
-static int sys_move_mount(int from, const char *to) {
-        return (int) syscall(SYS_move_mount, from, "", AT_FDCWD, to, MOVE_MOUNT_F_EMPTY_PATH);
+static int sys_fsmount(int fd, unsigned attrs) { return (int) syscall(SYS_fsmount, fd, FSMOUNT_CLOEXEC, attrs); }
+static int sys_open_tree(int dfd, const char *path, unsigned flags) { return (int) syscall(SYS_open_tree, dfd, path, flags); }
+
+/* Attaches the detached mount mnt on top of the directory (or mount) at fd. */
+static int attach_onto(int mnt, int fd) {
+        return (int) syscall(SYS_move_mount, mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-/* overlay: lower = the tree (read-only, passed by descriptor), upper and
- * work on a tmpfs mounted over the tree's path; the overlay then goes on
- * top of that tmpfs, at the same path. */
-static int overlay_root(const char *root, int treefd, struct failure *f) {
-        if (mount("tmpfs", root, "tmpfs", 0, "mode=0755") < 0)
-                return fail(f, "root", "tmpfs", root, errno, "cannot mount the tmpfs for the writable layer");
-        char upper[4096], work[4096];
-        snprintf(upper, sizeof upper, "%s/upper", root);
-        snprintf(work, sizeof work, "%s/work", root);
-        if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
-                return fail(f, "root", "tmpfs", root, errno, "cannot create the overlay's upper and work directories");
-        int fs = sys_fsopen("overlay");
+/* A new file system as a detached mount: fsopen, options, fsmount. */
+static int new_mount(const char *fstype, const char *const options[][2], unsigned attrs) {
+        int fs = sys_fsopen(fstype);
         if (fs < 0)
-                return fail(f, "root", "overlay", root, errno, "this kernel has no overlayfs");
-        if (sys_fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, treefd) < 0 ||
-            sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-            sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-            sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-                int e = errno;
-                close(fs);
-                return fail(f, "root", "overlay", root, e, "cannot set up an overlay over %s (needs Linux 6.8 or newer)", root);
-        }
-        int mnt = sys_fsmount(fs);
+                return -1;
+        for (size_t i = 0; options && options[i][0]; i++)
+                if (sys_fsconfig(fs, FSCONFIG_SET_STRING, options[i][0], options[i][1], 0) < 0)
+                        goto fail;
+        if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                goto fail;
+        int mnt = sys_fsmount(fs, attrs);
         int e = errno;
         close(fs);
-        if (mnt < 0 || sys_move_mount(mnt, root) < 0)
-                return fail(f, "root", "overlay", root, mnt < 0 ? e : errno, "cannot mount the overlay over %s", root);
-        close(mnt);
-        return 0;
+        errno = e;
+        return mnt;
+fail:
+        e = errno;
+        close(fs);
+        errno = e;
+        return -1;
+}
+
+/* A tmpfs (mode 0755) attached over the tree: the container's writable base. */
+static int tmpfs_over_tree(int treefd, unsigned attrs, struct failure *f) {
+        static const char *const opts[][2] = { { "mode", "0755" }, { NULL, NULL } };
+        int mnt = new_mount("tmpfs", opts, attrs);
+        if (mnt < 0)
+                return fail(f, "root", "tmpfs", "/", errno, "cannot create the tmpfs for the container's root");
+        if (attach_onto(mnt, treefd) < 0) {
+                int e = errno;
+                close(mnt);
+                return fail(f, "root", "tmpfs", "/", e, "cannot mount the tmpfs over the tree");
+        }
+        return mnt;
+}
+
+/* plain: the tree bound onto itself (pivot_root needs a mount point). */
+static int plain_root(int treefd, struct failure *f) {
+        int mnt = sys_open_tree(treefd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (mnt < 0)
+                return fail(f, "root", "bind", "/", errno, "cannot bind the tree onto itself");
+        if (attach_onto(mnt, treefd) < 0) {
+                int e = errno;
+                close(mnt);
+                return fail(f, "root", "bind", "/", e, "cannot bind the tree onto itself");
+        }
+        return mnt;
+}
+
+/* overlay: lower = the tree (by descriptor), upper and work on a tmpfs
+ * attached over the tree; the overlay then goes on top of that tmpfs. */
+static int overlay_root(int treefd, struct failure *f) {
+        int base = tmpfs_over_tree(treefd, 0, f);
+        if (base < 0)
+                return -1;
+        int r = -1, up = -1, wk = -1, mnt = -1;
+        if (mkdirat(base, "upper", 0755) < 0 || mkdirat(base, "work", 0700) < 0 ||
+            (up = openat(base, "upper", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+            (wk = openat(base, "work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+                fail(f, "root", "tmpfs", "/", errno, "cannot create the overlay's upper and work directories");
+                goto out;
+        }
+        char upper[32], work[32];
+        snprintf(upper, sizeof upper, "/proc/self/fd/%d", up);
+        snprintf(work, sizeof work, "/proc/self/fd/%d", wk);
+        int fs = sys_fsopen("overlay");
+        if (fs < 0) {
+                fail(f, "root", "overlay", "/", errno, "this kernel has no overlayfs");
+                goto out;
+        }
+        if (sys_fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, treefd) < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+            sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 || sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+            (mnt = sys_fsmount(fs, 0)) < 0) {
+                int e = errno;
+                close(fs);
+                fail(f, "root", "overlay", "/", e, "cannot set up an overlay over the tree (needs Linux 6.8 or newer)");
+                goto out;
+        }
+        close(fs);
+        if (attach_onto(mnt, base) < 0) {
+                fail(f, "root", "overlay", "/", errno, "cannot mount the overlay over the tree");
+                close(mnt);
+                goto out;
+        }
+        r = mnt;
+out:
+        if (up >= 0)
+                close(up);
+        if (wk >= 0)
+                close(wk);
+        close(base);
+        return r;
 }
 
 /* volatile=yes: an empty tmpfs as root with the tree's /usr bound read-only. */
-static int volatile_root(const char *root, int treefd, struct failure *f) {
-        if (mount("tmpfs", root, "tmpfs", MS_STRICTATIME, "mode=0755") < 0)
-                return fail(f, "root", "tmpfs", root, errno, "cannot mount a tmpfs as the volatile root");
-        char usr[4096];
-        snprintf(usr, sizeof usr, "%s/usr", root);
-        if (mkdir(usr, 0755) < 0 && errno != EEXIST)
-                return fail(f, "root", "mkdir", "/usr", errno, "cannot create /usr on the volatile root");
-        int usrfd = openat(treefd, "usr", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (usrfd < 0)
-                return fail(f, "root", "bind", "/usr", errno, "the tree has no /usr directory to keep");
-        char src[32];
-        snprintf(src, sizeof src, "/proc/self/fd/%d", usrfd);
-        int r = mount(src, usr, NULL, MS_BIND | MS_REC, NULL);
-        int e = errno;
-        close(usrfd);
-        if (r < 0)
-                return fail(f, "root", "bind", "/usr", e, "cannot bind the tree's /usr");
-        if (mount(NULL, usr, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-                return fail(f, "root", "remount-ro", "/usr", errno, "cannot make /usr read-only");
-        /* merged-/usr links, so the guest finds its programs. */
-        const char *links[][2] = { { "usr/bin", "bin" }, { "usr/sbin", "sbin" }, { "usr/lib", "lib" }, { "usr/lib64", "lib64" } };
-        for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-                char p[4096];
-                snprintf(p, sizeof p, "%s/%s", root, links[i][1]);
-                struct stat st;
-                if (fstatat(treefd, links[i][0], &st, 0) == 0)
-                        (void) symlink(links[i][0], p);
+static int volatile_root(int treefd, struct failure *f) {
+        int root = tmpfs_over_tree(treefd, MOUNT_ATTR_STRICTATIME, f);
+        if (root < 0)
+                return -1;
+        int usrfd = -1, usr = -1, dst = -1;
+        if (mkdirat(root, "usr", 0755) < 0) {
+                fail(f, "root", "mkdir", "/usr", errno, "cannot create /usr on the volatile root");
+                goto bad;
         }
-        return 0;
+        usrfd = openat(treefd, "usr", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (usrfd < 0) {
+                fail(f, "root", "bind", "/usr", errno, "the tree has no /usr directory to keep");
+                goto bad;
+        }
+        usr = sys_open_tree(usrfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+        dst = openat(root, "usr", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (usr < 0 || dst < 0 || syscall(SYS_mount_setattr, usr, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0 || attach_onto(usr, dst) < 0) {
+                fail(f, "root", "bind", "/usr", errno, "cannot bind the tree's /usr read-only");
+                goto bad;
+        }
+        close(usr);
+        close(dst);
+        /* merged-/usr links, so the guest finds its programs. */
+        static const char *const links[][2] = { { "usr/bin", "bin" }, { "usr/sbin", "sbin" }, { "usr/lib", "lib" }, { "usr/lib64", "lib64" } };
+        for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+                struct stat st;
+                if (fstatat(usrfd, links[i][0] + 4, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                        (void) symlinkat(links[i][0], root, links[i][1]);
+        }
+        close(usrfd);
+        return root;
+bad:
+        if (usrfd >= 0)
+                close(usrfd);
+        if (usr >= 0)
+                close(usr);
+        if (dst >= 0)
+                close(dst);
+        close(root);
+        return -1;
 }
 
-int rootfs_prepare(const char *root, enum root_mode mode, struct failure *f) {
-        if (mode == ROOT_PLAIN)
-                return 0;
-        int treefd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (treefd < 0)
-                return fail(f, "root", "", root, errno, "cannot open the tree %s", root);
-        int r = mode == ROOT_OVERLAY ? overlay_root(root, treefd, f) : volatile_root(root, treefd, f);
-        close(treefd);
-        return r;
+int rootfs_mount(int treefd, enum root_mode mode, struct failure *f) {
+        switch (mode) {
+        case ROOT_OVERLAY:
+                return overlay_root(treefd, f);
+        case ROOT_VOLATILE:
+                return volatile_root(treefd, f);
+        case ROOT_PLAIN:
+                break;
+        }
+        return plain_root(treefd, f);
 }

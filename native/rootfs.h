@@ -8,5 +8,6 @@ enum root_mode {
         ROOT_VOLATILE,  /* a tmpfs with the tree's /usr: --volatile=yes */
 };
 
-/* Mounts the container's root over the tree's path (in our namespace only). */
-int rootfs_prepare(const char *root, enum root_mode mode, struct failure *f);
+/* Mounts the container's root over the tree at treefd (in our namespace
+ * only); returns a descriptor of the new root mount, or -1 with f set. */
+int rootfs_mount(int treefd, enum root_mode mode, struct failure *f);

@@ -1,5 +1,5 @@
 /** Finding the tree: -D DIR, or -M NAME in nspawn's search path, or the current directory. */
-import { realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { refuse } from '../util/errors.js';
 
 /** Where nspawn (and machinectl) look for a machine's tree by name, in order. */
@@ -25,6 +25,19 @@ export interface Located {
   root: string;
   /** How the user named it, for messages: "-D x" or "-M name". */
   option: string;
+  /**
+   * The directory's device and inode, taken right after the path was made
+   * canonical: the helper mounts this directory and no other, so one put in
+   * its place later (by whoever owns a directory on the way) is refused.
+   */
+  id: { dev: string; ino: string };
+}
+
+function located(path: string, option: string): Located {
+  const root = realpathSync(path);
+  const st = lstatSync(root, { bigint: true });
+  if (!st.isDirectory()) refuse(`cannot use ${option}: ${root} is not a directory`);
+  return { root, option, id: { dev: String(st.dev), ino: String(st.ino) } };
 }
 
 export function locateTree(directory: string | undefined, machine: string | undefined, searchPath = MACHINE_SEARCH_PATH): Located {
@@ -37,14 +50,14 @@ export function locateTree(directory: string | undefined, machine: string | unde
       refuse(`cannot use --directory=${directory}: no such directory (create the tree first, e.g. with images/build or debootstrap)`);
     }
     if (!st.isDirectory()) refuse(`cannot use --directory=${directory}: not a directory`);
-    return { root: realpathSync(directory), option: `--directory=${directory}` };
+    return located(directory, `--directory=${directory}`);
   }
   if (machine !== undefined) {
     for (const dir of searchPath) {
       const candidate = `${dir}/${machine}`;
-      if (isDirectory(candidate)) return { root: realpathSync(candidate), option: `--machine=${machine}` };
+      if (isDirectory(candidate)) return located(candidate, `--machine=${machine}`);
     }
     refuse(`cannot find machine '${machine}': no directory of that name in ${searchPath.join(', ')} (use -D to give the tree)`);
   }
-  return { root: realpathSync(process.cwd()), option: 'the current directory' };
+  return located(process.cwd(), 'the current directory');
 }

@@ -8,11 +8,13 @@ import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
 import { credentialEnvironment, credentialOps, type Credential } from './credentials.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import type { Settings } from '../settings/model.js';
-import { IN_CONTAINER, isInContainer, sourcePathOf } from '../settings/values.js';
+import { isInContainer, sourcePathOf } from '../settings/values.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
   root: string;
+  /** Its device and inode when inspected. */
+  rootId: { dev: string; ino: string };
   machineName: string;
   uuid: string;
   user: { name: string; uid: number; gid: number; home: string; shell: string; groups: number[] };
@@ -61,7 +63,7 @@ function userMounts(settings: Settings): MountOp[] {
     }
     ops.push({
       target: o.destination,
-      op: { kind: 'overlay', target: o.destination, upper: upper ?? '-', work: upper ? overlayWorkDir(upper) : '', lowers },
+      op: { kind: 'overlay', target: o.destination, upper: upper ?? '-', lowers },
     });
   }
   for (const t of settings.tmpfs)
@@ -73,21 +75,6 @@ function userMounts(settings: Settings): MountOp[] {
 
 /** Marks an overlay layer the helper skips when it does not exist. */
 export const OPTIONAL_LAYER = '?';
-
-/** The name of the work directory overlayfs needs beside an upper tree (on the same mount). */
-export function overlayWorkName(upper: string): string {
-  return `.#${upper.slice(upper.lastIndexOf('/') + 1)}.tsnspawn-work`;
-}
-
-/**
- * The work directory of a host upper: a hidden sibling, made and removed by
- * tsnspawn. A '+' upper's is made by the helper beside the upper as
- * resolved in the tree ('+' in the plan says so).
- */
-export function overlayWorkDir(upper: string): string {
-  if (isInContainer(upper)) return IN_CONTAINER;
-  return `${upper.slice(0, upper.lastIndexOf('/')) || ''}/${overlayWorkName(upper)}`;
-}
 
 /** How the root is mounted: the tree itself, the tree under a throwaway upper layer, or a tmpfs with the tree's /usr. */
 export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
@@ -129,6 +116,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
 
   return {
     root: facts.root,
+    rootId: facts.rootId,
     hostname: settings.hostname ?? facts.machineName,
     namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: privateNetwork },
     console: facts.console,

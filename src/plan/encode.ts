@@ -49,12 +49,12 @@ function opFields(op: MountOp): Field[] {
     case 'copy':
       return [op.kind, op.source, op.target, octal(op.mode), flags(op.flags)];
     case 'overlay':
-      return [op.kind, op.target, op.upper, op.work, op.lowers.join('\n')];
+      return [op.kind, op.target, op.upper, op.lowers.join('\n')];
   }
 }
 
 export function encodePlan(plan: LaunchPlan): string {
-  const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['hostname', plan.hostname]];
+  const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['root-id', plan.rootId.dev, plan.rootId.ino], ['hostname', plan.hostname]];
   for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);

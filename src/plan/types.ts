@@ -23,13 +23,19 @@ export type MountOp =
   | { kind: 'notify-socket'; path: string }
   | { kind: 'unlink'; path: string; flags: MountFlag[] }
   | { kind: 'copy'; source: string; target: string; mode: number; flags: MountFlag[] }
-  /** upper: host dir with work beside it; '' for a tmpfs; '-' for read-only. lowers: lowest first. */
-  | { kind: 'overlay'; target: string; upper: string; work: string; lowers: string[] };
+  /**
+   * upper: a host dir, or '+' one in the tree ('' for a tmpfs, '-' for
+   * read-only); the helper makes its work directory beside it, with a random
+   * name, and removes it after. lowers: lowest first.
+   */
+  | { kind: 'overlay'; target: string; upper: string; lowers: string[] };
 
 export type PlanConsole = 'interactive' | 'read-only' | 'passive' | 'pipe';
 
 export interface LaunchPlan {
   root: string;
+  /** The tree's device and inode as inspected: the helper mounts that directory or none (decimal strings: 64-bit). */
+  rootId: { dev: string; ino: string };
   hostname: string;
   namespaces: { uts: boolean; ipc: boolean; cgroup: boolean; net: boolean };
   console: PlanConsole;

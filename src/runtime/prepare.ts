@@ -198,6 +198,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
   const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
   const facts = {
     root: located.root,
+    rootId: located.id,
     machineName,
     uuid: uuid.dashed,
     user,

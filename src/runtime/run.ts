@@ -3,11 +3,7 @@
  * barrier work when init exists (cgroup), forward signals, relay readiness,
  * start again after a guest reboot, report the outcome, clean up.
  */
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { overlayWorkDir, overlayWorkName, rootModeOf } from '../plan/build.js';
-import { resolveInRoot } from '../image/in-root.js';
-import { isInContainer, sourcePathOf } from '../settings/values.js';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { errorLine, info, warn } from '../util/log.js';
@@ -150,38 +146,10 @@ export async function runContainer(p: Prepared): Promise<number> {
   }
 }
 
-/** Host directories taking --overlay writes ('+' uppers are in the tree). */
-function hostUppers(p: Prepared): string[] {
-  return p.settings.overlays.flatMap((o) => (o.upper && !isInContainer(o.upper) ? [o.upper] : []));
-}
-
-/** '+' upper trees of --overlay, as paths inside the tree. */
-function uppersInTree(p: Prepared): string[] {
-  return p.settings.overlays.flatMap((o) => (o.upper && isInContainer(o.upper) ? [sourcePathOf(o.upper)] : []));
-}
-
-/**
- * Removes the work directory the helper made beside a '+' upper, once the
- * container is gone: beside the upper as resolved inside the tree (the
- * helper did the same in the kernel); a symlink in its place is removed,
- * not followed. Only a plain root keeps it: otherwise it was on a tmpfs.
- */
-function removeWorkDirInTree(root: string, upper: string): void {
-  const resolved = resolveInRoot(root, upper);
-  if (!resolved || resolved.inner === '/') return;
-  rmSync(`${dirname(resolved.host)}/${overlayWorkName(upper)}`, { recursive: true, force: true });
-}
-
 async function runRegistered(p: Prepared, machined: UnitSession | undefined): Promise<number> {
   prepareJournal(p);
-  const workDirs = hostUppers(p).map(overlayWorkDir);
-  for (const w of workDirs) mkdirSync(w, { recursive: true, mode: 0o700 });
-  try {
-    return await bootLoop(p, machined);
-  } finally {
-    for (const w of workDirs) rmSync(w, { recursive: true, force: true });
-    if (rootModeOf(p.settings) === 'plain') for (const u of uppersInTree(p)) removeWorkDirInTree(p.root, u);
-  }
+  // Overlay work directories are the helper's: made with random names, removed by descriptor.
+  return bootLoop(p, machined);
 }
 
 async function bootLoop(p: Prepared, machined: UnitSession | undefined): Promise<number> {

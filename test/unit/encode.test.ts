@@ -28,6 +28,7 @@ interface DecodedOp {
 
 interface Decoded {
   root: string;
+  rootId: { dev: string; ino: string };
   hostname: string;
   ns: { uts: boolean; ipc: boolean; cgroup: boolean; net: boolean };
   console: string;
@@ -88,13 +89,14 @@ function expectedOp(op: MountOp): DecodedOp {
     case 'copy':
       return { ...base, a: op.source, b: op.target, mode: op.mode, flags: bits(op.flags) };
     case 'overlay':
-      return { ...base, a: op.target, b: op.upper, c: op.work, d: op.lowers.join('\n') };
+      return { ...base, a: op.target, b: op.upper, d: op.lowers.join('\n') };
   }
 }
 
 function assertRoundTrip(plan: LaunchPlan): void {
   const d = decodeOk(plan);
   assert.equal(d.root, plan.root);
+  assert.deepEqual(d.rootId, plan.rootId);
   assert.equal(d.hostname, plan.hostname);
   assert.deepEqual(d.ns, plan.namespaces);
   assert.equal(d.console, plan.console);
@@ -119,6 +121,7 @@ const WEIRD = 'tab\there, newline\nthere, cr\rhere, percent %41%25%, unicode ün
 function weirdPlan(): LaunchPlan {
   return {
     root: `/srv/machines/${WEIRD}`,
+    rootId: { dev: '18446744073709551615', ino: '18446744073709551614' },
     hostname: 'host-1.example',
     namespaces: { uts: true, ipc: false, cgroup: true, net: true },
     console: 'passive',
@@ -190,6 +193,7 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     s.readOnly = true;
     const plan = buildPlan(s, {
       root: '/var/lib/machines/deb',
+      rootId: { dev: '66306', ino: '1234567' },
       machineName: 'deb',
       uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
       user: { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/bash', groups: [10, 29] },

@@ -13,6 +13,7 @@ const UUID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 function facts(over: Partial<PlanFacts> = {}): PlanFacts {
   return {
     root: '/var/lib/machines/deb',
+    rootId: { dev: '66306', ino: '2' },
     machineName: 'deb',
     uuid: UUID,
     user: { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh', groups: [] },
