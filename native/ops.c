@@ -498,7 +498,10 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
                 if (wfd < 0) {
                         int e = errno;
                         close(dfd);
-                        return fail(fl, "mount", "overlay", up, e, "cannot open the upper tree %s and its work directory again", up[0] == '+' ? up + 1 : up);
+                        if (e == ESTALE)
+                                return fail(fl, "mount", "overlay", up, 0, "the upper tree %s or the work directory beside it was replaced while the container started; nothing was mounted",
+                                            up[0] == '+' ? up + 1 : up);
+                        return fail(fl, "mount", "overlay", up, e, "cannot open the upper tree %s again", up[0] == '+' ? up + 1 : up);
                 }
                 layer_fds[0] = ufd;
                 layer_fds[1] = wfd;

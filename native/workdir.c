@@ -165,18 +165,19 @@ int workdir_reopen(const struct op *o, int rootfd, int *upper_fd) {
         if (fstat(o->upper_fd, &us) < 0)
                 return -1;
         int u = o->b[0] == '+' ? open_in_tree(rootfd, o->b + 1, O_PATH | O_DIRECTORY) : open(o->b, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        int parent = u < 0 ? -1 : openat(u, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (u < 0)
+                return -1;
+        int parent = openat(u, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
         int w = parent < 0 ? -1 : openat(parent, o->workdir->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int e = errno;
         bool same = w >= 0 && same_file(u, &us) && same_file(w, &ws);
         if (parent >= 0)
                 close(parent);
         if (!same) {
-                if (u >= 0)
-                        close(u);
+                /* Gone, a symlink, or another directory: not what was made. */
+                close(u);
                 if (w >= 0)
                         close(w);
-                errno = w < 0 ? e : ESTALE;
+                errno = ESTALE;
                 return -1;
         }
         *upper_fd = u;

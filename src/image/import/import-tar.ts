@@ -9,9 +9,13 @@
  * against MemberChecker as it grows; a bad member kills the extraction and
  * the archive is refused. GNU tar cannot write outside its directory in
  * the meantime: it refuses '..' members, strips leading '/', and delays
- * symlinks that could lead out. Extraction goes to a staging directory
- * beside the target, renamed into place only when everything succeeded;
- * any failure or signal removes it.
+ * symlinks that could lead out. Extraction goes to a staging tree inside
+ * a private (0700) directory beside the target, renamed into place only
+ * when everything succeeded; any failure or signal removes it. Nobody else
+ * can reach a tree while it is unpacked or deleted: tar gives the tree the
+ * archive's own mode, the private directory around it keeps others out.
+ * The target's parent is made 0700 when we create it (and /var/lib/machines
+ * tightened to 0700, as systemd keeps it).
  *
  * Who lists: for a plain archive file that only root can change, on a
  * local file system, a second GNU tar (-t) reads the same file on the other
@@ -22,7 +26,8 @@
  * than the listing saves. Any listing line not understood refuses the
  * archive: a member that cannot be read cannot be checked.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statfsSync, type BigIntStats } from 'node:fs';
+import { ensurePrivateDirectory, warnIfOpenToOthers } from '../private-dir.js';
 import { basename, dirname } from 'node:path';
 import { UserError, refuse } from '../../util/errors.js';
 import { DECOMPRESSORS, detectFormat, type ArchiveFormat } from './format.js';
@@ -42,10 +47,14 @@ const TAR_NOISE = /Removing leading|Exiting with failure status/;
 
 export interface ImportOptions {
   file: string; // path or "-"
+  /** How messages name the archive (when file is a /proc/self/fd path). */
+  label?: string;
   name?: string;
   output?: string;
   force: boolean;
   quiet: boolean;
+  /** A complete tree that another import put at the target meanwhile is kept and ours discarded (the tarball cache). */
+  keepExisting?: boolean;
 }
 
 /** A machine name from an archive's file name: debian-12.tar.xz -> debian-12. */
@@ -53,15 +62,11 @@ export function nameFromArchive(file: string): string {
   return basename(file).replace(/\.(tar(\.(gz|xz|zst|zstd|bz2))?|tgz|txz|tzst|tbz2?)$/i, '');
 }
 
-function readHead(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(512);
-    const n = readSync(fd, buf, 0, 512, 0);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
+/** The first block, read by position: the descriptor's offset stays at 0 for tar. */
+function readHead(fd: number): Buffer {
+  const buf = Buffer.alloc(512);
+  const n = readSync(fd, buf, 0, 512, 0);
+  return buf.subarray(0, n);
 }
 
 /** The read offset of our descriptor, shared with the process reading it. */
@@ -75,7 +80,7 @@ function filePosition(fd: number): number {
 }
 
 /** What identifies the archive file's content: a write or utimensat changes ctime, which nobody can set back. */
-function fileIdentity(st: BigIntStats): string {
+export function fileIdentity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.ctimeNs}`;
 }
 
@@ -101,7 +106,7 @@ const LOCAL_FILE_SYSTEMS = new Set([
  * would not even change its ctime), and it lies on a local file system.
  * Otherwise the extracting tar lists as it goes.
  */
-function onlyRootCanChange(fd: number): boolean {
+export function onlyRootCanChange(fd: number): boolean {
   const st = fstatSync(fd);
   if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
   try {
@@ -137,7 +142,8 @@ interface TarStart {
  */
 function startTar(t: TarStart): { identity?: string } {
   if (!t.fromStdin && t.format === 'tar' && onlyRootCanChange(t.inputFd)) {
-    const listFd = openSync(t.file, 'r');
+    // The same file, not the same path: a name swapped meanwhile cannot give the listing another archive.
+    const listFd = openSync(`/proc/self/fd/${t.inputFd}`, 'r');
     t.openFds.push(listFd);
     const identity = fileIdentity(fstatSync(t.inputFd, { bigint: true }));
     if (fileIdentity(fstatSync(listFd, { bigint: true })) !== identity) throw new UserError(`cannot import ${t.file}: it changed while being opened; nothing was kept`);
@@ -172,45 +178,81 @@ function startTar(t: TarStart): { identity?: string } {
   return {};
 }
 
+/** Where the tree goes; its parent made private (created 0700; /var/lib/machines tightened as systemd has it). */
+function prepareParent(target: string, isDefault: boolean): void {
+  const parent = dirname(target);
+  if (isDefault || !existsSync(parent)) ensurePrivateDirectory(parent);
+  else warnIfOpenToOthers(parent);
+}
+
+/**
+ * Puts the finished tree at the target. rename(2) never replaces a
+ * non-empty directory, so a tree another import finished meanwhile stays:
+ * the tarball cache takes it (same content hash), a plain import refuses.
+ * Only --force replaces, and the old tree goes into the private directory
+ * to be deleted where nobody else can reach it.
+ */
+function moveIntoPlace(tree: string, target: string, privateDir: string, opts: ImportOptions, shown: string): void {
+  if (opts.force && existsSync(target)) renameSync(target, `${privateDir}/old`);
+  try {
+    renameSync(tree, target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    if (opts.keepExisting) return;
+    throw new UserError(`cannot import ${shown} into ${target}: another import put a tree there meanwhile (use --force to replace it); nothing was kept`);
+  }
+}
+
 export async function importTar(opts: ImportOptions): Promise<string> {
   const fromStdin = opts.file === '-';
-  if (!fromStdin && !existsSync(opts.file)) refuse(`cannot import ${opts.file}: no such file`);
+  const shown = opts.label ?? opts.file;
+  if (!fromStdin && !existsSync(opts.file)) refuse(`cannot import ${shown}: no such file`);
   const name = opts.name ?? (fromStdin ? undefined : nameFromArchive(opts.file));
   if (!opts.output && !name) refuse('cannot import from stdin without a NAME: give one, or --output DIR');
   const { parseMachineName } = await import('../../settings/values.js');
   if (name) parseMachineName(name, 'NAME');
   const target = opts.output ?? `/var/lib/machines/${name}`;
   if (existsSync(target) && !opts.force) refuse(`cannot import into ${target}: it exists (use --force to replace it)`);
-  mkdirSync(dirname(target), { recursive: true });
+  prepareParent(target, opts.output === undefined);
 
+  // The archive is opened once; everything after reads this descriptor.
+  const inputFd = fromStdin ? 0 : openSync(opts.file, 'r');
   let format: ArchiveFormat | undefined;
   if (!fromStdin) {
-    format = detectFormat(readHead(opts.file));
-    if (!format) refuse(`cannot import ${opts.file}: not a tar archive (plain, gzip, xz, zstd or bzip2)`);
+    format = detectFormat(readHead(inputFd));
+    if (!format) {
+      closeSync(inputFd);
+      refuse(`cannot import ${shown}: not a tar archive (plain, gzip, xz, zstd or bzip2)`);
+    }
   }
 
-  const staging = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
+  // mkdtemp makes it 0700: the tree inside gets the archive's mode, and nobody else can reach it.
+  const privateDir = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
+  const staging = `${privateDir}/tree`;
+  mkdirSync(staging, { mode: 0o700 });
   const processes = new ProcessSet();
+  const removePrivateDir = (): void => {
+    // A dying tar may still add a file or two: retry on ENOTEMPTY.
+    rmSync(privateDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
+  };
   const cleanup = (): void => {
     processes.kill();
-    // A dying tar may still add a file or two: retry on ENOTEMPTY.
-    rmSync(staging, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
+    removePrivateDir();
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     cleanup();
-    process.stderr.write(`\ntsnspawn: import of ${opts.file} interrupted; nothing was kept\n`);
+    process.stderr.write(`\ntsnspawn: import of ${shown} interrupted; nothing was kept\n`);
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = new Progress(`Importing ${opts.file}`, fromStdin ? undefined : statSync(opts.file).size, opts.quiet);
-  const openFds: number[] = [];
+  const progress = new Progress(`Importing ${shown}`, fromStdin ? undefined : fstatSync(inputFd).size, opts.quiet);
+  const openFds: number[] = fromStdin ? [] : [inputFd];
   let listing: ListingFile | undefined;
   try {
     // The processes' stdin is our file (or our stdin) itself, so the kernel
     // moves the bytes and the shared file offset gives the progress.
-    const inputFd = fromStdin ? 0 : openSync(opts.file, 'r');
-    if (!fromStdin) openFds.push(inputFd);
     let firstChunk: Buffer = Buffer.alloc(0);
     if (fromStdin) {
       // Tell the format from the first bytes; they are passed on below.
@@ -235,7 +277,7 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     // GNU tar writes one line per member, each its own write(2); into a
     // pipe every line woke us and cost ~100 ms per Debian import. Into an
     // unlinked file the writes are cheap, and we read it by position as it grows.
-    const listingFile = openListingFile(dirname(target));
+    const listingFile = openListingFile(privateDir);
     listing = listingFile;
     const { identity } = startTar({ processes, file: opts.file, format: format!, inputFd, fromStdin, firstChunk, staging, listingFd: listingFile.writeFd, onTarStderr, openFds });
     listingFile.closeWriter();
@@ -263,20 +305,16 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     clearInterval(timer);
     checkListing();
     if (listingFile.pendingBytes() > 0) refuseWith("tar's listing ends in the middle of a line");
-    if (refusal) throw new UserError(`cannot import ${opts.file}: ${refusal}; the archive was refused and nothing was kept`);
-    if (failure) throw new UserError(`cannot import ${opts.file}: ${failure}; nothing was kept`);
+    if (refusal) throw new UserError(`cannot import ${shown}: ${refusal}; the archive was refused and nothing was kept`);
+    if (failure) throw new UserError(`cannot import ${shown}: ${failure}; nothing was kept`);
     if (identity && fileIdentity(fstatSync(inputFd, { bigint: true })) !== identity)
-      throw new UserError(`cannot import ${opts.file}: the file changed during the import; nothing was kept`);
-    if (!fromStdin) progress.set(statSync(opts.file).size);
+      throw new UserError(`cannot import ${shown}: the file changed during the import; nothing was kept`);
+    if (!fromStdin) progress.set(fstatSync(inputFd).size);
 
     // Into place: the old tree (with --force) goes only once the new one is complete.
-    if (existsSync(target)) {
-      const old = `${staging}.old`;
-      renameSync(target, old);
-      renameSync(staging, target);
-      rmSync(old, { recursive: true, force: true });
-    } else renameSync(staging, target);
-    progress.finish(`Imported ${opts.file} into ${target}`);
+    moveIntoPlace(staging, target, privateDir, opts, shown);
+    removePrivateDir();
+    progress.finish(`Imported ${shown} into ${target}`);
     return target;
   } catch (e) {
     progress.clear();
