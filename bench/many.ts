@@ -1,7 +1,8 @@
 /**
  * N busybox containers at once (N = 1, 10, 50), tsnspawn against
  * systemd-nspawn, alternating. Each container touches a marker and then
- * blocks reading a FIFO that the bench holds open; once all N markers exist
+ * blocks reading a FIFO that the bench holds open (for at most 5 minutes, so
+ * none outlives a bench that died); once all N markers exist
  * and the managers have settled, the summed PSS of every manager-side
  * process is taken, then the bench closes the FIFO and all exit.
  * Wall time: start of the first to all N markers, plus release to the last
@@ -29,7 +30,7 @@ function command(manager: Manager, tree: string, gate: string, i: number): [stri
   return [
     manager === 'tsnspawn' ? TSNSPAWN : NSPAWN,
     ['--register=no', '--keep-unit', '-q', '--read-only', `-M`, `bench-${process.pid}-${i}`, `--bind=${gate}:/run/gate`, '-D', tree,
-      '/bin/sh', '-c', 'touch /run/gate/ready.$1 && exec cat /run/gate/fifo', 'sh', String(i)],
+      '/bin/sh', '-c', 'touch /run/gate/ready.$1 && exec timeout 300 cat /run/gate/fifo', 'sh', String(i)],
   ];
 }
 
@@ -58,28 +59,30 @@ async function once(manager: Manager, tree: string, n: number): Promise<Sample> 
   execFileSync('mkfifo', [`${gate}/fifo`]);
   // Held open for writing until the release, so the containers' opens do not block; closing it is their EOF.
   let writer: number | null = openSync(`${gate}/fifo`, constants.O_RDWR);
-  const ms: Running[] = [];
+  const managers: Running[] = [];
   try {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) ms.push(start(command(manager, tree, gate, i)));
+    for (let i = 0; i < n; i++) managers.push(start(command(manager, tree, gate, i)));
     const ready = (): boolean => readdirSync(gate).length === n + 1;
-    await until(() => ready() || ms.some((m) => m.child.exitCode !== null), 120_000, `${n} ${manager} containers`);
+    await until(() => ready() || managers.some((m) => m.child.exitCode !== null), 120_000, `${n} ${manager} containers`);
     if (!ready()) throw new Error(`${manager}: a container exited before all ${n} were up`);
     const t1 = process.hrtime.bigint();
     await sleep(SETTLE_MS);
-    const side = managerSide(ms.map((m) => m.pid));
+    const side = managerSide(managers.map((m) => m.pid));
     if (side.inits.length !== n) throw new Error(`${manager}: found ${side.inits.length} container inits, expected ${n}`);
     const t2 = process.hrtime.bigint();
     closeSync(writer);
     writer = null;
-    const codes = await released(`${gate}/fifo`, ms);
-    const ms_ = Number(process.hrtime.bigint() - t2 + (t1 - t0)) / 1e6;
+    const codes = await released(`${gate}/fifo`, managers);
+    const t3 = process.hrtime.bigint();
+    const ms = Number(t3 - t2 + (t1 - t0)) / 1e6;
+    if (process.env.BENCH_VERBOSE) process.stderr.write(`\n${manager} x${n}: up ${Number(t1 - t0) / 1e6} ms, exit ${Number(t3 - t2) / 1e6} ms`);
     if (codes.some((c) => c !== 0)) throw new Error(`${manager}: exit codes ${codes.join(',')}`);
-    return { ms: ms_, pss: sumMiB(side.procs, 'pssKiB') };
+    return { ms, pss: sumMiB(side.procs, 'pssKiB') };
   } finally {
     if (writer !== null) closeSync(writer);
-    for (const m of ms) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
-    await Promise.all(ms.map((m) => m.exited.catch(() => null)));
+    for (const m of managers) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
+    await Promise.all(managers.map((m) => m.exited.catch(() => null)));
     rmSync(dir, { recursive: true, force: true });
   }
 }

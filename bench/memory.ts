@@ -30,11 +30,15 @@ async function sample(manager: Manager, tree: string): Promise<Sample> {
   return { rss: sumMiB(procs, 'rssKiB'), pss: sumMiB(procs, 'pssKiB'), procs };
 }
 
-/** "node 51.0 + tsnspawn-helper 1.7": the median RSS per command name. */
+/** "node 50.1 + 2 tsnspawn-helper 1.6": median RSS per executable, with the number of processes when not 1. */
 function breakdown(samples: Sample[]): string {
-  const names = [...new Set(samples.flatMap((s) => s.procs.map((p) => p.comm)))];
+  const names = [...new Set(samples.flatMap((s) => s.procs.map((p) => p.name)))];
   return names
-    .map((n) => `${n} ${median(samples.map((s) => s.procs.filter((p) => p.comm === n).reduce((t, p) => t + p.rssKiB, 0) / 1024)).toFixed(1)}`)
+    .map((n) => {
+      const count = median(samples.map((s) => s.procs.filter((p) => p.name === n).length));
+      const mib = median(samples.map((s) => s.procs.filter((p) => p.name === n).reduce((t, p) => t + p.rssKiB, 0) / 1024));
+      return `${count === 1 ? '' : `${count} `}${n} ${mib.toFixed(1)}`;
+    })
     .join(' + ');
 }
 

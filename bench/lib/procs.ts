@@ -6,11 +6,12 @@
  * or whatever it executes into) and the tsnspawn-helper processes above init;
  * for systemd-nspawn its main process and the child that is init's parent.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface Proc {
   pid: number;
-  comm: string;
+  /** The executable's file name (node calls its main thread "MainThread" in comm). */
+  name: string;
   rssKiB: number;
   pssKiB: number;
 }
@@ -51,9 +52,14 @@ function kib(text: string, field: string): number {
 
 export function memoryOf(pid: number): Proc | null {
   const rollup = read(`/proc/${pid}/smaps_rollup`);
-  const comm = read(`/proc/${pid}/comm`)?.trim();
-  if (!rollup || comm === undefined) return null;
-  return { pid, comm, rssKiB: kib(rollup, 'Rss'), pssKiB: kib(rollup, 'Pss') };
+  let name: string;
+  try {
+    name = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '').split('/').pop()!;
+  } catch {
+    name = read(`/proc/${pid}/comm`)?.trim() ?? '?';
+  }
+  if (!rollup) return null;
+  return { pid, name, rssKiB: kib(rollup, 'Rss'), pssKiB: kib(rollup, 'Pss') };
 }
 
 export interface ManagerSide {
