@@ -43,7 +43,7 @@ export async function importTar(): Promise<Row[]> {
         () => timed(TSNSPAWN, ['import-tar', '-q', `--output=${DEST}/t`, file]),
         () => timed('sh', ['-c', `mkdir ${DEST}/t && ${gnu}`]),
       ]);
-      const note = `${size.toFixed(0)} MiB Debian 12 tree onto tmpfs; tsnspawn peak RSS ${(peakKiB / 1024).toFixed(0)} MiB`;
+      const note = `${size.toFixed(0)} MiB archive of the Debian 12 tree, extracted onto tmpfs; tsnspawn peak RSS ${(peakKiB / 1024).toFixed(0)} MiB`;
       rows.push(row(SECTION, `import-tar, ${label} archive`, 'ms', 'tsnspawn', a!, 'GNU tar', b!, note));
     }
   } finally {
