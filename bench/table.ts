@@ -27,20 +27,20 @@ function cell(s: Summary | null, unit: string): string {
   return `${num(s.median, unit)} ${unit} (${num(s.min, unit)}–${num(s.max, unit)})`;
 }
 
-const HEAD = ['measure', 'subject', 'median (min–max)', 'anchor', 'median (min–max)', 'ratio'];
+const HEAD = ['measure', 'subject', 'median (min–max)', 'anchor', 'median (min–max)', 'ratio', 'runs'];
 
 function cells(r: Row, i: number | undefined): string[] {
   const mark = i === undefined ? '' : ` [${i}]`;
-  return [r.measure + mark, r.subject, cell(r.ours, r.unit), r.anchor, cell(r.theirs, r.unit), r.ratio === null ? '–' : r.ratio.toFixed(2)];
+  return [r.measure + mark, r.subject, cell(r.ours, r.unit), r.anchor, cell(r.theirs, r.unit), r.ratio === null ? '–' : r.ratio.toFixed(2), String(r.ours?.n ?? '–')];
 }
 
-/** Rows with their note numbers, and the notes. */
+/** Rows with their note numbers (one number per distinct note), and the notes. */
 function numbered(rows: Row[]): { lines: string[][]; notes: string[] } {
   const notes: string[] = [];
   const lines = rows.map((r) => {
     if (!r.note) return cells(r, undefined);
-    notes.push(r.note);
-    return cells(r, notes.length);
+    if (!notes.includes(r.note)) notes.push(r.note);
+    return cells(r, notes.indexOf(r.note) + 1);
   });
   return { lines, notes };
 }
