@@ -21,7 +21,7 @@ TS_SRC := $(shell find src test bench -name '*.ts' 2>/dev/null)
 
 APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3
 
-.PHONY: all deps check test-unit test-integration demo bench clean images
+.PHONY: all deps bench-deps check test-unit test-integration demo bench clean images
 
 all: $(NODE_DEP) node_modules/.installed dist/.built $(HELPER)
 
@@ -78,11 +78,20 @@ check: deps all images
 demo: deps all images
 	bin/tsnspawn --console=autopipe -D "$$(images/build busybox)" -M demo /bin/sh -c '. /etc/os-release; echo "Hello from $$PRETTY_NAME, PID $$$$ on $$(hostname)"; exec /bin/sh -l'
 
-bench: deps all images
-	$(NODE) dist/bench/start-latency.js
-	$(NODE) dist/bench/boot.js
-	BENCH_EPHEMERAL=1 BENCH_RUNS=3 $(NODE) dist/bench/boot.js
-	$(NODE) dist/bench/import.js
+# `make bench`: every comparison in one run, one table (README.md, "Benchmarks").
+# BENCH_RUNS scales the number of alternating runs; BENCH_ONLY=start,boot,...
+# picks sections. Results: bench/results/latest.json and a timestamped copy.
+BENCH_APT_PACKAGES := runc bubblewrap time
+
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "tsnspawn: missing Debian packages: $$missing (run make bench as root)" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+bench: bench-deps all images
+	$(NODE) dist/bench/main.js
 
 clean:
 	rm -rf dist $(HELPER) node_modules
