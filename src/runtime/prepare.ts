@@ -3,7 +3,7 @@
  * it, gather facts about the host. Nothing is touched here; every refusal
  * happens before the helper starts.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { Credential } from '../plan/credentials.js';
 import { locateTree } from '../image/locate.js';
 import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } from '../image/os-tree.js';
@@ -114,15 +114,24 @@ function loadCredentials(settings: Settings): Credential[] {
     if (!c.path.startsWith('/') && !dir) refuse(`cannot use ${c.option}: '${c.path}' is a credential name, but tsnspawn has no $CREDENTIALS_DIRECTORY (give a path)`);
     const file = c.path.startsWith('/') ? c.path : `${dir}/${c.path}`;
     let value: Buffer;
+    // Opened once and checked through the descriptor: a name swapped after
+    // the check cannot make us read a FIFO (which would block) or /dev/zero.
+    let fd: number | undefined;
     try {
-      // Only a regular file: a FIFO would block, /dev/zero would never end.
-      const st = statSync(file);
+      fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+      const st = fstatSync(fd);
       if (!st.isFile()) refuse(`cannot use ${c.option}: ${file} is not a regular file`);
       if (st.size > CREDENTIAL_SIZE_MAX) refuse(`cannot use ${c.option}: ${file} is larger than a credential may be (1 MiB)`);
-      value = readFileSync(file);
+      const buf = Buffer.alloc(CREDENTIAL_SIZE_MAX + 1);
+      let n = 0;
+      for (let got; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got;
+      if (n > CREDENTIAL_SIZE_MAX) refuse(`cannot use ${c.option}: ${file} is larger than a credential may be (1 MiB)`);
+      value = buf.subarray(0, n);
     } catch (e) {
       if (e instanceof UserError) throw e;
       refuse(`cannot use ${c.option}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     if (value.includes(0)) refuse(`cannot use ${c.option}: ${file} has a NUL byte (tsnspawn cannot pass those)`);
     return { id: c.id, value };

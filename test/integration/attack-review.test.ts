@@ -203,8 +203,15 @@ with tarfile.open(${JSON.stringify(tricky)}, 'w', format=tarfile.PAX_FORMAT) as 
     const cache = `${work}/cache5`;
     const env = { TSNSPAWN_TARBALL_CACHE: cache };
     const big = archive('big', 'big', (tree) => execFileSync('dd', ['if=/dev/urandom', `of=${tree}/var/bigfile`, 'bs=1M', 'count=48', 'status=none']));
+    // Both containers wait until both run, so the second import has finished
+    // (and, before the fix, deleted the first tree) before either looks.
+    const flags = `${work}/flags5`;
+    mkdirSync(flags);
+    const script = 'mktemp /flags/ready.XXXXXX >/dev/null; while [ ! -e /flags/go ]; do sleep 0.05; done; ls /var/bigfile /bin/busybox';
     const before = snapshot();
-    const runs = [0, 1].map(() => start(['-q', '-P', '--register=no', `--tarball=${big}`, '/bin/sh', '-c', 'sleep 2; ls /var/bigfile /bin/busybox'], { env }));
+    const runs = [0, 1].map(() => start(['-q', '-P', '--register=no', `--tarball=${big}`, `--bind=${flags}:/flags`, '/bin/sh', '-c', script], { env }));
+    for (let i = 0; i < 600 && readdirSync(flags).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(`${flags}/go`, '');
     const results = await Promise.all(runs);
     for (const r of results) {
       assert.equal(r.exitCode, 0, String(r.stderr));
