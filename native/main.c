@@ -15,6 +15,7 @@
 #include "notify.h"
 #include "plan.h"
 #include "report.h"
+#include "supervise.h"
 #include "tree.h"
 #include "workdir.h"
 
@@ -55,6 +56,8 @@ int main(int argc, char **argv) {
         int control_fd = -1, parent_pid = -1;
         if (argc == 2 && strcmp(argv[1], "--decode") == 0)
                 return decode_only();
+        if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
+                return supervise_main(argc - 2, argv + 2);
         for (int i = 1; i + 1 < argc; i += 2) {
                 if (strcmp(argv[i], "--control-fd") == 0)
                         control_fd = parse_int(argv[i + 1]);
@@ -148,6 +151,7 @@ int main(int argc, char **argv) {
                 .err_fd = errpipe[0],
                 .console = &con,
                 .notify = &notify,
+                .handover_fd = -1,
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,
         };

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,8 +39,30 @@ static void unescape_arg(char *s) {
         *w = 0;
 }
 
-/* Commands are lines: "go" (release the barrier), "kill SIGNO" and
- * "sdnotify MESSAGE" (percent-escaped, for our own service manager). */
+/* "handover": Node is about to execve into the supervisor. A new socket
+ * pair takes over the control channel: events from now on go to it, and
+ * its other end waits in our table until the supervisor takes it
+ * (pidfd_getfd) and says "attached". The old socket closes here, so
+ * Node's end going away with the execve is no sign of Node's death. */
+static void hand_over(struct monitor *m) {
+        int sv[2];
+        if (m->reaped || m->handover_fd >= 0)
+                return;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                report_error("control", "handover", "", errno, "cannot make the supervisor's control socket");
+                return;
+        }
+        report_handover(sv[1]);
+        close(m->control_fd);
+        m->control_fd = sv[0];
+        m->handover_fd = sv[1];
+        m->cmd_len = 0;
+        report_set_fd(sv[0]);
+}
+
+/* Commands are lines: "go" (release the barrier), "kill SIGNO",
+ * "sdnotify MESSAGE" (percent-escaped, for our own service manager),
+ * "handover" and "attached" (the supervisor replaces Node), "quit". */
 static void handle_command(struct monitor *m, const char *line) {
         if (strcmp(line, "go") == 0) {
                 if (m->barrier_fd >= 0) {
@@ -53,6 +76,14 @@ static void handle_command(struct monitor *m, const char *line) {
                         (void) kill(m->child, sig);
         } else if (strcmp(line, "quit") == 0) {
                 m->quit = true;
+        } else if (strcmp(line, "handover") == 0) {
+                hand_over(m);
+                /* The rest of what was read came on the old socket. */
+                m->discard_read = true;
+        } else if (strcmp(line, "attached") == 0) {
+                if (m->handover_fd >= 0)
+                        close(m->handover_fd);
+                m->handover_fd = -1;
         } else if (strncmp(line, "sdnotify ", 9) == 0) {
                 char *msg = strdup(line + 9);
                 if (msg) {
@@ -81,6 +112,11 @@ static int read_control(struct monitor *m) {
                 m->cmd[m->cmd_len] = 0;
                 handle_command(m, m->cmd);
                 m->cmd_len = 0;
+                if (m->discard_read) {
+                        /* Node says nothing after "handover": nothing is lost. */
+                        m->discard_read = false;
+                        break;
+                }
         }
         return 0;
 }

@@ -22,6 +22,8 @@ struct monitor {
         bool reaped;
         int status;
         bool quit;          /* Node is done with us after the exit event */
+        int handover_fd;    /* the supervisor's end of the new control socket until it attached, else -1 */
+        bool discard_read;  /* the control socket was just replaced */
         char cmd[4096];
         size_t cmd_len;
 };

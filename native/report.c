@@ -145,3 +145,9 @@ void report_exit_signal(int sig) {
         sb_addf(&sb, "{\"event\":\"exit\",\"signal\":%d", sig);
         emit(&sb);
 }
+
+void report_handover(int fd) {
+        struct strbuf sb = { 0 };
+        sb_addf(&sb, "{\"event\":\"handover\",\"fd\":%d", fd);
+        emit(&sb);
+}

@@ -5,6 +5,7 @@
  *   {"event":"error","step":..,"op":..,"path":..,"errno":N,"message":..}
  *   {"event":"notify","message":..}          a datagram from /run/host/notify
  *   {"event":"exit","code":N} / {"event":"exit","signal":N}
+ *   {"event":"handover","fd":N}              the supervisor's control socket is fd N in our table
  */
 #pragma once
 
@@ -32,3 +33,4 @@ void report_error(const char *step, const char *op, const char *path, int err, c
 void report_notify(const char *message, size_t len);
 void report_exit_code(int code);
 void report_exit_signal(int sig);
+void report_handover(int fd);

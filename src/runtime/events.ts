@@ -1,7 +1,8 @@
 /**
  * Events from the helper (one JSON object a line) and the order they may
  * come in: pid, then exec or error, then exit. Notify messages may come any
- * time after exec. Anything else is a protocol error.
+ * time after exec; "handover" (the supervisor takes the channel over)
+ * ends Node's part. Anything else is a protocol error.
  */
 
 export type HelperEvent =
@@ -9,16 +10,19 @@ export type HelperEvent =
   | { event: 'exec' }
   | { event: 'error'; step: string; op: string; path: string; errno: number; message: string }
   | { event: 'notify'; message: string }
-  | { event: 'exit'; code?: number; signal?: number };
+  | { event: 'exit'; code?: number; signal?: number }
+  /** The control socket the supervisor takes with pidfd_getfd: fd in the helper's table. */
+  | { event: 'handover'; fd: number };
 
-type Phase = 'start' | 'spawned' | 'running' | 'failed' | 'exited';
+type Phase = 'start' | 'spawned' | 'running' | 'failed' | 'exited' | 'handed-over';
 
 const ALLOWED: Record<Phase, ReadonlyArray<HelperEvent['event']>> = {
   start: ['pid', 'error', 'exit'],
   spawned: ['exec', 'error', 'exit'],
-  running: ['notify', 'error', 'exit'],
+  running: ['notify', 'error', 'exit', 'handover'],
   failed: ['error', 'exit'],
   exited: [],
+  'handed-over': [],
 };
 
 const NEXT: Partial<Record<HelperEvent['event'], Phase>> = {
@@ -26,6 +30,7 @@ const NEXT: Partial<Record<HelperEvent['event'], Phase>> = {
   exec: 'running',
   error: 'failed',
   exit: 'exited',
+  handover: 'handed-over',
 };
 
 export class EventOrder {

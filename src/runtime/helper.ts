@@ -69,6 +69,11 @@ export class Helper {
     this.command(`kill ${signal}`);
   }
 
+  /** Asks the helper for the supervisor's control socket (a "handover" event answers). */
+  handover(): void {
+    this.command('handover');
+  }
+
   /** After the exit event: the helper may go. */
   quit(): void {
     this.command('quit');
@@ -82,6 +87,11 @@ export class Helper {
 
   private command(line: string): void {
     if (!this.closed && this.control.writable) this.control.write(line + '\n');
+  }
+
+  /** SIGKILL to the helper process itself (the container dies with it): when its control channel is gone. */
+  killProcess(): void {
+    if (!this.closed) this.child.kill('SIGKILL');
   }
 
   /** Resolves once the helper process has exited. */

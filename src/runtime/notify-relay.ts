@@ -39,6 +39,10 @@ export class NotifyRelay {
     this.sink.send(`STOPPING=1\nSTATUS=${restarting ? 'Restarting...' : 'Terminating...'}`);
   }
 
+  get readySent(): boolean {
+    return this.ready;
+  }
+
   private markReady(): void {
     if (this.ready) return;
     this.ready = true;

@@ -23,6 +23,7 @@ import { machineIdToUuid, parseUuidOption, randomUuid, type MachineUuid } from '
 import { refuse, UserError } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
 import { resolveInRoot } from '../image/in-root.js';
+import { takeRebootState } from './handover.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
   return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
@@ -173,12 +174,14 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     if (settings.machine === undefined) settings.machine = parseMachineName(machineNameFromDirectory(nameFromArchive(settings.tarball)));
     settings.machineFromTarball = true;
   }
+  // After a guest reboot the supervisor ran us again: the same machine.
+  const resumed = takeRebootState();
   const located = locateTree(settings.directory, settings.machine);
   checkOsTree(located.root, located.option);
   // An ephemeral machine gets a random suffix, so many can run at once (as nspawn).
   const baseName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
   const randomSuffix = settings.ephemeral && (!settings.machine || settings.machineFromTarball);
-  const machineName = randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName;
+  const machineName = resumed?.machineName ?? (randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName);
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
   checkBinds(settings, located.root);
   if (settings.asPid2 && settings.boot) refuse('cannot combine --as-pid2 with --boot: an init is PID 1 itself (choose one)');
@@ -194,7 +197,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
       : defaultShell(located.root, user.shell);
   if (settings.boot && user.uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
-  const uuid = chooseUuid(settings, located.root);
+  const uuid = resumed ? parseUuidOption(resumed.uuid) : chooseUuid(settings, located.root);
   // /etc can be written when the root is writable or a throwaway layer.
   const fileFacts = hostFileFacts(located.root, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes', settings.privateNetwork);
   const hostFileOps = [...timezoneOps(settings.timezone, fileFacts), ...resolvConfOps(settings.resolvConf, fileFacts)];

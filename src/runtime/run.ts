@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
-import { errorLine, info, warn } from '../util/log.js';
+import { errorLine, info, isQuiet, warn } from '../util/log.js';
+import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { MachinedSession } from '../machined/session.js';
 import { ScopeSession } from '../machined/scope.js';
@@ -89,6 +90,28 @@ function bootOnce(
           break;
         case 'exec':
           relay?.payloadStarted(leaderPid);
+          // The steady state needs no Node: the supervisor takes over in our pid.
+          // Not while we are the scope's controller on the bus (RequestStop comes to us).
+          if (canExecve() && (!machined || p.settings.keepUnit)) helper.handover();
+          break;
+        case 'handover':
+          try {
+            execSupervisor({
+              fd: e.fd,
+              helperPid: helper.pid!,
+              machineName: p.machineName,
+              uuid: p.uuid.dashed,
+              killSignal,
+              readySent: relay?.readySent ?? true,
+              keepUnit: p.settings.keepUnit,
+              quiet: isQuiet(),
+              cgroupDirs: p.cgroup.dirs,
+              nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+            });
+          } catch (err) {
+            failure = { step: 'handover', op: 'execve', path: '', errno: 0, message: `cannot hand the container over to the supervisor: ${(err as Error).message}` };
+            helper.killProcess();
+          }
           break;
         case 'notify':
           relay?.fromGuest(e.message);

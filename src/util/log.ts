@@ -5,6 +5,10 @@ export function setQuiet(value: boolean): void {
   quiet = value;
 }
 
+export function isQuiet(): boolean {
+  return quiet;
+}
+
 /** Informational messages, suppressed by -q. */
 export function info(message: string): void {
   if (!quiet) process.stderr.write(message + '\n');

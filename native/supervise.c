@@ -1,0 +1,359 @@
+/* The supervisor: what holds a running container once Node has started it.
+ *
+ *   tsnspawn-helper --supervise --monitor-pid PID --monitor-fd FD
+ *       --machine NAME [--kill-signal SIG] [--ready-sent]
+ *       [--keep-unit] [--quiet] [--cgroup DIR]... -- NODE ARG...
+ *
+ * Node execve()s into this in its own pid once the payload runs, so the
+ * pid a shell waits for and systemd knows as MAINPID stays the same, and
+ * the monitor (helper) stays its child. Node's end of the control socket
+ * closed with the execve; the monitor kept a socket for us (FD in its
+ * table), which we take with pidfd_getfd and answer "attached".
+ *
+ * Here: signals to tsnspawn (the first SIGTERM/SIGINT asks init to halt
+ * with the kill signal, the same signal again kills), the notify relay to
+ * our service manager, the container's end: its exit status, its last
+ * message, its cgroups removed, STOPPING=1. A guest reboot runs Node again
+ * (the arguments after "--") to start the same machine anew.
+ *
+ * Where we are: the host's namespaces, full root, Node's pid. */
+#define _GNU_SOURCE
+#include "supervise.h"
+#include "event-fields.h"
+#include "notify.h"
+#include "report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CGROUPS 4
+/* 133 asks a service manager for a restart (RestartForceExitStatus=), as nspawn's. */
+#define EXIT_FORCE_RESTART 133
+
+struct supervisor {
+        pid_t monitor;
+        int monitor_fd;     /* the fd number in the monitor's table */
+        int ctl;            /* our end of the control socket */
+        const char *machine;
+        int kill_signal;    /* 0: kill at once */
+        bool ready_sent, keep_unit, quiet;
+        const char *cgroups[MAX_CGROUPS];
+        int n_cgroups;
+        char **node_argv;   /* after "--": Node's command line, for a reboot */
+        bool halted[NSIG];  /* which signal already asked init to halt */
+        char buf[65536];
+        size_t len;
+};
+
+enum outcome_kind { OUT_EXITED, OUT_POWEROFF, OUT_REBOOT, OUT_KILLED };
+
+struct outcome {
+        enum outcome_kind kind;
+        int value; /* exit code or signal */
+};
+
+static void send_command(struct supervisor *s, const char *fmt, int arg) {
+        char line[64];
+        int n = snprintf(line, sizeof line, fmt, arg);
+        (void) write_all(s->ctl, line, (size_t) n);
+}
+
+__attribute__((format(printf, 2, 3))) static void info(const struct supervisor *s, const char *fmt, ...) {
+        if (s->quiet)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+/* nspawn: the first SIGTERM/SIGINT asks init to halt (when there is a kill
+ * signal); the same signal again, or any without one, kills. */
+static void on_signal(struct supervisor *s, int sig) {
+        if (s->kill_signal && !s->halted[sig]) {
+                s->halted[sig] = true;
+                info(s, "Trying to halt container. Send %s again to trigger immediate termination.", sig == SIGINT ? "SIGINT" : "SIGTERM");
+                send_command(s, "kill %d\n", s->kill_signal);
+        } else
+                send_command(s, "kill %d\n", SIGKILL);
+}
+
+/* sd_notify towards our service manager, as notify-relay.ts did in Node. */
+static void relay_from_guest(struct supervisor *s, const char *message) {
+        char *copy = strdup(message), *save = NULL;
+        if (!copy)
+                return;
+        for (char *line = strtok_r(copy, "\n\r", &save); line; line = strtok_r(NULL, "\n\r", &save)) {
+                if (strcmp(line, "READY=1") == 0 && !s->ready_sent) {
+                        s->ready_sent = true;
+                        notify_send_outer("READY=1");
+                } else if (strncmp(line, "STATUS=", 7) == 0) {
+                        char *out;
+                        if (asprintf(&out, "STATUS=Container running: %s", line + 7) >= 0) {
+                                notify_send_outer(out);
+                                free(out);
+                        }
+                }
+        }
+        free(copy);
+}
+
+/* Death by SIGINT is the kernel's mark of a halt/poweroff of a PID
+ * namespace's init, SIGHUP of a reboot (outcome.ts has the same rules). */
+static struct outcome classify(const char *line) {
+        long v;
+        if (event_int(line, "signal", &v)) {
+                if (v == SIGINT)
+                        return (struct outcome){ OUT_POWEROFF, 0 };
+                if (v == SIGHUP)
+                        return (struct outcome){ OUT_REBOOT, 0 };
+                return (struct outcome){ OUT_KILLED, (int) v };
+        }
+        return (struct outcome){ OUT_EXITED, event_int(line, "code", &v) ? (int) v : 1 };
+}
+
+static int exit_status(const struct supervisor *s, struct outcome o) {
+        switch (o.kind) {
+        case OUT_EXITED:
+                return o.value == EXIT_FORCE_RESTART ? 1 : o.value;
+        case OUT_POWEROFF:
+                return 0;
+        case OUT_REBOOT:
+                return s->keep_unit ? EXIT_FORCE_RESTART : 0;
+        case OUT_KILLED:
+                break;
+        }
+        return 1;
+}
+
+static void signal_name(int sig, char *buf, size_t len) {
+        const char *abbrev = sigabbrev_np(sig);
+        if (abbrev)
+                snprintf(buf, len, "%s", abbrev);
+        else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+                snprintf(buf, len, sig == SIGRTMIN ? "RTMIN" : "RTMIN+%d", sig - SIGRTMIN);
+        else
+                snprintf(buf, len, "%d", sig);
+}
+
+/* The closing line, as outcome.ts words it (a kill is shown even with -q). */
+static void say_outcome(const struct supervisor *s, struct outcome o) {
+        char code[16];
+        switch (o.kind) {
+        case OUT_EXITED:
+                if (o.value == 0)
+                        info(s, "Container %s exited successfully.", s->machine);
+                else
+                        info(s, "Container %s failed with error code %d.", s->machine, o.value);
+                break;
+        case OUT_POWEROFF:
+                info(s, "Container %s has been shut down.", s->machine);
+                break;
+        case OUT_REBOOT:
+                info(s, "Container %s is being rebooted.", s->machine);
+                break;
+        case OUT_KILLED:
+                signal_name(o.value, code, sizeof code);
+                fprintf(stderr, "tsnspawn: container %s terminated by signal %s.\n", s->machine, code);
+                break;
+        }
+}
+
+static void remove_cgroup_tree(const char *dir) {
+        DIR *d = opendir(dir);
+        if (d) {
+                struct dirent *e;
+                while ((e = readdir(d)))
+                        if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                                char sub[4096];
+                                snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+                                remove_cgroup_tree(sub);
+                        }
+                closedir(d);
+        }
+        (void) rmdir(dir);
+}
+
+/* The kernel frees a cgroup a moment after its last process is reaped (cgroup.ts). */
+static void release_cgroups(const struct supervisor *s) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+                bool left = false;
+                for (int i = 0; i < s->n_cgroups; i++) {
+                        remove_cgroup_tree(s->cgroups[i]);
+                        left |= access(s->cgroups[i], F_OK) == 0;
+                }
+                if (!left)
+                        return;
+                nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+        }
+        for (int i = 0; i < s->n_cgroups; i++)
+                if (access(s->cgroups[i], F_OK) == 0)
+                        fprintf(stderr, "tsnspawn: could not remove the container's cgroup %s: processes remain in it\n", s->cgroups[i]);
+}
+
+static void wait_monitor(const struct supervisor *s) {
+        while (waitpid(s->monitor, NULL, 0) < 0 && errno == EINTR) {
+        }
+}
+
+/* The container ended: report, clean up, and exit or start it again. */
+static int finish(struct supervisor *s, struct outcome o) {
+        bool reboot_here = o.kind == OUT_REBOOT && !s->keep_unit;
+        /* Unless the guest reboots in place, the service is stopping now. */
+        if (!reboot_here)
+                notify_send_outer(o.kind == OUT_REBOOT ? "STOPPING=1\nSTATUS=Restarting..." : "STOPPING=1\nSTATUS=Terminating...");
+        send_command(s, "quit\n", 0);
+        close(s->ctl);
+        wait_monitor(s);
+        release_cgroups(s);
+        say_outcome(s, o);
+        if (!reboot_here)
+                return exit_status(s, o);
+        /* Node starts the same machine again (TSNSPAWN_REBOOT: with the name and
+         * UUID it left in TSNSPAWN_MACHINE_STATE). */
+        setenv("TSNSPAWN_REBOOT", "1", 1);
+        execv(s->node_argv[0], s->node_argv);
+        fprintf(stderr, "tsnspawn: cannot run %s again for the reboot of %s: %s\n", s->node_argv[0], s->machine, strerror(errno));
+        return 1;
+}
+
+/* Handles complete lines from the monitor; returns >= 0 (exit status) when done. */
+static int handle_events(struct supervisor *s) {
+        char *start = s->buf, *nl;
+        while ((nl = memchr(start, '\n', s->len - (size_t) (start - s->buf)))) {
+                *nl = 0;
+                if (event_is(start, "notify")) {
+                        char *msg = event_string(start, "message");
+                        if (msg) {
+                                relay_from_guest(s, msg);
+                                free(msg);
+                        }
+                } else if (event_is(start, "exit"))
+                        return finish(s, classify(start));
+                else if (event_is(start, "error")) {
+                        char *msg = event_string(start, "message");
+                        fprintf(stderr, "tsnspawn: %s\n", msg ? msg : start);
+                        free(msg);
+                }
+                start = nl + 1;
+        }
+        s->len -= (size_t) (start - s->buf);
+        memmove(s->buf, start, s->len);
+        if (s->len == sizeof s->buf)
+                s->len = 0; /* a line longer than any event: drop it */
+        return -1;
+}
+
+static int attach(struct supervisor *s) {
+        int pidfd = (int) syscall(SYS_pidfd_open, s->monitor, 0);
+        if (pidfd < 0)
+                return -1;
+        s->ctl = (int) syscall(SYS_pidfd_getfd, pidfd, s->monitor_fd, 0);
+        int e = errno;
+        close(pidfd);
+        errno = e;
+        if (s->ctl < 0)
+                return -1;
+        return write_all(s->ctl, "attached\n", 9);
+}
+
+static int run(struct supervisor *s) {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0 || attach(s) < 0) {
+                fprintf(stderr, "tsnspawn: cannot take over the container %s from Node: %s\n", s->machine, strerror(errno));
+                kill(s->monitor, SIGKILL);
+                wait_monitor(s);
+                release_cgroups(s);
+                return 1;
+        }
+        for (;;) {
+                struct pollfd p[2] = { { .fd = s->ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[1].revents) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof si) == sizeof si)
+                                if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+                                        on_signal(s, (int) si.ssi_signo);
+                }
+                if (p[0].revents) {
+                        ssize_t n = read(s->ctl, s->buf + s->len, sizeof s->buf - s->len);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break; /* the monitor is gone without reporting the end */
+                        s->len += (size_t) n;
+                        int status = handle_events(s);
+                        if (status >= 0)
+                                return status;
+                }
+        }
+        fprintf(stderr, "tsnspawn: the helper ended without reporting the end of container %s\n", s->machine);
+        kill(s->monitor, SIGKILL);
+        wait_monitor(s);
+        release_cgroups(s);
+        return 1;
+}
+
+static int parse_int_arg(const char *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        return *v && !*end && n >= 0 && n < 1 << 30 ? (int) n : -1;
+}
+
+int supervise_main(int argc, char **argv) {
+        struct supervisor s = { .monitor = -1, .monitor_fd = -1, .ctl = -1 };
+        int i;
+        for (i = 0; i < argc; i++) {
+                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+                if (strcmp(a, "--") == 0) {
+                        s.node_argv = argv + i + 1;
+                        break;
+                } else if (strcmp(a, "--ready-sent") == 0)
+                        s.ready_sent = true;
+                else if (strcmp(a, "--keep-unit") == 0)
+                        s.keep_unit = true;
+                else if (strcmp(a, "--quiet") == 0)
+                        s.quiet = true;
+                else if (v && strcmp(a, "--monitor-pid") == 0 && ++i)
+                        s.monitor = parse_int_arg(v);
+                else if (v && strcmp(a, "--monitor-fd") == 0 && ++i)
+                        s.monitor_fd = parse_int_arg(v);
+                else if (v && strcmp(a, "--machine") == 0 && ++i)
+                        s.machine = v;
+                else if (v && strcmp(a, "--kill-signal") == 0 && ++i)
+                        s.kill_signal = parse_int_arg(v);
+                else if (v && strcmp(a, "--cgroup") == 0 && ++i && s.n_cgroups < MAX_CGROUPS)
+                        s.cgroups[s.n_cgroups++] = v;
+                else
+                        break;
+        }
+        if (!s.node_argv || !s.node_argv[0] || s.monitor <= 0 || s.monitor_fd < 0 || !s.machine || s.kill_signal < 0 || s.kill_signal >= NSIG) {
+                fprintf(stderr, "tsnspawn-helper: bad --supervise arguments (near '%s')\n", i < argc ? argv[i] : "");
+                return 2;
+        }
+        return run(&s);
+}

@@ -1,0 +1,74 @@
+/**
+ * Once the payload runs, Node is no longer needed: it execve()s into the
+ * helper's supervisor mode (native/supervise.c) in its own pid, so the pid
+ * a shell waits for, systemd's MAINPID and the monitor's parent stay the
+ * same, and about 1 MB of C replaces a 50 MB Node process for the
+ * container's whole life. The monitor hands the control channel over
+ * ("handover" event); a guest reboot runs Node again with the same
+ * command line, and the machine's name and UUID in the environment.
+ */
+import { HELPER_PATH } from './helper.js';
+
+const MACHINE_STATE_ENV = 'TSNSPAWN_MACHINE_STATE';
+const REBOOT_ENV = 'TSNSPAWN_REBOOT';
+
+export interface HandoverFacts {
+  /** The control socket's number in the helper's table. */
+  fd: number;
+  helperPid: number;
+  machineName: string;
+  uuid: string;
+  killSignal?: number;
+  /** READY=1 already went to our service manager (or there is none). */
+  readySent: boolean;
+  keepUnit: boolean;
+  quiet: boolean;
+  cgroupDirs: string[];
+  /** Node's own command line, run again for a guest reboot. */
+  nodeArgv: string[];
+}
+
+/** The supervisor's command line (pure: pinned by unit tests). */
+export function supervisorArgv(f: HandoverFacts): string[] {
+  return [
+    HELPER_PATH,
+    '--supervise',
+    '--monitor-pid',
+    String(f.helperPid),
+    '--monitor-fd',
+    String(f.fd),
+    '--machine',
+    f.machineName,
+    ...(f.killSignal !== undefined ? ['--kill-signal', String(f.killSignal)] : []),
+    ...(f.readySent ? ['--ready-sent'] : []),
+    ...(f.keepUnit ? ['--keep-unit'] : []),
+    ...(f.quiet ? ['--quiet'] : []),
+    ...f.cgroupDirs.flatMap((d) => ['--cgroup', d]),
+    '--',
+    ...f.nodeArgv,
+  ];
+}
+
+/** Whether this Node can replace itself (process.execve: Node 23.11 and later). */
+export function canExecve(): boolean {
+  return typeof (process as { execve?: unknown }).execve === 'function';
+}
+
+/** Replaces this process with the supervisor; returns only by throwing. */
+export function execSupervisor(f: HandoverFacts): never {
+  process.env[MACHINE_STATE_ENV] = `${f.machineName}\n${f.uuid}`;
+  const argv = supervisorArgv(f);
+  (process as unknown as { execve(file: string, args: string[], env: NodeJS.ProcessEnv): void }).execve(argv[0]!, argv, process.env);
+  throw new Error('process.execve returned');
+}
+
+/** After a guest reboot: the machine's name and UUID of the run that started it (taken out of the environment). */
+export function takeRebootState(): { machineName: string; uuid: string } | undefined {
+  const reboot = process.env[REBOOT_ENV];
+  const state = process.env[MACHINE_STATE_ENV];
+  delete process.env[REBOOT_ENV];
+  delete process.env[MACHINE_STATE_ENV];
+  if (reboot !== '1' || !state) return undefined;
+  const [machineName, uuid] = state.split('\n');
+  return machineName && uuid ? { machineName, uuid } : undefined;
+}
