@@ -47,7 +47,8 @@ int workdir_create(int upper_fd, int treefd, struct workdir *w) {
                         w->ino = st.st_ino;
                         return fd;
                 }
-                int e = errno;
+                /* Made a moment ago and already no directory of ours: replaced. */
+                int e = fd < 0 && (errno == ENOTDIR || errno == ELOOP || errno == ENOENT) ? ESTALE : errno;
                 if (fd >= 0)
                         close(fd);
                 (void) unlinkat(w->parent_fd, w->name, AT_REMOVEDIR);
@@ -141,6 +142,9 @@ int workdir_prepare_overlays(struct plan *p, int treefd, struct workdir **list, 
                         return fail(f, "mount", "overlay", o->b, ENOMEM, "cannot make a work directory");
                 *list = grown;
                 int wfd = workdir_create(o->upper_fd, in_tree ? treefd : -1, &grown[*n]);
+                if (wfd < 0 && errno == ESTALE)
+                        return fail(f, "mount", "overlay", o->b, 0, "the work directory made beside %s was replaced before it could be used; nothing was mounted",
+                                    in_tree ? o->b + 1 : o->b);
                 if (wfd < 0)
                         return fail(f, "mount", "overlay", o->b, errno, "cannot create a work directory beside %s", in_tree ? o->b + 1 : o->b);
                 close(wfd);

@@ -30,6 +30,11 @@ export class ProbeTree {
     return runClean(['-q', '-P', ...options, '-D', this.tree, `--bind-ro=${this.probe}:/probe`, '/probe'], [this.tree], opts);
   }
 
+  /** The probe on the host itself, outside any container: what this kernel offers. */
+  onHost(): string {
+    return execFileSync(this.probe, { encoding: 'utf8' });
+  }
+
   /** The probe under systemd-nspawn with the same options; its stdout. */
   async theirs(options: string[] = []): Promise<string> {
     const r = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', ...options, '-D', this.tree, `--bind-ro=${this.probe}:/probe`, '/probe'], { reject: false });

@@ -6,8 +6,9 @@ runs it (the tests run it as an unprivileged user).
 usage: swap-on-event.py DIR EVENT NAME TIMEOUT_S ACTION...
 EVENT: open (a file of that name opened), create (an entry created)
 NAME: an exact name, or PREFIX* for any name starting with PREFIX
-ACTION: rename:SRC:DST  symlink:TARGET:LINK  (paths may use {name}, the
-        name that matched)
+ACTION: rename:SRC:DST  symlink:TARGET:LINK  exchange:A:B (both names swapped
+        in one step, renameat2 RENAME_EXCHANGE); paths may use {name}, the
+        name that matched
 
 Prints "ready" once watching, then "fired NAME" after the actions (or
 "timeout"). Exits 0 when it fired.
@@ -43,6 +44,9 @@ def fire(name):
             os.rename(a, b)
         elif kind == "symlink":
             os.symlink(a, b)
+        elif kind == "exchange":
+            if libc.renameat2(-100, a.encode(), -100, b.encode(), 2) < 0:  # AT_FDCWD, RENAME_EXCHANGE
+                sys.exit(f"renameat2: {os.strerror(ctypes.get_errno())}")
     print(f"fired {name}", flush=True)
     sys.exit(0)
 
