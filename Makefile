@@ -51,8 +51,10 @@ dist/.built: $(TS_SRC) tsconfig.json node_modules/.installed $(NODE_DEP)
 		--banner:js="\"use strict\"; const __import_meta_url = require('node:url').pathToFileURL(__filename).href;"
 	touch $@
 
+# Static: the supervisor starts in Node's pid with no dynamic loader to run
+# first (a shorter moment before it blocks SIGTERM), and needs no NSS.
 $(HELPER): $(HELPER_SRC) $(HELPER_HDR) Makefile
-	$(CC) $(CFLAGS) -o $@ $(HELPER_SRC)
+	$(CC) $(CFLAGS) -static -o $@ $(HELPER_SRC)
 
 # Debian packages the tests and images need; installed only when missing.
 deps:

@@ -2,7 +2,8 @@
  *
  *   tsnspawn-helper --supervise --monitor-pid PID --monitor-fd FD
  *       --machine NAME [--kill-signal SIG] [--ready-sent]
- *       [--keep-unit] [--quiet] [--cgroup DIR]... -- NODE ARG...
+ *       [--keep-unit] [--quiet] [--cgroup DIR]... [--halted SIG]...
+ *       [--pending SIG]... -- NODE ARG...
  *
  * Node execve()s into this in its own pid once the payload runs, so the
  * pid a shell waits for and systemd knows as MAINPID stays the same, and
@@ -53,6 +54,8 @@ struct supervisor {
         int n_cgroups;
         char **node_argv;   /* after "--": Node's command line, for a reboot */
         bool halted[NSIG];  /* which signal already asked init to halt */
+        int pending[8];     /* signals Node received while handing over */
+        int n_pending;
         char buf[65536];
         size_t len;
 };
@@ -286,6 +289,8 @@ static int run(struct supervisor *s) {
                 release_cgroups(s);
                 return 1;
         }
+        for (int i = 0; i < s->n_pending; i++)
+                on_signal(s, s->pending[i]);
         for (;;) {
                 struct pollfd p[2] = { { .fd = s->ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
                 if (poll(p, 2, -1) < 0) {
@@ -325,6 +330,13 @@ static int parse_int_arg(const char *v) {
 }
 
 int supervise_main(int argc, char **argv) {
+        /* Signals wait in the signalfd from here on (run() reads them). */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         struct supervisor s = { .monitor = -1, .monitor_fd = -1, .ctl = -1 };
         int i;
         for (i = 0; i < argc; i++) {
@@ -348,6 +360,11 @@ int supervise_main(int argc, char **argv) {
                         s.kill_signal = parse_int_arg(v);
                 else if (v && strcmp(a, "--cgroup") == 0 && ++i && s.n_cgroups < MAX_CGROUPS)
                         s.cgroups[s.n_cgroups++] = v;
+                else if (v && strcmp(a, "--halted") == 0 && ++i && parse_int_arg(v) > 0 && parse_int_arg(v) < NSIG)
+                        s.halted[parse_int_arg(v)] = true;
+                else if (v && strcmp(a, "--pending") == 0 && ++i && parse_int_arg(v) > 0 && parse_int_arg(v) < NSIG &&
+                         s.n_pending < (int) (sizeof s.pending / sizeof s.pending[0]))
+                        s.pending[s.n_pending++] = parse_int_arg(v);
                 else
                         break;
         }

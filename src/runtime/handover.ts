@@ -24,6 +24,10 @@ export interface HandoverFacts {
   keepUnit: boolean;
   quiet: boolean;
   cgroupDirs: string[];
+  /** Signals that already asked init to halt (the same one again kills). */
+  halted: number[];
+  /** Signals that came while the channel changed hands: the supervisor acts on them first. */
+  pending: number[];
   /** Node's own command line, run again for a guest reboot. */
   nodeArgv: string[];
 }
@@ -44,6 +48,8 @@ export function supervisorArgv(f: HandoverFacts): string[] {
     ...(f.keepUnit ? ['--keep-unit'] : []),
     ...(f.quiet ? ['--quiet'] : []),
     ...f.cgroupDirs.flatMap((d) => ['--cgroup', d]),
+    ...f.halted.flatMap((s) => ['--halted', String(s)]),
+    ...f.pending.flatMap((s) => ['--pending', String(s)]),
     '--',
     ...f.nodeArgv,
   ];

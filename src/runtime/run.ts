@@ -6,6 +6,19 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
+import { constants } from 'node:os';
+
+const signalNumber = (name: NodeJS.Signals): number => constants.signals[name];
+
+/**
+ * How long the payload runs before Node hands over. A short-lived command
+ * never pays for the handover; and a SIGTERM that lands inside execve()
+ * itself (a few ms while the kernel tears Node down) finds the default
+ * action in place and ends tsnspawn, with the container killed with it:
+ * better at a random later moment than right after start, when scripts and
+ * tests like to send one.
+ */
+const HANDOVER_DELAY_MS = 1000;
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
@@ -45,9 +58,18 @@ function bootOnce(
     let protocolError: Error | undefined;
     let outcome: Outcome | undefined;
     const killSignal = effectiveKillSignal(p);
-    const halted = new Set<string>();
+    const halted = new Set<NodeJS.Signals>();
 
+    // Between "handover" and the execve the monitor no longer reads our
+    // commands: signals wait for the supervisor, which acts on them first.
+    let handingOver = false;
+    let handoverTimer: NodeJS.Timeout | undefined;
+    const pending: NodeJS.Signals[] = [];
     const onSignal = (name: NodeJS.Signals): void => {
+      if (handingOver) {
+        pending.push(name);
+        return;
+      }
       // nspawn: the first SIGTERM/SIGINT asks init to halt (if there is a
       // kill signal); the same signal again, or any without one, kills.
       if (killSignal !== undefined && !halted.has(name)) {
@@ -92,7 +114,10 @@ function bootOnce(
           relay?.payloadStarted(leaderPid);
           // The steady state needs no Node: the supervisor takes over in our pid.
           // Not while we are the scope's controller on the bus (RequestStop comes to us).
-          if (canExecve() && (!machined || p.settings.keepUnit)) helper.handover();
+          if (canExecve() && (!machined || p.settings.keepUnit)) handoverTimer = setTimeout(() => {
+            handingOver = true;
+            helper.handover();
+          }, HANDOVER_DELAY_MS);
           break;
         case 'handover':
           try {
@@ -106,6 +131,8 @@ function bootOnce(
               keepUnit: p.settings.keepUnit,
               quiet: isQuiet(),
               cgroupDirs: p.cgroup.dirs,
+              halted: [...halted].map(signalNumber),
+              pending: pending.map(signalNumber),
               nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
             });
           } catch (err) {
@@ -120,6 +147,12 @@ function bootOnce(
           failure ??= e;
           break;
         case 'exit':
+          // The container ended before the handover: Node sees it through.
+          clearTimeout(handoverTimer);
+          if (handingOver) {
+            handingOver = false;
+            for (const name of pending.splice(0)) onSignal(name);
+          }
           if (!failure) outcome = classifyExit(e);
           // Unless the guest reboots in place, the service is stopping now.
           if (relay && !(outcome?.kind === 'reboot' && !p.settings.keepUnit)) relay.stopping(outcome?.kind === 'reboot');

@@ -33,6 +33,13 @@ describe('EventOrder', () => {
     assert.equal(firstRefused([PID, EXEC, NOTIFY, { event: 'notify', message: 'STATUS=up' }, NOTIFY, EXIT]), -1);
   });
 
+  it('accepts a handover only while the payload runs, and nothing after it (the supervisor reads on)', () => {
+    const HANDOVER: HelperEvent = { event: 'handover', fd: 9 };
+    assert.equal(firstRefused([PID, EXEC, NOTIFY, HANDOVER]), -1);
+    assert.equal(firstRefused([PID, HANDOVER]), 1);
+    assert.equal(firstRefused([PID, EXEC, HANDOVER, EXIT]), 3);
+  });
+
   it('accepts a setup error and then exit', () => {
     assert.equal(firstRefused([PID, ERROR, EXIT]), -1);
     assert.equal(firstRefused([ERROR, EXIT]), -1);
