@@ -492,9 +492,10 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
         fd_path(dfd, dst);
         char upper[4200], work[4200];
         const char *up = o->b, *wk = NULL;
+        int ufd = -1, wfd = -1;
         if (o->workdir) {
                 /* Made by the monitor: a host upper, or a '+' one on a plain root. */
-                int ufd = -1, wfd = workdir_reopen(o, rootfd, &ufd);
+                wfd = workdir_reopen(o, rootfd, &ufd);
                 if (wfd < 0) {
                         int e = errno;
                         close(dfd);
@@ -503,17 +504,11 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
                                             up[0] == '+' ? up + 1 : up);
                         return fail(fl, "mount", "overlay", up, e, "cannot open the upper tree %s again", up[0] == '+' ? up + 1 : up);
                 }
-                layer_fds[0] = ufd;
-                layer_fds[1] = wfd;
-                fd_path(ufd, upper);
-                fd_path(wfd, work);
-                up = upper;
-                wk = work;
         } else if (up[0] == '+') {
                 /* A '+' upper on a tmpfs root: made here, gone with the container. */
-                int ufd = open_layer(rootfd, up, true);
+                ufd = open_layer(rootfd, up, true);
                 struct workdir w;
-                int wfd = ufd < 0 ? -1 : workdir_create(ufd, rootfd, &w);
+                wfd = ufd < 0 ? -1 : workdir_create(ufd, rootfd, &w);
                 if (wfd < 0) {
                         int e = errno;
                         if (ufd >= 0)
@@ -524,6 +519,8 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
                         return fail(fl, "mount", "overlay", up, e, "cannot create a work directory beside %s in the tree", up + 1);
                 }
                 close(w.parent_fd);
+        }
+        if (wfd >= 0) {
                 /* Kept open until the mount is made: the paths name these descriptors. */
                 layer_fds[0] = ufd;
                 layer_fds[1] = wfd;

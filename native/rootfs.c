@@ -56,31 +56,29 @@ fail:
         return -1;
 }
 
-/* A tmpfs (mode 0755) attached over the tree: the container's writable base. */
-static int tmpfs_over_tree(int treefd, unsigned attrs, struct failure *f) {
-        static const char *const opts[][2] = { { "mode", "0755" }, { NULL, NULL } };
-        int mnt = new_mount("tmpfs", opts, attrs);
+/* Attaches the detached mount mnt (or its creation's failure) over the
+ * tree; returns mnt, or -1 with f set (op and message name the step). */
+static int attach_over_tree(int mnt, int treefd, const char *op, const char *what, struct failure *f) {
         if (mnt < 0)
-                return fail(f, "root", "tmpfs", "/", errno, "cannot create the tmpfs for the container's root");
+                return fail(f, "root", op, "/", errno, "cannot %s", what);
         if (attach_onto(mnt, treefd) < 0) {
                 int e = errno;
                 close(mnt);
-                return fail(f, "root", "tmpfs", "/", e, "cannot mount the tmpfs over the tree");
+                return fail(f, "root", op, "/", e, "cannot %s", what);
         }
         return mnt;
+}
+
+/* A tmpfs (mode 0755) attached over the tree: the container's writable base. */
+static int tmpfs_over_tree(int treefd, unsigned attrs, struct failure *f) {
+        static const char *const opts[][2] = { { "mode", "0755" }, { NULL, NULL } };
+        return attach_over_tree(new_mount("tmpfs", opts, attrs), treefd, "tmpfs", "mount a tmpfs over the tree for the container's root", f);
 }
 
 /* plain: the tree bound onto itself (pivot_root needs a mount point). */
 static int plain_root(int treefd, struct failure *f) {
         int mnt = sys_open_tree(treefd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-        if (mnt < 0)
-                return fail(f, "root", "bind", "/", errno, "cannot bind the tree onto itself");
-        if (attach_onto(mnt, treefd) < 0) {
-                int e = errno;
-                close(mnt);
-                return fail(f, "root", "bind", "/", e, "cannot bind the tree onto itself");
-        }
-        return mnt;
+        return attach_over_tree(mnt, treefd, "bind", "bind the tree onto itself", f);
 }
 
 /* overlay: lower = the tree (by descriptor), upper and work on a tmpfs

@@ -273,13 +273,18 @@ static int attach(struct supervisor *s) {
         return write_all(s->ctl, "attached\n", 9);
 }
 
-static int run(struct supervisor *s) {
+/* The signals the supervisor reads from a signalfd; blocked first thing. */
+static sigset_t handled_signals(void) {
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
+        return mask;
+}
+
+static int run(struct supervisor *s) {
+        sigset_t mask = handled_signals();
         signal(SIGPIPE, SIG_IGN);
         int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0 || attach(s) < 0) {
@@ -330,12 +335,8 @@ static int parse_int_arg(const char *v) {
 }
 
 int supervise_main(int argc, char **argv) {
-        /* Signals wait in the signalfd from here on (run() reads them). */
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGCHLD);
+        /* Signals wait for the signalfd from here on (run() reads them). */
+        sigset_t mask = handled_signals();
         sigprocmask(SIG_BLOCK, &mask, NULL);
         struct supervisor s = { .monitor = -1, .monitor_fd = -1, .ctl = -1 };
         int i;

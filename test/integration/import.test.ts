@@ -127,7 +127,9 @@ describe('import-tar', { skip }, () => {
     const out = `${work}/out-changing`;
     const child = execa(TSNSPAWN, ['import-tar', '-q', `--output=${out}`, archive], { reject: false });
     // Once tar has put something in the staging directory, both reads are under way.
-    const extracting = (): boolean => readdirSync(work).some((f) => f.startsWith('.#import-out-changing') && readdirSync(`${work}/${f}`).length > 0);
+    // (The staging tree is 'tree' inside a private directory.)
+    const extracting = (): boolean =>
+      readdirSync(work).some((f) => f.startsWith('.#import-out-changing') && existsSync(`${work}/${f}/tree`) && readdirSync(`${work}/${f}/tree`).length > 0);
     for (let i = 0; i < 2000 && !extracting(); i++) await new Promise((r) => setTimeout(r, 5));
     assert.ok(extracting(), 'the extraction started');
     // A write would do; a utimensat changes the ctime just the same.
