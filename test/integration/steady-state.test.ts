@@ -61,12 +61,16 @@ describe('the steady state is held by native code', { skip }, () => {
     const before = snapshot();
     const proc = start(['-q', '-P', '--register=no', '-D', tree, `--bind=${flags}:/flags`, '/bin/sh', '-c', 'touch /flags/up; while [ ! -e /flags/go ]; do sleep 0.05; done; exit 5']);
     const pid = proc.pid!;
-    await until('the supervisor runs in tsnspawn\'s pid', () => exeOf(pid) === HELPER);
-    assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /--supervise/);
-    const kids = childrenOf(pid);
-    assert.equal(kids.length, 1, 'one child: the monitor');
-    assert.equal(exeOf(kids[0]!), HELPER);
-    writeFileSync(`${flags}/go`, '');
+    try {
+      // exe changes during the execve, the command line a moment later.
+      await until("the supervisor runs in tsnspawn's pid", () => exeOf(pid) === HELPER && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--supervise'));
+      const kids = childrenOf(pid);
+      assert.equal(kids.length, 1, 'one child: the monitor');
+      assert.equal(exeOf(kids[0]!), HELPER);
+    } finally {
+      // Always let the container end, or the next case finds its name taken.
+      writeFileSync(`${flags}/go`, '');
+    }
     const r = await proc;
     assert.equal(r.exitCode, 5, String(r.stderr));
     await assertNoLeaks(before, [tree]);
@@ -74,6 +78,7 @@ describe('the steady state is held by native code', { skip }, () => {
 
   it('SIGTERM to the supervisor reaches the container with the kill signal, and a second one kills', async () => {
     rmSync(`${flags}/up`, { force: true });
+    rmSync(`${flags}/go`, { force: true });
     const before = snapshot();
     const script = 'trap "echo halt-asked" USR1; touch /flags/up; while :; do sleep 0.05; done';
     const proc = start(['--register=no', '--kill-signal=SIGUSR1', '-D', tree, `--bind=${flags}:/flags`, '/bin/sh', '-c', script]);
