@@ -195,17 +195,12 @@ export async function runContainer(p: Prepared): Promise<number> {
         : await ScopeSession.open(p.machineName, p.settings.unitProperties.length > 0)
       : await MachinedSession.open(register, p.machineName, p.settings.keepUnit);
   try {
-    return await runRegistered(p, machined);
+    prepareJournal(p);
+    return await bootLoop(p, machined);
   } finally {
     await machined?.unregister();
     machined?.close();
   }
-}
-
-async function runRegistered(p: Prepared, machined: UnitSession | undefined): Promise<number> {
-  prepareJournal(p);
-  // Overlay work directories are the helper's: made with random names, removed by descriptor.
-  return bootLoop(p, machined);
 }
 
 async function bootLoop(p: Prepared, machined: UnitSession | undefined): Promise<number> {
