@@ -7,18 +7,6 @@ import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { constants } from 'node:os';
-
-const signalNumber = (name: NodeJS.Signals): number => constants.signals[name];
-
-/**
- * How long the payload runs before Node hands over. A short-lived command
- * never pays for the handover; and a SIGTERM that lands inside execve()
- * itself (a few ms while the kernel tears Node down) finds the default
- * action in place and ends tsnspawn, with the container killed with it:
- * better at a random later moment than right after start, when scripts and
- * tests like to send one.
- */
-const HANDOVER_DELAY_MS = 1000;
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
@@ -36,6 +24,18 @@ import { classifyExit, exitStatus, outcomeMessage, type Outcome } from './outcom
 import type { Prepared } from './prepare.js';
 
 const SIGKILL = 9;
+
+const signalNumber = (name: NodeJS.Signals): number => constants.signals[name];
+
+/**
+ * How long the payload runs before Node hands over. A short-lived command
+ * never pays for the handover; and a SIGTERM that lands inside execve()
+ * itself (a few ms while the kernel tears Node down) finds the default
+ * action in place and ends tsnspawn, with the container killed with it:
+ * better at a random later moment than right after start, when scripts and
+ * tests like to send one.
+ */
+const HANDOVER_DELAY_MS = 1000;
 /** systemd's "halt" request: a clean shutdown of a booted init. */
 export const SIGRTMIN_PLUS_3 = SIGRTMIN + 3;
 
