@@ -9,6 +9,7 @@
  * Process tree: tsnspawn (node) - this monitor - container init (PID 1
  * inside). Where we are in main(): the host's namespaces, full root. */
 #define _GNU_SOURCE
+#include "bus.h"
 #include "child.h"
 #include "console.h"
 #include "monitor.h"
@@ -115,6 +116,12 @@ int main(int argc, char **argv) {
         if (notify_open(&notify) < 0)
                 die("notify", errno, "cannot create the notify socket");
 
+        /* The scope's controller on the bus, before init exists: a bus we
+         * cannot reach fails the start with nothing to undo. */
+        struct bus bus = { .fd = -1 };
+        if (plan.bus_socket && bus_connect(&bus, plan.bus_socket, plan.bus_scope_path, err, sizeof err) < 0)
+                die("bus", errno, err);
+
         int barrier[2], errpipe[2];
         if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
                 die("startup", errno, "cannot create pipes");
@@ -129,6 +136,8 @@ int main(int argc, char **argv) {
                 close(barrier[1]);
                 close(errpipe[0]);
                 close(control_fd);
+                if (bus.fd >= 0)
+                        close(bus.fd);
                 struct child_args a = {
                         .plan = &plan,
                         .barrier_fd = barrier[0],
@@ -141,7 +150,7 @@ int main(int argc, char **argv) {
         }
         close(barrier[0]);
         close(errpipe[1]);
-        report_pid(child);
+        report_pid(child, bus.fd >= 0 ? bus.unique_name : NULL);
 
         struct monitor m = {
                 .plan = &plan,
@@ -151,7 +160,8 @@ int main(int argc, char **argv) {
                 .err_fd = errpipe[0],
                 .console = &con,
                 .notify = &notify,
-                .handover_fd = -1,
+                .bus = bus.fd >= 0 ? &bus : NULL,
+                .listen_fd = -1,
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,
         };

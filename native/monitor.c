@@ -6,20 +6,23 @@
  * EOF once exec worked), the console, the notify socket and signals. */
 #define _GNU_SOURCE
 #include "monitor.h"
+#include "random-name.h"
 #include "report.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { P_SIGNAL, P_CONTROL, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P__MAX };
+enum { P_SIGNAL, P_CONTROL, P_LISTEN, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P_BUS, P__MAX };
 
 static int unhex_digit(char c) {
         return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
@@ -39,30 +42,66 @@ static void unescape_arg(char *s) {
         *w = 0;
 }
 
-/* "handover": Node is about to execve into the supervisor. A new socket
- * pair takes over the control channel: events from now on go to it, and
- * its other end waits in our table until the supervisor takes it
- * (pidfd_getfd) and says "attached". The old socket closes here, so
- * Node's end going away with the execve is no sign of Node's death. */
+/* "handover": Node is about to execve into the supervisor, which must
+ * then reach us. We listen on an abstract socket with a random name
+ * (reported in the "handover" event) and take the first connection that
+ * comes from our parent's pid: the supervisor is Node's pid after the
+ * execve. (Taking a socket out of our table with pidfd_getfd would need
+ * ptrace rights that container managers' seccomp filters deny, nspawn's
+ * among them.) Events meanwhile are held, in order. Node's socket closes
+ * here, so Node's end going away with the execve is no sign of its death. */
 static void hand_over(struct monitor *m) {
-        int sv[2];
-        if (m->reaped || m->handover_fd >= 0)
+        char name[64];
+        if (m->reaped || m->listen_fd >= 0)
                 return;
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || random_name(name, sizeof name, "tsnspawn-supervise-") < 0) {
                 report_error("control", "handover", "", errno, "cannot make the supervisor's control socket");
+                if (fd >= 0)
+                        close(fd);
                 return;
         }
-        report_handover(sv[1]);
+        /* Abstract: sun_path[0] is NUL; the name follows. */
+        size_t n = strlen(name);
+        memcpy(sa.sun_path + 1, name, n);
+        socklen_t len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n);
+        if (bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, 4) < 0) {
+                report_error("control", "handover", "", errno, "cannot listen for the supervisor");
+                close(fd);
+                return;
+        }
+        char shown[72];
+        snprintf(shown, sizeof shown, "@%s", name);
+        report_handover(shown);
+        report_hold();
         close(m->control_fd);
-        m->control_fd = sv[0];
-        m->handover_fd = sv[1];
+        m->control_fd = -1;
+        m->listen_fd = fd;
         m->cmd_len = 0;
-        report_set_fd(sv[0]);
 }
 
-/* Commands are lines: "go" (release the barrier), "kill SIGNO",
+/* A connection on the handover socket: the supervisor's, or refused. */
+static void accept_supervisor(struct monitor *m) {
+        int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid != getppid()) {
+                close(fd);
+                return;
+        }
+        close(m->listen_fd);
+        m->listen_fd = -1;
+        m->control_fd = fd;
+        report_set_fd(fd);
+}
+
+/* Commands are lines: "go" (release the barrier), "registered" (the
+ * machine or scope is ours to release at the end), "kill SIGNO",
  * "sdnotify MESSAGE" (percent-escaped, for our own service manager),
- * "handover" and "attached" (the supervisor replaces Node), "quit". */
+ * "handover" (the supervisor replaces Node), "quit". */
 static void handle_command(struct monitor *m, const char *line) {
         if (strcmp(line, "go") == 0) {
                 if (m->barrier_fd >= 0) {
@@ -70,6 +109,10 @@ static void handle_command(struct monitor *m, const char *line) {
                         close(m->barrier_fd);
                         m->barrier_fd = -1;
                 }
+        } else if (strcmp(line, "registered") == 0) {
+                /* The registration is ours (a failed one may be another
+                 * container's name): let go of it once init is gone. */
+                m->registered = true;
         } else if (strncmp(line, "kill ", 5) == 0) {
                 int sig = atoi(line + 5);
                 if (sig > 0 && sig < NSIG && !m->reaped)
@@ -80,10 +123,6 @@ static void handle_command(struct monitor *m, const char *line) {
                 hand_over(m);
                 /* The rest of what was read came on the old socket. */
                 m->discard_read = true;
-        } else if (strcmp(line, "attached") == 0) {
-                if (m->handover_fd >= 0)
-                        close(m->handover_fd);
-                m->handover_fd = -1;
         } else if (strncmp(line, "sdnotify ", 9) == 0) {
                 char *msg = strdup(line + 9);
                 if (msg) {
@@ -119,6 +158,19 @@ static int read_control(struct monitor *m) {
                 }
         }
         return 0;
+}
+
+/* systemd's stop requests become "stop" events: whoever holds the control
+ * channel (Node or the supervisor) treats one like a SIGTERM to tsnspawn. */
+static void receive_bus(struct monitor *m) {
+        enum bus_result r = bus_receive(m->bus);
+        if (r == BUS_STOP_REQUESTED)
+                report_stop();
+        else if (r == BUS_CLOSED) {
+                report_warning("lost the connection to the system bus; systemd's stop requests (machinectl terminate) no longer reach this container", errno);
+                bus_close(m->bus);
+                m->bus = NULL;
+        }
 }
 
 static void reap(struct monitor *m) {
@@ -173,10 +225,12 @@ int monitor_run(struct monitor *m) {
                 struct pollfd p[P__MAX] = {
                         [P_SIGNAL] = { .fd = sfd, .events = POLLIN },
                         [P_CONTROL] = { .fd = control_open ? m->control_fd : -1, .events = POLLIN },
+                        [P_LISTEN] = { .fd = m->listen_fd, .events = POLLIN },
                         [P_ERR] = { .fd = m->err_fd, .events = POLLIN },
                         [P_MASTER] = { .fd = relay_out ? c->master_fd : -1, .events = POLLIN },
                         [P_STDIN] = { .fd = relay_in ? STDIN_FILENO : -1, .events = POLLIN },
                         [P_NOTIFY] = { .fd = m->notify->fd, .events = POLLIN },
+                        [P_BUS] = { .fd = m->bus ? m->bus->fd : -1, .events = POLLIN },
                 };
                 if (poll(p, P__MAX, -1) < 0) {
                         if (errno == EINTR)
@@ -190,6 +244,8 @@ int monitor_run(struct monitor *m) {
                         control_open = false;
                         kill(m->child, SIGKILL);
                 }
+                if (p[P_LISTEN].revents)
+                        accept_supervisor(m);
                 if (p[P_ERR].revents) {
                         if (failure_receive_and_report(m->err_fd) == 0)
                                 report_exec();
@@ -209,6 +265,8 @@ int monitor_run(struct monitor *m) {
                 }
                 if (p[P_NOTIFY].revents)
                         notify_receive(m->notify, m->child);
+                if (p[P_BUS].revents)
+                        receive_bus(m);
         }
         /* Init is gone; the rest of its namespace dies with it. Report in
          * order: exec (or the failure), then the console's last words, then exit. */
@@ -222,6 +280,9 @@ int monitor_run(struct monitor *m) {
         /* Before the exit event: Node may end (and we with it) right after. */
         for (size_t i = 0; i < m->n_workdirs; i++)
                 workdir_remove(&m->workdirs[i]);
+        /* The machine's name is free again by the time tsnspawn exits. */
+        if (m->bus && m->registered && m->plan->bus_release_kind)
+                bus_release(m->bus, m->plan->bus_release_kind, m->plan->bus_release_name);
         if (WIFEXITED(m->status))
                 report_exit_code(WEXITSTATUS(m->status));
         else
@@ -229,7 +290,15 @@ int monitor_run(struct monitor *m) {
         /* Node may still want sd_notify messages sent (STOPPING=1); serve
          * commands until it says "quit" or closes the socket. */
         m->quit = false;
-        while (control_open && !m->quit && read_control(m) == 0) {
+        while (control_open && !m->quit) {
+                if (m->listen_fd >= 0) {
+                        /* Ended during the handover: the supervisor hears of it once it connects. */
+                        struct pollfd lp = { .fd = m->listen_fd, .events = POLLIN };
+                        if (poll(&lp, 1, -1) < 0 && errno != EINTR)
+                                break;
+                        accept_supervisor(m);
+                } else if (read_control(m) != 0)
+                        break;
         }
         return 0;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bus.h"
 #include "console.h"
 #include "notify.h"
 #include "plan.h"
@@ -17,12 +18,14 @@ struct monitor {
         int err_fd;
         struct console *console;
         struct notify *notify;
+        struct bus *bus;    /* the scope's controller on the system bus, or NULL */
+        bool registered;    /* Node registered the container: release it (bus_release) at the end */
         struct workdir *workdirs; /* overlay work directories to remove once init is gone */
         size_t n_workdirs;
         bool reaped;
         int status;
         bool quit;          /* Node is done with us after the exit event */
-        int handover_fd;    /* the supervisor's end of the new control socket until it attached, else -1 */
+        int listen_fd;      /* the handover socket until the supervisor connected, else -1 */
         bool discard_read;  /* the control socket was just replaced */
         char cmd[4096];
         size_t cmd_len;

@@ -90,6 +90,14 @@ struct plan {
         char *exec_path;        /* absolute path inside the root, or a name looked up in PATH */
         struct op *ops;
         size_t n_ops;
+        /* The monitor's system bus connection (bus.h), when the container
+         * is registered: "bus SOCKET" connects; "bus-controller PATH"
+         * makes it the controller of the scope at that object path;
+         * "bus-release machine NAME" / "bus-release scope UNIT" let go of
+         * the registration once init is gone (machined's UnregisterMachine;
+         * systemd's AbandonScope and KillUnit), so the name is free again
+         * when tsnspawn exits. All NULL without registration. */
+        char *bus_socket, *bus_scope_path, *bus_release_kind, *bus_release_name;
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

@@ -77,8 +77,20 @@ int write_all(int fd, const void *buf, size_t n) {
         return 0;
 }
 
+/* Events while nobody is attached (between the handover and the
+ * supervisor's connect): kept in order until report_set_fd. */
+static struct strbuf held;
+
 void report_set_fd(int fd) {
         report_fd = fd;
+        if (fd >= 0 && held.len) {
+                (void) write_all(fd, held.data, held.len);
+                sb_free(&held);
+        }
+}
+
+void report_hold(void) {
+        report_fd = -1;
 }
 
 static void emit(struct strbuf *sb) {
@@ -87,12 +99,37 @@ static void emit(struct strbuf *sb) {
          * has nobody left to tell. */
         if (report_fd >= 0)
                 (void) write_all(report_fd, sb->data, sb->len);
+        else
+                sb_add(&held, sb->data, sb->len);
         sb_free(sb);
 }
 
-void report_pid(int pid) {
+void report_pid(int pid, const char *controller) {
         struct strbuf sb = { 0 };
         sb_addf(&sb, "{\"event\":\"pid\",\"pid\":%d", pid);
+        if (controller) {
+                sb_adds(&sb, ",\"controller\":");
+                sb_add_json(&sb, controller);
+        }
+        emit(&sb);
+}
+
+void report_stop(void) {
+        struct strbuf sb = { 0 };
+        sb_adds(&sb, "{\"event\":\"stop\"");
+        emit(&sb);
+}
+
+void report_warning(const char *message, int err) {
+        struct strbuf sb = { 0 }, m = { 0 };
+        sb_adds(&m, message);
+        if (err) {
+                sb_adds(&m, ": ");
+                sb_adds(&m, strerror(err));
+        }
+        sb_adds(&sb, "{\"event\":\"warning\",\"message\":");
+        sb_add_json(&sb, m.data);
+        sb_free(&m);
         emit(&sb);
 }
 
@@ -146,8 +183,9 @@ void report_exit_signal(int sig) {
         emit(&sb);
 }
 
-void report_handover(int fd) {
+void report_handover(const char *socket_name) {
         struct strbuf sb = { 0 };
-        sb_addf(&sb, "{\"event\":\"handover\",\"fd\":%d", fd);
+        sb_adds(&sb, "{\"event\":\"handover\",\"socket\":");
+        sb_add_json(&sb, socket_name);
         emit(&sb);
 }

@@ -1,11 +1,14 @@
 /* Events to Node: one JSON object a line on the control socket.
  *
- *   {"event":"pid","pid":N}                  the container's init exists (host pid)
+ *   {"event":"pid","pid":N[,"controller":NAME]}  the container's init exists (host pid);
+ *                                            NAME: our unique name on the system bus (bus.h)
  *   {"event":"exec"}                         init executed the payload
  *   {"event":"error","step":..,"op":..,"path":..,"errno":N,"message":..}
  *   {"event":"notify","message":..}          a datagram from /run/host/notify
  *   {"event":"exit","code":N} / {"event":"exit","signal":N}
- *   {"event":"handover","fd":N}              the supervisor's control socket is fd N in our table
+ *   {"event":"handover","socket":"@NAME"}    the supervisor connects to this abstract socket
+ *   {"event":"stop"}                         systemd asked the scope's controller to stop it
+ *   {"event":"warning","message":..}         something to tell the user; the run goes on
  */
 #pragma once
 
@@ -26,11 +29,16 @@ void sb_free(struct strbuf *sb);
 /* Writes all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t n);
 
+/* Where events go; events held meanwhile are written first. */
 void report_set_fd(int fd);
-void report_pid(int pid);
+/* Nobody to send to for now: events are held, in order. */
+void report_hold(void);
+void report_pid(int pid, const char *controller);
+void report_stop(void);
+void report_warning(const char *message, int err);
 void report_exec(void);
 void report_error(const char *step, const char *op, const char *path, int err, const char *message);
 void report_notify(const char *message, size_t len);
 void report_exit_code(int code);
 void report_exit_signal(int sig);
-void report_handover(int fd);
+void report_handover(const char *socket_name);

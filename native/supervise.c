@@ -1,20 +1,21 @@
 /* The supervisor: what holds a running container once Node has started it.
  *
- *   tsnspawn-helper --supervise --monitor-pid PID --monitor-fd FD
+ *   tsnspawn-helper --supervise --monitor-pid PID --monitor-socket @NAME
  *       --machine NAME [--kill-signal SIG] [--ready-sent]
  *       [--keep-unit] [--quiet] [--cgroup DIR]... [--halted SIG]...
  *       [--pending SIG]... -- NODE ARG...
  *
  * Node execve()s into this in its own pid once the payload runs, so the
  * pid a shell waits for and systemd knows as MAINPID stays the same, and
- * the monitor (helper) stays its child. Node's end of the control socket
- * closed with the execve; the monitor kept a socket for us (FD in its
- * table), which we take with pidfd_getfd and answer "attached".
+ * the monitor (helper) stays its child. Node's control socket closed with
+ * the execve; we connect to the monitor's abstract socket NAME, and the
+ * monitor accepts us because we have its parent's pid.
  *
  * Here: signals to tsnspawn (the first SIGTERM/SIGINT asks init to halt
  * with the kill signal, the same signal again kills), the notify relay to
  * our service manager, the container's end: its exit status, its last
- * message, its cgroups removed, STOPPING=1. A guest reboot runs Node again
+ * message, its cgroups removed, STOPPING=1; systemd's stop requests, which
+ * the monitor receives as the scope's controller, treated as SIGTERM. A guest reboot runs Node again
  * (the arguments after "--") to start the same machine anew.
  *
  * Where we are: the host's namespaces, full root, Node's pid. */
@@ -29,12 +30,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +48,7 @@
 
 struct supervisor {
         pid_t monitor;
-        int monitor_fd;     /* the fd number in the monitor's table */
+        const char *monitor_socket; /* "@NAME": the monitor's abstract handover socket */
         int ctl;            /* our end of the control socket */
         const char *machine;
         int kill_signal;    /* 0: kill at once */
@@ -244,6 +247,13 @@ static int handle_events(struct supervisor *s) {
                                 relay_from_guest(s, msg);
                                 free(msg);
                         }
+                } else if (event_is(start, "stop"))
+                        /* machinectl terminate: systemd asked the monitor, the scope's controller. */
+                        on_signal(s, SIGTERM);
+                else if (event_is(start, "warning")) {
+                        char *msg = event_string(start, "message");
+                        fprintf(stderr, "tsnspawn: %s\n", msg ? msg : start);
+                        free(msg);
                 } else if (event_is(start, "exit"))
                         return finish(s, classify(start));
                 else if (event_is(start, "error")) {
@@ -260,17 +270,20 @@ static int handle_events(struct supervisor *s) {
         return -1;
 }
 
+/* Connects to the monitor's handover socket ("@NAME": abstract); the
+ * monitor takes the connection because it comes from its parent's pid. */
 static int attach(struct supervisor *s) {
-        int pidfd = (int) syscall(SYS_pidfd_open, s->monitor, 0);
-        if (pidfd < 0)
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t n = strlen(s->monitor_socket);
+        if (s->monitor_socket[0] != '@' || n > sizeof sa.sun_path) {
+                errno = EINVAL;
                 return -1;
-        s->ctl = (int) syscall(SYS_pidfd_getfd, pidfd, s->monitor_fd, 0);
-        int e = errno;
-        close(pidfd);
-        errno = e;
+        }
+        memcpy(sa.sun_path + 1, s->monitor_socket + 1, n - 1);
+        s->ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (s->ctl < 0)
                 return -1;
-        return write_all(s->ctl, "attached\n", 9);
+        return connect(s->ctl, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n));
 }
 
 /* The signals the supervisor reads from a signalfd; blocked first thing. */
@@ -338,7 +351,7 @@ int supervise_main(int argc, char **argv) {
         /* Signals wait for the signalfd from here on (run() reads them). */
         sigset_t mask = handled_signals();
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        struct supervisor s = { .monitor = -1, .monitor_fd = -1, .ctl = -1 };
+        struct supervisor s = { .monitor = -1, .ctl = -1 };
         int i;
         for (i = 0; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -353,8 +366,8 @@ int supervise_main(int argc, char **argv) {
                         s.quiet = true;
                 else if (v && strcmp(a, "--monitor-pid") == 0 && ++i)
                         s.monitor = parse_int_arg(v);
-                else if (v && strcmp(a, "--monitor-fd") == 0 && ++i)
-                        s.monitor_fd = parse_int_arg(v);
+                else if (v && strcmp(a, "--monitor-socket") == 0 && ++i)
+                        s.monitor_socket = v;
                 else if (v && strcmp(a, "--machine") == 0 && ++i)
                         s.machine = v;
                 else if (v && strcmp(a, "--kill-signal") == 0 && ++i)
@@ -369,7 +382,7 @@ int supervise_main(int argc, char **argv) {
                 else
                         break;
         }
-        if (!s.node_argv || !s.node_argv[0] || s.monitor <= 0 || s.monitor_fd < 0 || !s.machine || s.kill_signal < 0 || s.kill_signal >= NSIG) {
+        if (!s.node_argv || !s.node_argv[0] || s.monitor <= 0 || !s.monitor_socket || !s.machine || s.kill_signal < 0 || s.kill_signal >= NSIG) {
                 fprintf(stderr, "tsnspawn-helper: bad --supervise arguments (near '%s')\n", i < argc ? argv[i] : "");
                 return 2;
         }

@@ -27,7 +27,6 @@ export interface SystemBus {
    * any local user may send signals on the system bus.
    */
   onSignal(match: { interface: string; member: string; path?: string; sender: string }, fn: (body: unknown[], path: string) => void): Promise<void>;
-  uniqueName(): string | null;
   close(): void;
   variant(signature: string, value: unknown): unknown;
 }
@@ -76,7 +75,6 @@ export async function connectSystemBus(): Promise<SystemBus> {
         if (m.interface === match.interface && m.member === match.member && (!match.path || m.path === match.path)) fn((m.body ?? []) as unknown[], m.path ?? '');
       });
     },
-    uniqueName: () => (bus as unknown as { name: string | null }).name,
     close: () => bus.disconnect(),
     variant: (signature, value) => new dbus.Variant(signature, value),
   };

@@ -23,6 +23,8 @@ export interface Registration {
   killSignal?: number;
   /** --slice and --property, already typed. */
   properties: readonly UnitProperty[];
+  /** The scope's D-Bus controller (the helper's unique name): systemd sends it RequestStop. */
+  controller?: string;
 }
 
 /**
@@ -30,15 +32,14 @@ export interface Registration {
  * it or systemd does (--register=no, src/machined/scope.ts). The user's
  * --slice/--property come last: later entries of a name win.
  */
-export function scopeProperties(bus: SystemBus, r: Pick<Registration, 'name' | 'killSignal' | 'properties'>): unknown[] {
+export function scopeProperties(bus: SystemBus, r: Pick<Registration, 'name' | 'killSignal' | 'properties' | 'controller'>): unknown[] {
   const props: unknown[] = [
     ['Description', bus.variant('s', `Container ${r.name}`)],
     ['DevicePolicy', bus.variant('s', 'closed')],
     ['DeviceAllow', bus.variant('a(ss)', [['/dev/net/tun', 'rwm'], ['char-pts', 'rw']])],
   ];
-  // RequestStop comes to us, the scope's controller, when the scope is stopped.
-  const me = bus.uniqueName();
-  if (me) props.push(['Controller', bus.variant('s', me)]);
+  // systemd asks the controller to stop the scope (RequestStop) instead of killing it.
+  if (r.controller) props.push(['Controller', bus.variant('s', r.controller)]);
   if (r.killSignal !== undefined) {
     props.push(['KillSignal', bus.variant('i', r.killSignal)]);
     props.push(['KillMode', bus.variant('s', 'mixed')]);

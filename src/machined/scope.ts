@@ -3,12 +3,15 @@
  * systemd itself (not machined) for a scope, NAME.scope in machine.slice
  * (or --slice), delegated, holding the container's init; the container's
  * cgroup goes one level below. RequestStop (systemctl stop NAME.scope)
- * comes to us as the scope's controller; after each boot the scope is
- * abandoned, killed and unreferenced (nspawn's terminate_scope), so a
- * reboot can ask for it again. Without a system bus (a plain
+ * goes to the helper, the scope's controller (native/bus.c); after each
+ * boot Node still holds, the scope is abandoned, killed and unreferenced
+ * (nspawn's terminate_scope), so a reboot can ask for it again. Once the
+ * supervisor holds the container, the scope goes when it empties (Node's
+ * reference went with Node's bus connection). Without a system bus (a plain
  * shell, a minimal CI box), there is no scope: the cgroup goes below ours.
  */
 import { refuse } from '../util/errors.js';
+import type { HelperBus } from '../plan/types.js';
 import { systemBusPresent, type SystemBus } from './bus.js';
 import { scopeProperties, unitObjectPath, type Registration } from './register.js';
 
@@ -21,7 +24,6 @@ export class ScopeSession {
   private made = false;
   /** A scope of an earlier boot of this run existed (a reboot asks for the same name again). */
   private madeBefore = false;
-  private stopHandler: (() => void) | undefined;
   private readonly unit: string;
 
   /** JobRemoved results by job path: a signal can come before the reply to StartTransientUnit is handled. */
@@ -55,7 +57,7 @@ export class ScopeSession {
   }
 
   /** A session when systemd is there to ask; undefined otherwise (refused if --slice/--property need it). */
-  static async open(name: string, needed: boolean): Promise<ScopeSession | undefined> {
+  static async open(name: string, needed: boolean, resumed = false): Promise<ScopeSession | undefined> {
     const why = 'there is no system bus to ask systemd for a scope (drop --slice/--property, or run under systemd)';
     if (!systemBusPresent()) return needed ? refuse(`cannot use --slice/--property: ${why}`) : undefined;
     let bus: SystemBus | undefined;
@@ -64,6 +66,7 @@ export class ScopeSession {
       bus = await connectSystemBus();
       await bus.call({ ...SYSTEMD, member: 'Subscribe' }); // job signals come to subscribers
       const session = new ScopeSession(bus, name);
+      session.madeBefore = resumed;
       await session.watchJobs();
       return session;
     } catch (e) {
@@ -73,13 +76,9 @@ export class ScopeSession {
     }
   }
 
-  async onStopRequest(handler: () => void): Promise<void> {
-    const subscribed = this.stopHandler !== undefined;
-    this.stopHandler = handler;
-    if (subscribed) return;
-    await this.bus.onSignal({ interface: 'org.freedesktop.systemd1.Scope', member: 'RequestStop', path: unitObjectPath(this.unit), sender: SYSTEMD.destination }, () =>
-      this.stopHandler?.(),
-    );
+  /** The helper's part (native/bus.c): the scope's D-Bus controller, and nspawn's terminate_scope once init is gone. */
+  helperBus(socket: string): HelperBus {
+    return { socket, controlledScope: unitObjectPath(this.unit), release: { kind: 'scope', name: this.unit } };
   }
 
   /** Starts the scope around the leader and waits for systemd's job to finish. */
@@ -92,7 +91,7 @@ export class ScopeSession {
       ['CollectMode', v('s', 'inactive-or-failed')],
       ['AddRef', v('b', true)],
       ['PIDs', v('au', [r.leader])],
-      ...scopeProperties(this.bus, { name: this.name, killSignal: r.killSignal, properties: r.properties }),
+      ...scopeProperties(this.bus, { name: this.name, killSignal: r.killSignal, properties: r.properties, controller: r.controller }),
     ];
 
     const start = (): Promise<unknown[]> => this.bus.call({ ...SYSTEMD, member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: [this.unit, 'fail', props, []] });

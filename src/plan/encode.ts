@@ -55,6 +55,11 @@ function opFields(op: MountOp): Field[] {
 
 export function encodePlan(plan: LaunchPlan): string {
   const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['root-id', plan.rootId.dev, plan.rootId.ino], ['hostname', plan.hostname]];
+  if (plan.bus) {
+    rec.push(['bus', plan.bus.socket]);
+    if (plan.bus.controlledScope) rec.push(['bus-controller', plan.bus.controlledScope]);
+    if (plan.bus.release) rec.push(['bus-release', plan.bus.release.kind, plan.bus.release.name]);
+  }
   for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);

@@ -57,4 +57,20 @@ export interface LaunchPlan {
   argv: string[];
   env: string[];
   ops: MountOp[];
+  /** The helper's own system bus connection, when the container is registered (set per start by the runtime). */
+  bus?: HelperBus;
+}
+
+/**
+ * What the helper's monitor does on the system bus (native/bus.c):
+ * connect at socket; be the D-Bus controller of the scope at
+ * controlledScope (systemd's RequestStop becomes a "stop" event); once
+ * init is gone, release the registration (machined's UnregisterMachine,
+ * or AbandonScope and KillUnit of a scope systemd made), so the name is
+ * free again by the time tsnspawn exits, whoever holds the container.
+ */
+export interface HelperBus {
+  socket: string;
+  controlledScope?: string;
+  release?: { kind: 'machine' | 'scope'; name: string };
 }

@@ -1,26 +1,31 @@
 /**
  * Events from the helper (one JSON object a line) and the order they may
  * come in: pid, then exec or error, then exit. Notify messages may come any
- * time after exec; "handover" (the supervisor takes the channel over)
- * ends Node's part. Anything else is a protocol error.
+ * time after exec; "stop" and "warning" any time once init exists;
+ * "handover" (the supervisor takes the channel over) ends Node's part. Anything else is a protocol error.
  */
 
 export type HelperEvent =
-  | { event: 'pid'; pid: number }
+  /** controller: the helper's unique name on the system bus, when the plan asked it to be the scope's controller. */
+  | { event: 'pid'; pid: number; controller?: string }
   | { event: 'exec' }
   | { event: 'error'; step: string; op: string; path: string; errno: number; message: string }
   | { event: 'notify'; message: string }
   | { event: 'exit'; code?: number; signal?: number }
-  /** The control socket the supervisor takes with pidfd_getfd: fd in the helper's table. */
-  | { event: 'handover'; fd: number };
+  /** The monitor's abstract socket ("@NAME") the supervisor connects to. */
+  | { event: 'handover'; socket: string }
+  /** systemd asked the scope's controller (the helper) to stop: as a SIGTERM to tsnspawn. */
+  | { event: 'stop' }
+  /** Something the user should know; the run goes on. */
+  | { event: 'warning'; message: string };
 
 type Phase = 'start' | 'spawned' | 'running' | 'failed' | 'exited' | 'handed-over';
 
 const ALLOWED: Record<Phase, ReadonlyArray<HelperEvent['event']>> = {
   start: ['pid', 'error', 'exit'],
-  spawned: ['exec', 'error', 'exit'],
-  running: ['notify', 'error', 'exit', 'handover'],
-  failed: ['error', 'exit'],
+  spawned: ['exec', 'error', 'exit', 'stop', 'warning'],
+  running: ['notify', 'error', 'exit', 'handover', 'stop', 'warning'],
+  failed: ['error', 'exit', 'stop', 'warning'],
   exited: [],
   'handed-over': [],
 };

@@ -13,8 +13,8 @@ const MACHINE_STATE_ENV = 'TSNSPAWN_MACHINE_STATE';
 const REBOOT_ENV = 'TSNSPAWN_REBOOT';
 
 export interface HandoverFacts {
-  /** The control socket's number in the helper's table. */
-  fd: number;
+  /** The monitor's abstract socket the supervisor connects to ("@NAME"). */
+  socket: string;
   helperPid: number;
   machineName: string;
   uuid: string;
@@ -39,8 +39,8 @@ export function supervisorArgv(f: HandoverFacts): string[] {
     '--supervise',
     '--monitor-pid',
     String(f.helperPid),
-    '--monitor-fd',
-    String(f.fd),
+    '--monitor-socket',
+    f.socket,
     '--machine',
     f.machineName,
     ...(f.killSignal !== undefined ? ['--kill-signal', String(f.killSignal)] : []),

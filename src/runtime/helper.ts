@@ -65,6 +65,11 @@ export class Helper {
     this.command('go');
   }
 
+  /** The registration (machine or scope) is ours: the helper lets go of it once init is gone. */
+  registered(): void {
+    this.command('registered');
+  }
+
   kill(signal: number): void {
     this.command(`kill ${signal}`);
   }

@@ -40,6 +40,8 @@ export interface Prepared {
   root: string;
   console: PlanConsole;
   settings: Settings;
+  /** Started again by the supervisor after a guest reboot: the last boot's registration may still be on its way out. */
+  resumed: boolean;
 }
 
 /** nspawn's choice of console mode: interactive on a terminal, else read-only. */
@@ -227,5 +229,5 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     credentials: loadCredentials(settings),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
-  return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings };
+  return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings, resumed: resumed !== undefined };
 }

@@ -8,6 +8,7 @@ import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { constants } from 'node:os';
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
+import { refuse } from '../util/errors.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { MachinedSession } from '../machined/session.js';
@@ -16,6 +17,7 @@ import { ScopeSession } from '../machined/scope.js';
 /** Who holds the container's unit: machined (registration), or systemd directly (--register=no). */
 type UnitSession = MachinedSession | ScopeSession;
 import { uuidBytes } from '../settings/uuid.js';
+import { systemBusSocket } from '../machined/bus-address.js';
 import { describeHelperError, type HelperError } from './describe-error.js';
 import type { HelperEvent } from './events.js';
 import { Helper } from './helper.js';
@@ -80,15 +82,14 @@ function bootOnce(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    // machinectl terminate: systemd asks the scope's controller (us) to stop.
-    machined?.onStopRequest(() => onSignal('SIGTERM')).catch((e: unknown) => warn(`stop requests from systemd will not reach tsnspawn: ${(e as Error).message}`));
 
     /** The barrier: init exists but runs nothing yet. Register it, put it in its cgroup, go. */
-    const atBarrier = async (pid: number): Promise<void> => {
+    const atBarrier = async (pid: number, controller: string | undefined): Promise<void> => {
       let step = 'register';
       try {
         if (machined) {
-          await machined.register({ id: uuidBytes(p.uuid), leader: pid, rootDirectory: p.root, killSignal, properties: p.settings.unitProperties });
+          await machined.register({ id: uuidBytes(p.uuid), leader: pid, rootDirectory: p.root, killSignal, properties: p.settings.unitProperties, controller });
+          helper.registered();
           step = 'cgroup';
           if (machined.ownsScope) moveBelowScope(p.cgroup, pid);
           else attachCgroup(p.cgroup, pid);
@@ -108,13 +109,19 @@ function bootOnce(
     const onEvent = (e: HelperEvent): void => {
       switch (e.event) {
         case 'pid':
-          void atBarrier(e.pid);
+          void atBarrier(e.pid, e.controller);
+          break;
+        case 'stop':
+          // machinectl terminate, systemctl stop: systemd asked the helper, the scope's controller.
+          onSignal('SIGTERM');
+          break;
+        case 'warning':
+          warn(e.message);
           break;
         case 'exec':
           relay?.payloadStarted(leaderPid);
           // The steady state needs no Node: the supervisor takes over in our pid.
-          // Not while we are the scope's controller on the bus (RequestStop comes to us).
-          if (canExecve() && (!machined || p.settings.keepUnit)) handoverTimer = setTimeout(() => {
+          if (canExecve()) handoverTimer = setTimeout(() => {
             handingOver = true;
             helper.handover();
           }, HANDOVER_DELAY_MS);
@@ -122,7 +129,7 @@ function bootOnce(
         case 'handover':
           try {
             execSupervisor({
-              fd: e.fd,
+              socket: e.socket,
               helperPid: helper.pid!,
               machineName: p.machineName,
               uuid: p.uuid.dashed,
@@ -162,7 +169,10 @@ function bootOnce(
     };
 
     let leaderPid = 0;
-    const helper = new Helper(encodePlan(p.makePlan()), onEvent, (err) => {
+    // Checked in runContainer: with a session there is a socket.
+    const busSocket = machined ? systemBusSocket() : undefined;
+    const plan = { ...p.makePlan(), ...(machined && busSocket ? { bus: machined.helperBus(busSocket) } : {}) };
+    const helper = new Helper(encodePlan(plan), onEvent, (err) => {
       protocolError ??= err;
     });
     onHelper(helper);
@@ -192,8 +202,12 @@ export async function runContainer(p: Prepared): Promise<number> {
     register === 'no'
       ? p.settings.keepUnit
         ? undefined
-        : await ScopeSession.open(p.machineName, p.settings.unitProperties.length > 0)
-      : await MachinedSession.open(register, p.machineName, p.settings.keepUnit);
+        : await ScopeSession.open(p.machineName, p.settings.unitProperties.length > 0, p.resumed)
+      : await MachinedSession.open(register, p.machineName, p.settings.keepUnit, p.resumed);
+  if (machined && !systemBusSocket()) {
+    machined.close();
+    refuse(`cannot register: the system bus address ${process.env.DBUS_SYSTEM_BUS_ADDRESS} names no unix socket (tsnspawn's helper, which holds the registration, speaks unix:path= and unix:abstract=); use --register=no`);
+  }
   try {
     prepareJournal(p);
     return await bootLoop(p, machined);

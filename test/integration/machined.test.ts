@@ -11,6 +11,7 @@ import { BootProbe, waitFor } from '../harness/boot-probe.js';
 import { HostMachine, TSNSPAWN_INSIDE } from '../harness/host-machine.js';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
+import { machineScopeName, unitObjectPath } from '../../src/machined/register.js';
 
 const skip = rootSkipReason();
 const BUSYBOX = '/var/lib/machines/busybox';
@@ -63,6 +64,37 @@ for (const unified of [false, true]) {
       const r = await run;
       assert.equal(r.exitCode, 1, 'killed containers exit 1');
       assert.ok(Date.now() - t0 < 10_000);
+      assert.deepEqual(await listed(), []);
+    });
+
+    it('once the supervisor holds the container, the helper is the scope\'s controller: a forged RequestStop from another user is ignored; machinectl terminate, also after systemd re-executes, halts it with the kill signal', async () => {
+      const script = 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done';
+      // Not quiet (a pipe console would be): "Trying to halt" shows the stop came through tsnspawn's policy, not systemd's own kill.
+      const run = host.run([TSNSPAWN_INSIDE, '--console=read-only', '--kill-signal=SIGUSR1', '-D', BUSYBOX, '-M', 'probe-c', '/bin/sh', '-c', script]);
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-c'); i++) await new Promise((r) => setTimeout(r, 100));
+      const ppid = async (pid: string | number): Promise<number> =>
+        Number(/^PPid:\s*(\d+)$/m.exec((await host.sh(`cat /proc/${pid}/status`, { direct: true })).stdout)?.[1]);
+      const tsnspawnPid = await ppid(await ppid((await show('probe-c')).Leader!));
+      const supervising = async (): Promise<boolean> =>
+        (await host.sh(`tr '\\0' ' ' < /proc/${tsnspawnPid}/cmdline`, { direct: true })).stdout.includes(' --supervise ');
+      for (let i = 0; i < 50 && !(await supervising()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await supervising(), 'Node handed the container over to the supervisor');
+
+      const unit = (await machinectl('show probe-c -p Unit --value')).trim();
+      const controller = (await host.sh(`systemctl show -p Controller --value '${unit}'`, { direct: true })).stdout.trim();
+      assert.match(controller, /^:\d+\.\d+$/, 'the scope has a D-Bus controller');
+      const path = unitObjectPath(machineScopeName('probe-c'));
+      await host.sh(`setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system --type=signal --dest=${controller} ${path} org.freedesktop.systemd1.Scope.RequestStop`, { direct: true });
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok((await listed()).includes('probe-c'), 'a RequestStop from nobody is not obeyed');
+
+      // systemd comes back with a new unique name: the helper follows NameOwnerChanged.
+      await host.sh('systemctl daemon-reexec', { direct: true });
+      await machinectl('terminate probe-c');
+      const r = await run;
+      assert.equal(r.exitCode, 7, r.stderr);
+      assert.equal(r.stdout.replace(/\r/g, ''), 'ready\ngot-usr1\n');
+      assert.match(r.stderr, /Trying to halt container/);
       assert.deepEqual(await listed(), []);
     });
 

@@ -44,6 +44,7 @@ interface Decoded {
   argv: string[];
   env: string[];
   ops: DecodedOp[];
+  bus?: { socket: string; controlledScope?: string; release?: { kind: string; name: string } };
 }
 
 function decode(input: string | Buffer): { status: number | null; stdout: string; stderr: string } {
@@ -113,6 +114,7 @@ function assertRoundTrip(plan: LaunchPlan): void {
   assert.deepEqual(d.env, plan.env);
   assert.equal(d.ops.length, plan.ops.length);
   plan.ops.forEach((op, i) => assert.deepEqual(d.ops[i], expectedOp(op), `op ${i} (${op.kind})`));
+  assert.deepEqual(d.bus, plan.bus);
 }
 
 const WEIRD = 'tab\there, newline\nthere, cr\rhere, percent %41%25%, unicode ünï €😀, ctrl \x01\x1f\x7f, quote " backslash \\';
@@ -134,6 +136,7 @@ function weirdPlan(): LaunchPlan {
     gid: 65534,
     groups: [5, 100, 65534, 4294967294],
     capsRetain: 'fdecafff',
+    bus: { socket: `@/tmp/${WEIRD}`, controlledScope: '/org/freedesktop/systemd1/unit/machine_2dx_2escope', release: { kind: 'machine', name: `m-${WEIRD}` } },
     exec: `/usr/bin/${WEIRD}`,
     argv: ['prog', '', WEIRD, '%00', '%zz', '-', 'end'],
     env: [`A=${WEIRD}`, 'EMPTY=', 'PCT=100%', 'EQ=a=b'],
@@ -260,6 +263,13 @@ describe('tsnspawn-helper --decode refuses malformed plans', () => {
   it('an unknown op', () => {
     const { text, line } = withBefore('op\tfrobnicate\t/x');
     assertRefused(text, `line ${line}`, 'frobnicate');
+  });
+
+  it('a bus-release of an unknown kind, and bus-controller or bus-release without a bus', () => {
+    assertRefused(withBefore('bus-release\tunit\tx').text, "unknown bus-release kind 'unit'");
+    const noBus = encodePlan({ ...weirdPlan(), bus: undefined, ops: [], argv: ['/bin/true'] }).replace(/\nend\n$/, '\n');
+    assertRefused(`${noBus}bus-controller\t/org/x\nend\n`, 'without a bus record');
+    assertRefused(`${noBus}bus-release\tmachine\tx\nend\n`, 'without a bus record');
   });
 
   it('an unknown record', () => {

@@ -34,7 +34,7 @@ describe('EventOrder', () => {
   });
 
   it('accepts a handover only while the payload runs, and nothing after it (the supervisor reads on)', () => {
-    const HANDOVER: HelperEvent = { event: 'handover', fd: 9 };
+    const HANDOVER: HelperEvent = { event: 'handover', socket: '@tsnspawn-supervise-0123456789abcdef' };
     assert.equal(firstRefused([PID, EXEC, NOTIFY, HANDOVER]), -1);
     assert.equal(firstRefused([PID, HANDOVER]), 1);
     assert.equal(firstRefused([PID, EXEC, HANDOVER, EXIT]), 3);
@@ -48,6 +48,16 @@ describe('EventOrder', () => {
 
   it('accepts an error while running without ending the run', () => {
     assert.equal(firstRefused([PID, EXEC, ERROR, NOTIFY, EXIT]), -1);
+  });
+
+  it('accepts stop requests and warnings from pid on (systemd may ask before the payload runs), not before', () => {
+    const STOP: HelperEvent = { event: 'stop' };
+    const WARNING: HelperEvent = { event: 'warning', message: 'lost the connection to the system bus' };
+    assert.equal(firstRefused([PID, STOP, EXEC, STOP, WARNING, NOTIFY, STOP, EXIT]), -1);
+    assert.equal(firstRefused([PID, ERROR, STOP, EXIT]), -1);
+    assert.equal(firstRefused([STOP]), 0);
+    assert.equal(firstRefused([WARNING]), 0);
+    assert.equal(firstRefused([PID, EXEC, EXIT, STOP]), 3);
   });
 
   it('accepts exit straight after pid (the child died before exec)', () => {
@@ -83,6 +93,7 @@ describe('EventOrder', () => {
 describe('parseEvent', () => {
   it('parses one JSON object a line', () => {
     assert.deepEqual(parseEvent('{"event":"pid","pid":12}'), { event: 'pid', pid: 12 });
+    assert.deepEqual(parseEvent('{"event":"pid","pid":12,"controller":":1.42"}'), { event: 'pid', pid: 12, controller: ':1.42' });
     assert.deepEqual(parseEvent('{"event":"exit","signal":9}'), { event: 'exit', signal: 9 });
     assert.deepEqual(parseEvent(JSON.stringify(ERROR)), ERROR);
   });

@@ -5,7 +5,7 @@ import { supervisorArgv, takeRebootState, type HandoverFacts } from '../../src/r
 import { HELPER_PATH } from '../../src/runtime/helper.js';
 
 const FACTS: HandoverFacts = {
-  fd: 9,
+  socket: '@tsnspawn-supervise-0123456789abcdef',
   helperPid: 4242,
   machineName: 'deb-1',
   uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
@@ -22,7 +22,7 @@ const FACTS: HandoverFacts = {
 describe('supervisorArgv', () => {
   it("names the monitor and its socket, the machine, the kill policy and cgroups, then Node's own command line after --", () => {
     assert.deepEqual(supervisorArgv(FACTS), [
-      HELPER_PATH, '--supervise', '--monitor-pid', '4242', '--monitor-fd', '9', '--machine', 'deb-1',
+      HELPER_PATH, '--supervise', '--monitor-pid', '4242', '--monitor-socket', '@tsnspawn-supervise-0123456789abcdef', '--machine', 'deb-1',
       '--kill-signal', '37', '--keep-unit', '--quiet',
  '--cgroup', '/sys/fs/cgroup/unified/tsnspawn-deb-1', '--cgroup', '/sys/fs/cgroup/systemd/tsnspawn-deb-1',
       '--halted', '15', '--pending', '15', '--pending', '2',
@@ -32,7 +32,7 @@ describe('supervisorArgv', () => {
 
   it('leaves out what is not set: no kill signal means kill at once; READY=1 already sent', () => {
     const argv = supervisorArgv({ ...FACTS, killSignal: undefined, readySent: true, keepUnit: false, quiet: false, cgroupDirs: [], halted: [], pending: [] });
-    assert.deepEqual(argv.slice(0, argv.indexOf('--')), [HELPER_PATH, '--supervise', '--monitor-pid', '4242', '--monitor-fd', '9', '--machine', 'deb-1', '--ready-sent']);
+    assert.deepEqual(argv.slice(0, argv.indexOf('--')), [HELPER_PATH, '--supervise', '--monitor-pid', '4242', '--monitor-socket', '@tsnspawn-supervise-0123456789abcdef', '--machine', 'deb-1', '--ready-sent']);
   });
 });
 
