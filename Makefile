@@ -46,7 +46,7 @@ dist/.built: $(TS_SRC) tsconfig.json node_modules/.installed $(NODE_DEP)
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
 	rm -rf dist/bundle
 	node_modules/.bin/esbuild dist/src/cli.js --bundle --platform=node --format=cjs --target=node22 \
-		--external:commander --external:dbus-next --log-level=warning --outfile=dist/bundle/cli.cjs \
+		--external:commander --log-level=warning --outfile=dist/bundle/cli.cjs \
 		--define:import.meta.url=__import_meta_url \
 		--banner:js="\"use strict\"; const __import_meta_url = require('node:url').pathToFileURL(__filename).href;"
 	touch $@

@@ -24,6 +24,13 @@ static void align(struct msg_out *m, size_t a) {
         put(m, zeros, (a - m->len % a) % a);
 }
 
+static void set_u32(struct msg_out *m, size_t at, uint32_t v) {
+        if (at + 4 > m->len)
+                return;
+        unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
+        memcpy(m->data + at, b, 4);
+}
+
 static void put_u8(struct msg_out *m, uint8_t v) {
         put(m, &v, 1);
 }
@@ -34,12 +41,44 @@ static void put_u32(struct msg_out *m, uint32_t v) {
         put(m, b, 4);
 }
 
-static void set_u32(struct msg_out *m, size_t at, uint32_t v) {
-        if (at + 4 > m->len)
-                return;
-        unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
-        memcpy(m->data + at, b, 4);
+void msg_put_u32(struct msg_out *m, uint32_t v) {
+        put_u32(m, v);
 }
+
+void msg_put_u64(struct msg_out *m, uint64_t v) {
+        align(m, 8);
+        unsigned char b[8];
+        for (int i = 0; i < 8; i++)
+                b[i] = (unsigned char) (v >> (8 * i));
+        put(m, b, 8);
+}
+
+void msg_put_bool(struct msg_out *m, bool v) {
+        put_u32(m, v ? 1 : 0);
+}
+
+size_t msg_open_array(struct msg_out *m, size_t element_align) {
+        put_u32(m, 0);
+        size_t mark = m->len;
+        /* Padding to the first element is not part of the length. */
+        align(m, element_align);
+        return mark << 4 | (m->len - mark);
+}
+
+void msg_close_array(struct msg_out *m, size_t mark) {
+        size_t at = mark >> 4, pad = mark & 0xf;
+        set_u32(m, at - 4, (uint32_t) (m->len - at - pad));
+}
+
+void msg_open_struct(struct msg_out *m) {
+        align(m, 8);
+}
+
+void msg_put_byte_array(struct msg_out *m, const unsigned char *p, size_t n) {
+        put_u32(m, (uint32_t) n);
+        put(m, p, n);
+}
+
 
 static void put_string(struct msg_out *m, const char *s) {
         size_t n = strlen(s);
@@ -50,6 +89,14 @@ static void put_string(struct msg_out *m, const char *s) {
 static void put_signature(struct msg_out *m, const char *s) {
         put_u8(m, (uint8_t) strlen(s));
         put(m, s, strlen(s) + 1);
+}
+
+void msg_put_string(struct msg_out *m, const char *s) {
+        put_string(m, s);
+}
+
+void msg_put_signature(struct msg_out *m, const char *s) {
+        put_signature(m, s);
 }
 
 /* One header field: a (yv) struct, 8-aligned. */
@@ -91,8 +138,8 @@ static void finish(struct msg_out *m, size_t body_start) {
         set_u32(m, 4, (uint32_t) (m->len - body_start));
 }
 
-void msg_method_call(struct msg_out *m, uint32_t serial, const char *destination, const char *path, const char *interface,
-                     const char *member, const char *signature, ...) {
+void msg_begin_call(struct msg_out *m, uint32_t serial, const char *destination, const char *path, const char *interface,
+                    const char *member, const char *signature) {
         begin(m, MSG_METHOD_CALL, 0, serial);
         field_string(m, F_PATH, 'o', path);
         field_string(m, F_INTERFACE, 's', interface);
@@ -101,7 +148,16 @@ void msg_method_call(struct msg_out *m, uint32_t serial, const char *destination
         if (signature && *signature)
                 field_string(m, F_SIGNATURE, 'g', signature);
         end_fields(m);
-        size_t body = m->len;
+        m->body_start = m->len;
+}
+
+void msg_end(struct msg_out *m) {
+        finish(m, m->body_start);
+}
+
+void msg_method_call(struct msg_out *m, uint32_t serial, const char *destination, const char *path, const char *interface,
+                     const char *member, const char *signature, ...) {
+        msg_begin_call(m, serial, destination, path, interface, member, signature);
         va_list ap;
         va_start(ap, signature);
         for (const char *t = signature; t && *t; t++) {
@@ -113,7 +169,7 @@ void msg_method_call(struct msg_out *m, uint32_t serial, const char *destination
                         m->overflow = true; /* not a type this writer knows: refuse to send */
         }
         va_end(ap);
-        finish(m, body);
+        msg_end(m);
 }
 
 void msg_error(struct msg_out *m, uint32_t serial, const char *destination, uint32_t reply_serial, const char *error_name) {
@@ -191,13 +247,21 @@ long msg_size(const unsigned char *buf, size_t len) {
         return (long) (header + body);
 }
 
-/* Body arguments: only leading strings are read (all the monitor needs). */
-static void parse_string_args(struct reader *r, const char *signature, struct msg_in *out) {
-        for (const char *t = signature; *t == 's' && out->n_args < sizeof out->args / sizeof out->args[0]; t++) {
-                const char *s;
-                if (r_string(r, &s) < 0)
+/* Body arguments: only leading s, o and u are read (all the monitor needs). */
+static void parse_leading_args(struct reader *r, const char *signature, struct msg_in *out) {
+        for (const char *t = signature; *t && out->n_args < sizeof out->args / sizeof out->args[0]; t++) {
+                const char *s = NULL;
+                uint32_t u = 0;
+                if (*t == 's' || *t == 'o') {
+                        if (r_string(r, &s) < 0)
+                                return;
+                } else if (*t == 'u') {
+                        if (r_u32(r, &u) < 0)
+                                return;
+                } else
                         return;
-                out->args[out->n_args++] = s;
+                out->args[out->n_args] = s;
+                out->nums[out->n_args++] = u;
         }
 }
 
@@ -252,6 +316,6 @@ int msg_parse(unsigned char *buf, size_t size, struct msg_in *out) {
                 return -1;
         /* Offsets in the body align from the message start, which is 8-aligned like the body. */
         if (out->signature)
-                parse_string_args(&body, out->signature, out);
+                parse_leading_args(&body, out->signature, out);
         return 0;
 }

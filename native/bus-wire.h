@@ -23,8 +23,8 @@ enum { MSG_FLAG_NO_REPLY_EXPECTED = 0x1 };
 #define MSG_MAX_SIZE (64 * 1024)
 
 struct msg_out {
-        unsigned char data[4096];
-        size_t len;
+        unsigned char data[8192];
+        size_t len, body_start;
         bool overflow;
 };
 
@@ -32,6 +32,23 @@ struct msg_out {
  * argument follows) and 'i' (an int). */
 void msg_method_call(struct msg_out *m, uint32_t serial, const char *destination, const char *path, const char *interface,
                      const char *member, const char *signature, ...);
+
+/* A method call whose body the caller writes with the msg_put_* calls
+ * below, in the order of signature; msg_end fills in the body's length. */
+void msg_begin_call(struct msg_out *m, uint32_t serial, const char *destination, const char *path, const char *interface,
+                    const char *member, const char *signature);
+void msg_end(struct msg_out *m);
+void msg_put_string(struct msg_out *m, const char *s);   /* s and o */
+void msg_put_signature(struct msg_out *m, const char *s); /* g */
+void msg_put_u32(struct msg_out *m, uint32_t v);         /* u, i */
+void msg_put_u64(struct msg_out *m, uint64_t v);         /* t */
+void msg_put_bool(struct msg_out *m, bool v);            /* b */
+void msg_put_byte_array(struct msg_out *m, const unsigned char *p, size_t n); /* ay */
+/* Arrays: open returns a mark for close, which writes the length;
+ * element_align: 8 for structs and dict entries, 4 for u and s, 1 for y. */
+size_t msg_open_array(struct msg_out *m, size_t element_align);
+void msg_close_array(struct msg_out *m, size_t mark);
+void msg_open_struct(struct msg_out *m);
 /* An error reply without a body. */
 void msg_error(struct msg_out *m, uint32_t serial, const char *destination, uint32_t reply_serial, const char *error_name);
 
@@ -39,8 +56,10 @@ struct msg_in {
         uint8_t type, flags;
         uint32_t serial, reply_serial;
         const char *path, *interface, *member, *sender, *signature, *error_name;
-        /* The body's leading string arguments (signature "s", "ss", "sss"...). */
-        const char *args[3];
+        /* The body's leading arguments while they are s, o (the string)
+         * or u (NULL here, the value in nums): "s", "sss", "uoss"... */
+        const char *args[4];
+        uint32_t nums[4];
         size_t n_args;
 };
 

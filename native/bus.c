@@ -18,16 +18,14 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DBUS_NAME "org.freedesktop.DBus"
 #define DBUS_PATH "/org/freedesktop/DBus"
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define MACHINED_NAME "org.freedesktop.machine1"
-#define MACHINED_PATH "/org/freedesktop/machine1"
-/* Per release call: a stuck bus must not keep the container's end from being reported for long. */
-#define RELEASE_TIMEOUT_MS 5000
+
 /* Long enough for a busy dbus-daemon, short enough that a hung one cannot stall a start for long. */
 #define SETUP_TIMEOUT_SECONDS 10
 
@@ -68,8 +66,12 @@ static enum bus_result handle(struct bus *b, const struct msg_in *in) {
         switch (in->type) {
         case MSG_METHOD_RETURN:
         case MSG_ERROR:
-                if (b->awaited && in->reply_serial == b->awaited)
+                if (b->awaited && in->reply_serial == b->awaited) {
                         b->awaited = 0;
+                        b->reply.error = in->type == MSG_ERROR;
+                        set_name(b->reply.error_name, sizeof b->reply.error_name, in->error_name);
+                        set_name(b->reply.text, sizeof b->reply.text, in->n_args >= 1 ? in->args[0] : NULL);
+                }
                 if (in->reply_serial == SERIAL_HELLO && in->type == MSG_METHOD_RETURN && in->n_args == 1)
                         set_name(b->unique_name, sizeof b->unique_name, in->args[0]);
                 else if (in->reply_serial == b->owner_query && b->owner_query) {
@@ -85,12 +87,17 @@ static enum bus_result handle(struct bus *b, const struct msg_in *in) {
                         set_name(b->systemd_owner, sizeof b->systemd_owner, in->args[2]);
                         return BUS_OK;
                 }
-                /* systemd sends RequestStop to the scope's controller alone;
-                 * anyone may send us a signal, so the sender must be systemd. */
-                if (b->scope_path[0] && b->systemd_owner[0] && strcmp(sender, b->systemd_owner) == 0 && in->member && strcmp(in->member, "RequestStop") == 0 &&
-                    in->interface && strcmp(in->interface, "org.freedesktop.systemd1.Scope") == 0 && in->path &&
-                    strcmp(in->path, b->scope_path) == 0)
+                /* Anyone may send us a signal: only systemd's count. */
+                if (!b->systemd_owner[0] || strcmp(sender, b->systemd_owner) != 0 || !in->member || !in->interface)
+                        return BUS_OK;
+                /* systemd sends RequestStop to a scope's controller alone, and we control one scope. */
+                if (b->controller && strcmp(in->member, "RequestStop") == 0 && strcmp(in->interface, "org.freedesktop.systemd1.Scope") == 0)
                         return BUS_STOP_REQUESTED;
+                if (strcmp(in->member, "JobRemoved") == 0 && in->n_args == 4 && in->args[1] && in->args[3]) {
+                        struct bus_job *j = &b->jobs[b->n_jobs++ % (sizeof b->jobs / sizeof b->jobs[0])];
+                        set_name(j->path, sizeof j->path, in->args[1]);
+                        set_name(j->result, sizeof j->result, in->args[3]);
+                }
                 return BUS_OK;
         case MSG_METHOD_CALL:
                 answer_unknown_method(b, in);
@@ -194,9 +201,8 @@ static int authenticate(struct bus *b, char *err, size_t errlen) {
         return 0;
 }
 
-int bus_connect(struct bus *b, const char *socket_path, const char *scope_path, char *err, size_t errlen) {
+int bus_connect(struct bus *b, const char *socket_path, char *err, size_t errlen) {
         *b = (struct bus){ .fd = -1, .cap = MSG_MAX_SIZE + 4096 };
-        set_name(b->scope_path, sizeof b->scope_path, scope_path);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         if (strlen(socket_path) >= sizeof sa.sun_path) {
                 errno = ENAMETOOLONG;
@@ -278,43 +284,68 @@ fail: {
 }
 }
 
-/* Waits (up to timeout_ms) for the reply to serial; stop requests that
- * come meanwhile are dropped: only the release calls wait, after init is gone. */
-static void await_reply(struct bus *b, uint32_t serial, int timeout_ms) {
-        b->awaited = serial;
-        while (b->awaited) {
+unsigned bus_next_serial(struct bus *b) {
+        return ++b->serial;
+}
+
+/* Reads and handles what comes until done() or the time is up; 0 when done. */
+static int wait_until(struct bus *b, bool (*done)(const struct bus *, const void *), const void *arg, int timeout_ms) {
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        while (!done(b, arg)) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                long left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+                if (left <= 0) {
+                        errno = ETIMEDOUT;
+                        return -1;
+                }
                 struct pollfd p = { .fd = b->fd, .events = POLLIN };
-                int r = poll(&p, 1, timeout_ms);
+                int r = poll(&p, 1, (int) left);
                 if (r < 0 && errno == EINTR)
                         continue;
-                if (r <= 0 || bus_receive(b) == BUS_CLOSED)
-                        break;
+                if (r < 0)
+                        return -1;
+                /* Stop requests meanwhile are not lost: the caller's loop is not running yet, or init is gone. */
+                if (r > 0 && bus_receive(b) == BUS_CLOSED)
+                        return -1;
         }
-        b->awaited = 0;
+        return 0;
 }
 
-/* One method call whose answer does not matter beyond its arrival
- * (the registration may be gone already: the usual case). */
-static void call_and_wait(struct bus *b, const char *destination, const char *path, const char *interface, const char *member,
-                          const char *a, const char *b_arg, bool with_kill) {
-        struct msg_out m;
-        uint32_t serial = ++b->serial;
-        if (with_kill)
-                msg_method_call(&m, serial, destination, path, interface, member, "ssi", a, b_arg, SIGKILL);
-        else
-                msg_method_call(&m, serial, destination, path, interface, member, "s", a);
-        if (send_msg(b, &m) == 0)
-                await_reply(b, serial, RELEASE_TIMEOUT_MS);
+static bool replied(const struct bus *b, const void *arg) {
+        (void) arg;
+        return b->awaited == 0;
 }
 
-void bus_release(struct bus *b, const char *kind, const char *name) {
-        if (strcmp(kind, "machine") == 0)
-                call_and_wait(b, MACHINED_NAME, MACHINED_PATH, MACHINED_NAME ".Manager", "UnregisterMachine", name, NULL, false);
-        else if (strcmp(kind, "scope") == 0) {
-                /* As nspawn's terminate_scope: no longer ours, and nothing left in it. */
-                call_and_wait(b, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_NAME ".Manager", "AbandonScope", name, NULL, false);
-                call_and_wait(b, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_NAME ".Manager", "KillUnit", name, "all", true);
+int bus_call(struct bus *b, struct msg_out *m, int timeout_ms) {
+        /* The serial is in the message (bytes 8..11, little endian: we wrote it). */
+        b->awaited = (uint32_t) m->data[8] | (uint32_t) m->data[9] << 8 | (uint32_t) m->data[10] << 16 | (uint32_t) m->data[11] << 24;
+        b->reply = (struct bus_reply){ 0 };
+        if (send_msg(b, m) < 0 || wait_until(b, replied, NULL, timeout_ms) < 0) {
+                int e = errno;
+                b->awaited = 0;
+                errno = e;
+                return -1;
         }
+        return 0;
+}
+
+static const struct bus_job *find_job(const struct bus *b, const char *job) {
+        for (size_t i = 0; i < sizeof b->jobs / sizeof b->jobs[0]; i++)
+                if (strcmp(b->jobs[i].path, job) == 0)
+                        return &b->jobs[i];
+        return NULL;
+}
+
+static bool job_done(const struct bus *b, const void *job) {
+        return find_job(b, job) != NULL;
+}
+
+const char *bus_wait_job(struct bus *b, const char *job, int timeout_ms) {
+        if (wait_until(b, job_done, job, timeout_ms) < 0)
+                return NULL;
+        return find_job(b, job)->result;
 }
 
 void bus_close(struct bus *b) {

@@ -22,10 +22,20 @@ struct bus {
         /* The current owner of org.freedesktop.systemd1: the only sender
          * whose RequestStop counts (any local user may send signals). */
         char systemd_owner[256];
-        char scope_path[512];   /* the scope's object path: RequestStop for it alone */
+        bool controller;        /* we registered a scope with us as its controller: RequestStop counts */
         uint32_t serial;
         uint32_t owner_query;   /* serial of the GetNameOwner call, 0 once answered */
-        uint32_t awaited;       /* serial of a call being waited for (bus_release), else 0 */
+        uint32_t awaited;       /* serial of a call being waited for, else 0 */
+        struct bus_reply {      /* the answer to it */
+                bool error;
+                char error_name[128];
+                char text[512]; /* the first string (or object path) of the reply */
+        } reply;
+        struct bus_job {        /* systemd's JobRemoved signals seen lately: job path and result */
+                char path[128];
+                char result[32];
+        } jobs[8];
+        unsigned n_jobs;
         unsigned char *buf;
         size_t len, cap;
         size_t skip;            /* bytes of an oversized message still to discard */
@@ -33,7 +43,17 @@ struct bus {
 
 /* Connects to the bus at socket_path and says Hello (blocking, with a
  * timeout). On failure: -1, errno set, err says which step failed. */
-int bus_connect(struct bus *b, const char *socket_path, const char *scope_path, char *err, size_t errlen);
+int bus_connect(struct bus *b, const char *socket_path, char *err, size_t errlen);
+
+/* A method call, waiting (up to timeout_ms) for its reply in b->reply.
+ * Returns 0 when a reply came (b->reply.error tells which kind), -1 when
+ * none did (errno set). The body is written by fill (may be NULL). */
+struct msg_out;
+int bus_call(struct bus *b, struct msg_out *m, int timeout_ms);
+/* The next serial for a message to send. */
+unsigned bus_next_serial(struct bus *b);
+/* Waits for systemd's JobRemoved for job; its result ("done", "failed", ...) or NULL. */
+const char *bus_wait_job(struct bus *b, const char *job, int timeout_ms);
 
 enum bus_result {
         BUS_OK = 0,
@@ -45,9 +65,5 @@ enum bus_result {
  * handles every complete message. */
 enum bus_result bus_receive(struct bus *b);
 
-/* Lets go of the container's registration once its init is gone
- * (plan.h's bus-release): kind "machine" or "scope". Blocks for the
- * replies (a few ms; at most a few seconds on a stuck bus). */
-void bus_release(struct bus *b, const char *kind, const char *name);
 
 void bus_close(struct bus *b);

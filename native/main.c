@@ -9,7 +9,7 @@
  * Process tree: tsnspawn (node) - this monitor - container init (PID 1
  * inside). Where we are in main(): the host's namespaces, full root. */
 #define _GNU_SOURCE
-#include "bus.h"
+#include "bus-register.h"
 #include "child.h"
 #include "console.h"
 #include "monitor.h"
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void die(const char *step, int err, const char *msg) {
@@ -40,6 +41,36 @@ static int parse_int(const char *s) {
         char *end;
         long v = strtol(s, &end, 10);
         return (*s && !*end && v >= 0 && v < 1 << 30) ? (int) v : -1;
+}
+
+/* --register=auto without machined (or --register=no without systemd):
+ * the container runs unregistered; only the first is worth a word. */
+static void warn_unregistered(const struct registration *r, const char *why) {
+        char msg[900];
+        if (r->kind == REG_SCOPE)
+                return;
+        snprintf(msg, sizeof msg, "systemd-machined is not reachable (%s); running without registration", why);
+        report_warning(msg, 0);
+}
+
+/* Connects when the plan registers; a bus that is not there fails the
+ * start when registration is required, else the run goes on without. */
+static void connect_bus(const struct registration *r, struct bus *bus) {
+        char err[512], msg[700];
+        if (r->kind == REG_NONE || bus_connect(bus, r->bus_socket, err, sizeof err) == 0)
+                return;
+        int e = errno;
+        snprintf(msg, sizeof msg, "%s: %s", err, strerror(e));
+        if (!r->required) {
+                warn_unregistered(r, msg);
+                return;
+        }
+        if (r->kind == REG_SCOPE)
+                snprintf(msg, sizeof msg, "cannot use --slice/--property: cannot reach systemd (%s: %s)", err, strerror(e));
+        else
+                snprintf(msg, sizeof msg, "cannot register with systemd-machined: %s: %s (start systemd-machined, or use --register=no)", err, strerror(e));
+        report_error("register", "connect", r->bus_socket, 0, msg);
+        exit(1);
 }
 
 static int decode_only(void) {
@@ -83,6 +114,10 @@ int main(int argc, char **argv) {
         if (plan_read(control_fd, &plan, err, sizeof err) < 0)
                 die("plan", 0, err);
 
+        /* The bus first: one we cannot reach fails the start with nothing to undo. */
+        struct bus bus = { .fd = -1 };
+        connect_bus(&plan.reg, &bus);
+
         /* Before anything is made: the tree is the one Node checked, and the
          * overlay work directories on the host exist (made and later removed
          * here, by descriptor). */
@@ -116,12 +151,6 @@ int main(int argc, char **argv) {
         if (notify_open(&notify) < 0)
                 die("notify", errno, "cannot create the notify socket");
 
-        /* The scope's controller on the bus, before init exists: a bus we
-         * cannot reach fails the start with nothing to undo. */
-        struct bus bus = { .fd = -1 };
-        if (plan.bus_socket && bus_connect(&bus, plan.bus_socket, plan.bus_scope_path, err, sizeof err) < 0)
-                die("bus", errno, err);
-
         int barrier[2], errpipe[2];
         if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
                 die("startup", errno, "cannot create pipes");
@@ -150,7 +179,28 @@ int main(int argc, char **argv) {
         }
         close(barrier[0]);
         close(errpipe[1]);
-        report_pid(child, bus.fd >= 0 ? bus.unique_name : NULL);
+
+        /* Init exists and waits at the barrier: register it. */
+        bool registered = false;
+        if (bus.fd >= 0) {
+                const char *op = "";
+                enum reg_result r = bus_register(&bus, &plan.reg, child, &op, err, sizeof err);
+                if (r == REG_FAILED) {
+                        kill(child, SIGKILL);
+                        while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+                        }
+                        for (size_t i = 0; i < n_workdirs; i++)
+                                workdir_remove(&workdirs[i]);
+                        report_error("register", op, "", 0, err);
+                        return 1;
+                }
+                if (r == REG_UNAVAILABLE) {
+                        warn_unregistered(&plan.reg, err);
+                        bus_close(&bus);
+                } else
+                        registered = true;
+        }
+        report_pid(child, registered ? reg_kind_name(plan.reg.kind) : NULL);
 
         struct monitor m = {
                 .plan = &plan,
@@ -161,6 +211,7 @@ int main(int argc, char **argv) {
                 .console = &con,
                 .notify = &notify,
                 .bus = bus.fd >= 0 ? &bus : NULL,
+                .registered = registered,
                 .listen_fd = -1,
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,

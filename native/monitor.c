@@ -6,6 +6,7 @@
  * EOF once exec worked), the console, the notify socket and signals. */
 #define _GNU_SOURCE
 #include "monitor.h"
+#include "bus-register.h"
 #include "random-name.h"
 #include "report.h"
 
@@ -98,8 +99,7 @@ static void accept_supervisor(struct monitor *m) {
         report_set_fd(fd);
 }
 
-/* Commands are lines: "go" (release the barrier), "registered" (the
- * machine or scope is ours to release at the end), "kill SIGNO",
+/* Commands are lines: "go" (release the barrier), "kill SIGNO",
  * "sdnotify MESSAGE" (percent-escaped, for our own service manager),
  * "handover" (the supervisor replaces Node), "quit". */
 static void handle_command(struct monitor *m, const char *line) {
@@ -109,10 +109,6 @@ static void handle_command(struct monitor *m, const char *line) {
                         close(m->barrier_fd);
                         m->barrier_fd = -1;
                 }
-        } else if (strcmp(line, "registered") == 0) {
-                /* The registration is ours (a failed one may be another
-                 * container's name): let go of it once init is gone. */
-                m->registered = true;
         } else if (strncmp(line, "kill ", 5) == 0) {
                 int sig = atoi(line + 5);
                 if (sig > 0 && sig < NSIG && !m->reaped)
@@ -281,8 +277,8 @@ int monitor_run(struct monitor *m) {
         for (size_t i = 0; i < m->n_workdirs; i++)
                 workdir_remove(&m->workdirs[i]);
         /* The machine's name is free again by the time tsnspawn exits. */
-        if (m->bus && m->registered && m->plan->bus_release_kind)
-                bus_release(m->bus, m->plan->bus_release_kind, m->plan->bus_release_name);
+        if (m->bus && m->registered)
+                bus_unregister(m->bus, &m->plan->reg);
         if (WIFEXITED(m->status))
                 report_exit_code(WEXITSTATUS(m->status));
         else

@@ -19,7 +19,7 @@ struct monitor {
         struct console *console;
         struct notify *notify;
         struct bus *bus;    /* the scope's controller on the system bus, or NULL */
-        bool registered;    /* Node registered the container: release it (bus_release) at the end */
+        bool registered;    /* we registered the container: let go of it (bus_unregister) at the end */
         struct workdir *workdirs; /* overlay work directories to remove once init is gone */
         size_t n_workdirs;
         bool reaped;

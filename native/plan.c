@@ -234,6 +234,9 @@ static const struct switch_layout *switch_record(const char *name) {
 }
 
 static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t errlen) {
+        int reg = registration_record(&p->reg, f, nf, err, errlen);
+        if (reg != 0)
+                return reg < 0 ? -1 : 0;
         const char *k = f[0];
         unsigned long long n;
 #define WANT(count)                                                                          \
@@ -253,20 +256,6 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                         return -1;
                 }
                 p->has_root_id = true;
-        } else if (strcmp(k, "bus") == 0) {
-                WANT(2);
-                p->bus_socket = strdup(f[1]);
-        } else if (strcmp(k, "bus-controller") == 0) {
-                WANT(2);
-                p->bus_scope_path = strdup(f[1]);
-        } else if (strcmp(k, "bus-release") == 0) {
-                WANT(3);
-                if (strcmp(f[1], "machine") != 0 && strcmp(f[1], "scope") != 0) {
-                        snprintf(err, errlen, "unknown bus-release kind '%s'", f[1]);
-                        return -1;
-                }
-                p->bus_release_kind = strdup(f[1]);
-                p->bus_release_name = strdup(f[2]);
         } else if (strcmp(k, "hostname") == 0) {
                 WANT(2);
                 p->hostname = strdup(f[1]);
@@ -438,10 +427,8 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
                 snprintf(err, errlen, "data after the plan's 'end' record");
                 return -1;
         }
-        if (!p->bus_socket && (p->bus_scope_path || p->bus_release_kind)) {
-                snprintf(err, errlen, "bus-controller or bus-release without a bus record");
+        if (registration_check(&p->reg, err, errlen) < 0)
                 return -1;
-        }
         if (!p->root || !p->has_root_id || !p->exec_path || p->n_argv == 0) {
                 snprintf(err, errlen, "plan lacks root, root-id, exec or arg records");
                 return -1;
@@ -466,22 +453,7 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_addf(&sb, ",\"rootId\":{\"dev\":\"%llu\",\"ino\":\"%llu\"}", p->root_dev, p->root_ino);
         sb_adds(&sb, ",\"hostname\":");
         sb_add_json(&sb, p->hostname);
-        if (p->bus_socket) {
-                sb_adds(&sb, ",\"bus\":{\"socket\":");
-                sb_add_json(&sb, p->bus_socket);
-                if (p->bus_scope_path) {
-                        sb_adds(&sb, ",\"controlledScope\":");
-                        sb_add_json(&sb, p->bus_scope_path);
-                }
-                if (p->bus_release_kind) {
-                        sb_adds(&sb, ",\"release\":{\"kind\":");
-                        sb_add_json(&sb, p->bus_release_kind);
-                        sb_adds(&sb, ",\"name\":");
-                        sb_add_json(&sb, p->bus_release_name);
-                        sb_adds(&sb, "}");
-                }
-                sb_adds(&sb, "}");
-        }
+        registration_dump_json(&p->reg, &sb);
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
         sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"cwd\":", console_words[p->console],

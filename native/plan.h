@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "registration.h"
 #include "rootfs.h"
 
 enum op_kind {
@@ -90,14 +91,7 @@ struct plan {
         char *exec_path;        /* absolute path inside the root, or a name looked up in PATH */
         struct op *ops;
         size_t n_ops;
-        /* The monitor's system bus connection (bus.h), when the container
-         * is registered: "bus SOCKET" connects; "bus-controller PATH"
-         * makes it the controller of the scope at that object path;
-         * "bus-release machine NAME" / "bus-release scope UNIT" let go of
-         * the registration once init is gone (machined's UnregisterMachine;
-         * systemd's AbandonScope and KillUnit), so the name is free again
-         * when tsnspawn exits. All NULL without registration. */
-        char *bus_socket, *bus_scope_path, *bus_release_kind, *bus_release_name;
+        struct registration reg; /* with machined or systemd; kind REG_NONE: none */
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

@@ -104,12 +104,12 @@ static void emit(struct strbuf *sb) {
         sb_free(sb);
 }
 
-void report_pid(int pid, const char *controller) {
+void report_pid(int pid, const char *registered) {
         struct strbuf sb = { 0 };
         sb_addf(&sb, "{\"event\":\"pid\",\"pid\":%d", pid);
-        if (controller) {
-                sb_adds(&sb, ",\"controller\":");
-                sb_add_json(&sb, controller);
+        if (registered) {
+                sb_adds(&sb, ",\"registered\":");
+                sb_add_json(&sb, registered);
         }
         emit(&sb);
 }

@@ -1,7 +1,7 @@
 /* Events to Node: one JSON object a line on the control socket.
  *
- *   {"event":"pid","pid":N[,"controller":NAME]}  the container's init exists (host pid);
- *                                            NAME: our unique name on the system bus (bus.h)
+ *   {"event":"pid","pid":N[,"registered":KIND]}  the container's init exists (host pid),
+ *                                            registered (machine, unit or scope) if so (registration.h)
  *   {"event":"exec"}                         init executed the payload
  *   {"event":"error","step":..,"op":..,"path":..,"errno":N,"message":..}
  *   {"event":"notify","message":..}          a datagram from /run/host/notify
@@ -33,7 +33,7 @@ int write_all(int fd, const void *buf, size_t n);
 void report_set_fd(int fd);
 /* Nobody to send to for now: events are held, in order. */
 void report_hold(void);
-void report_pid(int pid, const char *controller);
+void report_pid(int pid, const char *registered);
 void report_stop(void);
 void report_warning(const char *message, int err);
 void report_exec(void);

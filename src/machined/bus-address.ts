@@ -6,6 +6,7 @@
  * unix sockets only: "unix:path=" (a file) and "unix:abstract=" (written
  * with a leading '@', as the helper's plan record takes it).
  */
+import { existsSync } from 'node:fs';
 
 export const DEFAULT_SYSTEM_BUS_ADDRESS = 'unix:path=/run/dbus/system_bus_socket';
 
@@ -34,7 +35,13 @@ export function unixSocketOfAddress(address: string): string | undefined {
   return undefined;
 }
 
-/** The system bus's unix socket per $DBUS_SYSTEM_BUS_ADDRESS (or its default). */
+/**
+ * The system bus's unix socket per $DBUS_SYSTEM_BUS_ADDRESS, or the
+ * default one if it exists: a plain shell or a minimal CI box has none.
+ */
 export function systemBusSocket(): string | undefined {
-  return unixSocketOfAddress(process.env.DBUS_SYSTEM_BUS_ADDRESS || DEFAULT_SYSTEM_BUS_ADDRESS);
+  const address = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  if (address) return unixSocketOfAddress(address);
+  const socket = unixSocketOfAddress(DEFAULT_SYSTEM_BUS_ADDRESS)!;
+  return existsSync(socket) ? socket : undefined;
 }

@@ -2,7 +2,7 @@
  * LaunchPlan -> the helper's wire format (native/plan.c): one record a line,
  * TAB-separated, each field percent-escaped.
  */
-import type { LaunchPlan, MountFlag, MountOp } from './types.js';
+import type { HelperRegistration, LaunchPlan, MountFlag, MountOp } from './types.js';
 
 function esc(value: string): string {
   if (value.includes('\0')) throw new Error(`plan field contains a NUL byte: ${JSON.stringify(value)}`);
@@ -53,13 +53,21 @@ function opFields(op: MountOp): Field[] {
   }
 }
 
+/** native/registration.h's records. */
+function registrationRecords(r: HelperRegistration): Field[][] {
+  return [
+    ['bus', r.bus],
+    ['register', r.kind, r.mode],
+    ...(r.machine ? [['register-machine', r.machine.name, r.machine.id, r.machine.service, r.machine.root]] : []),
+    ...(r.unit ? [['register-scope', r.unit]] : []),
+    ...(r.retry ? [['register-retry']] : []),
+    ...r.properties.map((p) => ['register-prop', p.name, p.signature, ...p.values]),
+  ];
+}
+
 export function encodePlan(plan: LaunchPlan): string {
   const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['root-id', plan.rootId.dev, plan.rootId.ino], ['hostname', plan.hostname]];
-  if (plan.bus) {
-    rec.push(['bus', plan.bus.socket]);
-    if (plan.bus.controlledScope) rec.push(['bus-controller', plan.bus.controlledScope]);
-    if (plan.bus.release) rec.push(['bus-release', plan.bus.release.kind, plan.bus.release.name]);
-  }
+  if (plan.registration) rec.push(...registrationRecords(plan.registration));
   for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);

@@ -57,20 +57,33 @@ export interface LaunchPlan {
   argv: string[];
   env: string[];
   ops: MountOp[];
-  /** The helper's own system bus connection, when the container is registered (set per start by the runtime). */
-  bus?: HelperBus;
+  /** Registration with machined or systemd, made by the helper (src/machined/registration.ts). */
+  registration?: HelperRegistration;
+}
+
+/** A unit property as the helper writes it on the bus: its D-Bus type and value(s) as text (a(ss): pairs). */
+export interface RegistrationProperty {
+  name: string;
+  signature: 's' | 'b' | 'i' | 'u' | 't' | 'a(ss)';
+  values: string[];
 }
 
 /**
- * What the helper's monitor does on the system bus (native/bus.c):
- * connect at socket; be the D-Bus controller of the scope at
- * controlledScope (systemd's RequestStop becomes a "stop" event); once
- * init is gone, release the registration (machined's UnregisterMachine,
- * or AbandonScope and KillUnit of a scope systemd made), so the name is
- * free again by the time tsnspawn exits, whoever holds the container.
+ * The container's registration, made by the helper's monitor over its own
+ * system bus connection once init exists (native/registration.h):
+ * machined's CreateMachine (kind machine) or RegisterMachine (unit, for
+ * --keep-unit), or systemd's StartTransientUnit (scope, --register=no).
+ * mode auto: nobody to register with is no error. retry: after a guest
+ * reboot, the last boot's machine or scope may still be going.
  */
-export interface HelperBus {
-  socket: string;
-  controlledScope?: string;
-  release?: { kind: 'machine' | 'scope'; name: string };
+export interface HelperRegistration {
+  bus: string;
+  kind: 'machine' | 'unit' | 'scope';
+  mode: 'yes' | 'auto';
+  retry: boolean;
+  /** kinds machine and unit; id: 32 hex digits. */
+  machine?: { name: string; id: string; service: string; root: string };
+  /** kind scope: the unit name. */
+  unit?: string;
+  properties: RegistrationProperty[];
 }

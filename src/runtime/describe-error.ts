@@ -29,7 +29,20 @@ function optionFor(settings: Settings, e: HelperError): string | undefined {
 /** EXDEV from resolving a '+' path: the helper keeps those on the tree's own mount. */
 const EXDEV = 18;
 
+/**
+ * Registration failures the user can act on, by the D-Bus error the
+ * helper quotes (native/bus-register.c: "Name: text").
+ */
+const REGISTER_HINTS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => string]> = [
+  [/org\.freedesktop\.machine1\.MachineExists: Machine '(.*)' already exists/, (m) => `a machine named '${m[1]}' is already registered with systemd-machined; stop it first or use another -M name`],
+];
+
 export function describeHelperError(e: HelperError, settings: Settings): string {
+  if (e.step === 'register')
+    for (const [pattern, hint] of REGISTER_HINTS) {
+      const m = pattern.exec(e.message);
+      if (m) return `${hint(m)} (step ${e.step}, op ${e.op})`;
+    }
   const option = optionFor(settings, e);
   const where = `(step ${e.step}${e.op ? `, op ${e.op}` : ''})`;
   const message =

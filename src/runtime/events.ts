@@ -6,15 +6,15 @@
  */
 
 export type HelperEvent =
-  /** controller: the helper's unique name on the system bus, when the plan asked it to be the scope's controller. */
-  | { event: 'pid'; pid: number; controller?: string }
+  /** registered: the helper registered init (machine, unit or scope; native/registration.h). */
+  | { event: 'pid'; pid: number; registered?: 'machine' | 'unit' | 'scope' }
   | { event: 'exec' }
   | { event: 'error'; step: string; op: string; path: string; errno: number; message: string }
   | { event: 'notify'; message: string }
   | { event: 'exit'; code?: number; signal?: number }
   /** The monitor's abstract socket ("@NAME") the supervisor connects to. */
   | { event: 'handover'; socket: string }
-  /** systemd asked the scope's controller (the helper) to stop: as a SIGTERM to tsnspawn. */
+  /** systemd asked the scope's controller (the helper) to stop it: as a SIGTERM to tsnspawn. */
   | { event: 'stop' }
   /** Something the user should know; the run goes on. */
   | { event: 'warning'; message: string };

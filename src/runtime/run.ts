@@ -8,16 +8,11 @@ import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { constants } from 'node:os';
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
-import { refuse } from '../util/errors.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
-import { MachinedSession } from '../machined/session.js';
-import { ScopeSession } from '../machined/scope.js';
-
-/** Who holds the container's unit: machined (registration), or systemd directly (--register=no). */
-type UnitSession = MachinedSession | ScopeSession;
-import { uuidBytes } from '../settings/uuid.js';
 import { systemBusSocket } from '../machined/bus-address.js';
+import { planRegistration } from '../machined/registration.js';
+import type { HelperRegistration } from '../plan/types.js';
 import { describeHelperError, type HelperError } from './describe-error.js';
 import type { HelperEvent } from './events.js';
 import { Helper } from './helper.js';
@@ -52,7 +47,7 @@ type BootResult = { kind: 'failed' } | { kind: 'ended'; outcome: Outcome };
 function bootOnce(
   p: Prepared,
   relay: NotifyRelay | undefined,
-  machined: UnitSession | undefined,
+  registration: HelperRegistration | undefined,
   onHelper: (h: Helper) => void,
 ): Promise<BootResult> {
   return new Promise((resolve) => {
@@ -83,25 +78,19 @@ function bootOnce(
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
-    /** The barrier: init exists but runs nothing yet. Register it, put it in its cgroup, go. */
-    const atBarrier = async (pid: number, controller: string | undefined): Promise<void> => {
-      let step = 'register';
+    /**
+     * The barrier: init exists but runs nothing yet, and the helper has
+     * registered it (registered: machine or scope, when in a new scope).
+     * Put it in its cgroup, go.
+     */
+    const atBarrier = (pid: number, registered: string | undefined): void => {
       try {
-        if (machined) {
-          await machined.register({ id: uuidBytes(p.uuid), leader: pid, rootDirectory: p.root, killSignal, properties: p.settings.unitProperties, controller });
-          helper.registered();
-          step = 'cgroup';
-          if (machined.ownsScope) moveBelowScope(p.cgroup, pid);
-          else attachCgroup(p.cgroup, pid);
-        } else {
-          step = 'cgroup';
-          attachCgroup(p.cgroup, pid);
-        }
+        if (registered === 'machine' || registered === 'scope') moveBelowScope(p.cgroup, pid);
+        else attachCgroup(p.cgroup, pid);
         leaderPid = pid;
         helper.go();
       } catch (err) {
-        const [op, what] = step === 'register' && machined ? [machined.registerCall, machined.registerFailure] : ['attach', 'cannot place the container in its cgroup'];
-        failure = { step, op, path: '', errno: 0, message: `${what}: ${(err as Error).message}` };
+        failure = { step: 'cgroup', op: 'attach', path: '', errno: 0, message: `cannot place the container in its cgroup: ${(err as Error).message}` };
         helper.kill(SIGKILL);
       }
     };
@@ -109,7 +98,7 @@ function bootOnce(
     const onEvent = (e: HelperEvent): void => {
       switch (e.event) {
         case 'pid':
-          void atBarrier(e.pid, e.controller);
+          atBarrier(e.pid, e.registered);
           break;
         case 'stop':
           // machinectl terminate, systemctl stop: systemd asked the helper, the scope's controller.
@@ -169,9 +158,7 @@ function bootOnce(
     };
 
     let leaderPid = 0;
-    // Checked in runContainer: with a session there is a socket.
-    const busSocket = machined ? systemBusSocket() : undefined;
-    const plan = { ...p.makePlan(), ...(machined && busSocket ? { bus: machined.helperBus(busSocket) } : {}) };
+    const plan = { ...p.makePlan(), ...(registration ? { registration } : {}) };
     const helper = new Helper(encodePlan(plan), onEvent, (err) => {
       protocolError ??= err;
     });
@@ -194,30 +181,16 @@ function prepareJournal(p: Prepared): void {
 }
 
 export async function runContainer(p: Prepared): Promise<number> {
-  // Before anything is touched: a name machined already has is refused here.
-  // --slice/--property need the scope machined makes: then auto means yes.
-  const register = p.settings.unitProperties.length > 0 && p.settings.register === 'auto' ? 'yes' : p.settings.register;
-  // --register=no: a scope from systemd itself, as nspawn (unless --keep-unit, or no systemd to ask).
-  const machined =
-    register === 'no'
-      ? p.settings.keepUnit
-        ? undefined
-        : await ScopeSession.open(p.machineName, p.settings.unitProperties.length > 0, p.resumed)
-      : await MachinedSession.open(register, p.machineName, p.settings.keepUnit, p.resumed);
-  if (machined && !systemBusSocket()) {
-    machined.close();
-    refuse(`cannot register: the system bus address ${process.env.DBUS_SYSTEM_BUS_ADDRESS} names no unix socket (tsnspawn's helper, which holds the registration, speaks unix:path= and unix:abstract=); use --register=no`);
-  }
-  try {
-    prepareJournal(p);
-    return await bootLoop(p, machined);
-  } finally {
-    await machined?.unregister();
-    machined?.close();
-  }
-}
-
-async function bootLoop(p: Prepared, machined: UnitSession | undefined): Promise<number> {
+  // Before anything is touched: what cannot be registered is refused here.
+  let registration = planRegistration(p.settings, {
+    machineName: p.machineName,
+    uuid: p.uuid.plain,
+    root: p.root,
+    killSignal: effectiveKillSignal(p),
+    busSocket: systemBusSocket(),
+    resumed: p.resumed,
+  });
+  prepareJournal(p);
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
   // The relay's datagrams go out through the current helper (a reboot brings a new one).
@@ -226,9 +199,8 @@ async function bootLoop(p: Prepared, machined: UnitSession | undefined): Promise
 
   let status = 1;
   for (;;) {
-    const result = await bootOnce(p, relay, machined, (h) => (current = h));
-    // Unregistered on every exit path; a reboot registers the new leader again.
-    await machined?.unregister();
+    const result = await bootOnce(p, relay, registration, (h) => (current = h));
+    // The helper let go of the registration before it reported the end.
     const left = await releaseCgroup(p.cgroup);
     if (left.length) warn(`could not remove the container's cgroup ${left.join(', ')}: processes remain in it`);
     if (result.kind === 'failed') {
@@ -241,7 +213,10 @@ async function bootLoop(p: Prepared, machined: UnitSession | undefined): Promise
     status = exitStatus(result.outcome, p.settings.keepUnit);
     // A guest reboot starts the same container again, unless a service
     // manager is to do it (--keep-unit: exit 133, RestartForceExitStatus=).
-    if (result.outcome.kind === 'reboot' && !p.settings.keepUnit) continue;
+    if (result.outcome.kind === 'reboot' && !p.settings.keepUnit) {
+      if (registration) registration = { ...registration, retry: true };
+      continue;
+    }
     break;
   }
   return status;

@@ -44,7 +44,7 @@ interface Decoded {
   argv: string[];
   env: string[];
   ops: DecodedOp[];
-  bus?: { socket: string; controlledScope?: string; release?: { kind: string; name: string } };
+  registration?: LaunchPlan['registration'];
 }
 
 function decode(input: string | Buffer): { status: number | null; stdout: string; stderr: string } {
@@ -114,7 +114,7 @@ function assertRoundTrip(plan: LaunchPlan): void {
   assert.deepEqual(d.env, plan.env);
   assert.equal(d.ops.length, plan.ops.length);
   plan.ops.forEach((op, i) => assert.deepEqual(d.ops[i], expectedOp(op), `op ${i} (${op.kind})`));
-  assert.deepEqual(d.bus, plan.bus);
+  assert.deepEqual(d.registration, plan.registration && { ...plan.registration, machine: plan.registration.machine && { ...plan.registration.machine, id: plan.registration.machine.id.toLowerCase() } });
 }
 
 const WEIRD = 'tab\there, newline\nthere, cr\rhere, percent %41%25%, unicode ünï €😀, ctrl \x01\x1f\x7f, quote " backslash \\';
@@ -136,7 +136,20 @@ function weirdPlan(): LaunchPlan {
     gid: 65534,
     groups: [5, 100, 65534, 4294967294],
     capsRetain: 'fdecafff',
-    bus: { socket: `@/tmp/${WEIRD}`, controlledScope: '/org/freedesktop/systemd1/unit/machine_2dx_2escope', release: { kind: 'machine', name: `m-${WEIRD}` } },
+    registration: {
+      bus: `@/tmp/${WEIRD}`,
+      kind: 'machine',
+      mode: 'auto',
+      retry: true,
+      machine: { name: `m-${WEIRD}`, id: '3F2504E04F8941D39A0C0305E82C3301', service: 'tsnspawn', root: `/srv/${WEIRD}` },
+      properties: [
+        { name: 'Description', signature: 's', values: [`Container ${WEIRD}`] },
+        { name: 'DeviceAllow', signature: 'a(ss)', values: ['/dev/net/tun', 'rwm', 'char-pts', 'rw'] },
+        { name: 'KillSignal', signature: 'i', values: ['37'] },
+        { name: 'MemoryMax', signature: 't', values: ['18446744073709551615'] },
+        { name: 'Delegate', signature: 'b', values: ['true'] },
+      ],
+    },
     exec: `/usr/bin/${WEIRD}`,
     argv: ['prog', '', WEIRD, '%00', '%zz', '-', 'end'],
     env: [`A=${WEIRD}`, 'EMPTY=', 'PCT=100%', 'EQ=a=b'],
@@ -265,11 +278,15 @@ describe('tsnspawn-helper --decode refuses malformed plans', () => {
     assertRefused(text, `line ${line}`, 'frobnicate');
   });
 
-  it('a bus-release of an unknown kind, and bus-controller or bus-release without a bus', () => {
-    assertRefused(withBefore('bus-release\tunit\tx').text, "unknown bus-release kind 'unit'");
-    const noBus = encodePlan({ ...weirdPlan(), bus: undefined, ops: [], argv: ['/bin/true'] }).replace(/\nend\n$/, '\n');
-    assertRefused(`${noBus}bus-controller\t/org/x\nend\n`, 'without a bus record');
-    assertRefused(`${noBus}bus-release\tmachine\tx\nend\n`, 'without a bus record');
+  it('registration records that do not fit: an unknown kind or type, a half pair, a bad machine id, one without the other', () => {
+    assertRefused(withBefore('register\tunits\tyes').text, 'bad register record');
+    assertRefused(withBefore('register-prop\tX\tv\t1').text, 'unknown property type');
+    assertRefused(withBefore('register-prop\tDeviceAllow\ta(ss)\t/dev/x').text, 'wrong number of values');
+    assertRefused(withBefore('register-machine\tm\t123\ttsnspawn\t/srv').text, 'bad register-machine record');
+    const noRegistration = encodePlan({ ...weirdPlan(), registration: undefined, ops: [], argv: ['/bin/true'] }).replace(/\nend\n$/, '\n');
+    assertRefused(`${noRegistration}bus\t/run/x\nend\n`, 'without a register record');
+    assertRefused(`${noRegistration}register\tscope\tyes\nend\n`, 'needs a bus record');
+    assertRefused(`${noRegistration}bus\t/run/x\nregister\tscope\tyes\nend\n`, 'needs a register-scope record');
   });
 
   it('an unknown record', () => {

@@ -93,7 +93,7 @@ describe('EventOrder', () => {
 describe('parseEvent', () => {
   it('parses one JSON object a line', () => {
     assert.deepEqual(parseEvent('{"event":"pid","pid":12}'), { event: 'pid', pid: 12 });
-    assert.deepEqual(parseEvent('{"event":"pid","pid":12,"controller":":1.42"}'), { event: 'pid', pid: 12, controller: ':1.42' });
+    assert.deepEqual(parseEvent('{"event":"pid","pid":12,"registered":"machine"}'), { event: 'pid', pid: 12, registered: 'machine' });
     assert.deepEqual(parseEvent('{"event":"exit","signal":9}'), { event: 'exit', signal: 9 });
     assert.deepEqual(parseEvent(JSON.stringify(ERROR)), ERROR);
   });

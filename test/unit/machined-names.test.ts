@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { machineScopeName, unitObjectPath } from '../../src/machined/register.js';
+import { machineScopeName, unitObjectPath } from '../../src/machined/registration.js';
 
 const UNIT = '/org/freedesktop/systemd1/unit/';
 
