@@ -31,12 +31,13 @@ const DOT_DOT = /(?:^|\/)\.\.(?:\/|$)/;
 /**
  * The name without empty and '.' components: "./a//b/" -> "a/b". This runs
  * once per member, mostly before V8 has compiled it (a Debian tree's 8,200
- * members): the usual "./a/b" only loses its "./", and only odd names are
- * split and joined.
+ * members): the usual "./a/b" or "./a/b/" only loses its "./" and its last
+ * '/', and only odd names are split and joined.
  */
 function normalise(path: string): string {
   let p = path;
   while (p.startsWith('./')) p = p.slice(2);
+  if (p.endsWith('/')) p = p.slice(0, -1);
   return ODD_COMPONENT.test(p) ? components(p).join('/') : p;
 }
 
