@@ -111,6 +111,23 @@ describe('MemberChecker', () => {
       refusesLast([dir('./../')], "'..'");
     });
 
+    it("'..' behind '.' components and doubled slashes", () => {
+      refusesLast([file('./a/./../../x')], "'..'");
+      refusesLast([file('a//..')], "'..'");
+      refusesLast([dir('.//../')], "'..'");
+      refusesLast([file('./.././x')], "'..'");
+      refusesLast([hardlink('x', './/a/.//../../b')], 'outside the archive');
+    });
+
+    it('paths through a symlink however either is spelt', () => {
+      for (const link of ['etc', './etc', 'etc/', './/etc', '././etc/.'])
+        for (const path of ['etc/passwd', './etc//passwd', '././etc/./passwd', './/etc/passwd', 'etc/./passwd'])
+          refusesLast([symlink(link, '/etc'), file(path)], 'symlink etc');
+      refusesLast([symlink('./a//b/', '/'), file('a/./b//c')], 'symlink a/b');
+      refusesLast([symlink('etc', '/etc'), hardlink('x', './/etc/./shadow')], 'symlink etc');
+      refusesLast([symlink('./s', '/etc/shadow'), hardlink('x', '././s')], 'symlink s');
+    });
+
     it('names that only look like ..', () => {
       accepts(file('...'), file('..a'), file('a..'), dir('.../'));
     });

@@ -39,6 +39,9 @@ const LINE = new RegExp(`^(\\S)\\S{9}\\S? +\\d+/\\d+ +(\\S+) [^"]* ${QUOTED}(?: 
 // without its parents, and (--xattrs) each extended attribute of the member above.
 const NOTE = new RegExp(`^(?:\\S{10,11} +Creating directory: ${QUOTED}|  x: \\d+ .*)$`);
 
+/** A device's "major,minor" in the size column. */
+const DEVICE_NUMBERS = /^(\d+),(\d+)$/;
+
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { n: 10, t: 9, r: 13, f: 12, v: 11, b: 8, a: 7, '\\': 92, '"': 34, '?': 63, "'": 39 };
 
 /**
@@ -88,14 +91,17 @@ export function displayPath(bytes: string): string {
 export function parseListingLine(line: string): Member | 'note' | undefined {
   const m = LINE.exec(line);
   if (!m) return line === '' || NOTE.test(line) ? 'note' : undefined;
-  const [, t, sizeOrDev, name, arrow, target] = m;
-  const type = TYPES[t!] ?? `unknown type '${t}'`;
-  const member: Member = { path: unquote(name!), type };
-  if (arrow) member.linkpath = unquote(target!);
-  const dev = /^(\d+),(\d+)$/.exec(sizeOrDev!);
-  if (dev && (t === 'c' || t === 'b')) {
-    member.devmajor = Number(dev[1]);
-    member.devminor = Number(dev[2]);
+  // Indexes, not destructuring: this runs once per member, mostly before V8
+  // has compiled it, where destructuring walks the array's iterator.
+  const t = m[1]!;
+  const member: Member = { path: unquote(m[3]!), type: TYPES[t] ?? `unknown type '${t}'` };
+  if (m[4]) member.linkpath = unquote(m[5]!);
+  if (t === 'c' || t === 'b') {
+    const dev = DEVICE_NUMBERS.exec(m[2]!);
+    if (dev) {
+      member.devmajor = Number(dev[1]);
+      member.devminor = Number(dev[2]);
+    }
   }
   return member;
 }

@@ -37,8 +37,17 @@ import { displayPath, LISTING_ENV, LISTING_FLAGS, parseListingLine, parseTarComp
 import { openListingFile, type ListingFile } from './listing-file.js';
 import { ProcessSet } from './process-set.js';
 
-/** How GNU tar reads the archive: xattrs of every namespace, owners by number. Extraction and listing share them. */
-const GNU_TAR_READING = ['--xattrs', '--xattrs-include=*', '--numeric-owner'];
+/**
+ * How GNU tar reads the archive: xattrs of every namespace, owners by
+ * number, in 64 KiB records. Extraction and listing share them. The record
+ * size changes no member, only the reads: tar's default 10 KiB records cost
+ * a read(2) per 10 KiB and split every larger file's data into 10 KiB
+ * write(2)s (17,700 reads and 22,500 writes for a Debian tree, about a fifth
+ * of the extraction's time); larger records gained nothing more here.
+ * --read-full-records refills a record a pipe delivered in pieces (tar
+ * implies it for stdin; said outright, it does not hang on that).
+ */
+const GNU_TAR_READING = ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--blocking-factor=128', '--read-full-records'];
 /** GNU tar's faithful extraction as root: the above, plus modes as archived. */
 export const GNU_TAR_EXTRACT = [...GNU_TAR_READING, '-xp'];
 const GNU_TAR_LIST = [...GNU_TAR_READING, '-t', ...LISTING_FLAGS];
