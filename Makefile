@@ -21,7 +21,7 @@ TS_SRC := $(shell find src test bench -name '*.ts' 2>/dev/null)
 
 APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3
 
-.PHONY: all deps bench-deps check test-unit test-integration demo bench clean images
+.PHONY: all deps bench-deps check test-unit test-integration demo bench clean images install uninstall install-manifest
 
 all: $(NODE_DEP) node_modules/.installed dist/.built $(HELPER)
 
@@ -94,6 +94,40 @@ bench-deps: deps
 
 bench: bench-deps all images
 	$(NODE) dist/bench/main.js
+
+# `make install`: the program, its helper and the template unit under
+# PREFIX (DESTDIR for staging). Everything tsnspawn runs lives in LIBDIR,
+# laid out as in the checkout (the bundle finds the helper beside it);
+# BINDIR/tsnspawn names it with absolute paths, for units and shells.
+PREFIX ?= /usr/local
+BINDIR := $(PREFIX)/bin
+LIBDIR := $(PREFIX)/lib/tsnspawn
+UNITDIR := $(PREFIX)/lib/systemd/system
+INSTALL_NODE := $(if $(NODE_DEP),$(LIBDIR)/node,$(shell command -v node))
+# Every file install makes, relative to DESTDIR: uninstall removes these and no more.
+COMMANDER_FILES := $(shell cd node_modules/commander 2>/dev/null && find . -type f | sed 's|^\./||' | sort)
+INSTALLED := $(BINDIR)/tsnspawn $(UNITDIR)/tsnspawn@.service $(LIBDIR)/dist/bundle/cli.cjs $(LIBDIR)/native/tsnspawn-helper \
+	$(addprefix $(LIBDIR)/node_modules/commander/,$(COMMANDER_FILES)) $(if $(NODE_DEP),$(LIBDIR)/node)
+
+install: all
+	install -D -m 0644 dist/bundle/cli.cjs $(DESTDIR)$(LIBDIR)/dist/bundle/cli.cjs
+	install -D -m 0755 $(HELPER) $(DESTDIR)$(LIBDIR)/native/tsnspawn-helper
+	cd node_modules/commander && for f in $(COMMANDER_FILES); do install -D -m 0644 "$$f" "$(DESTDIR)$(LIBDIR)/node_modules/commander/$$f"; done
+	$(if $(NODE_DEP),install -D -m 0755 $(LOCAL_NODE) $(DESTDIR)$(LIBDIR)/node)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
+	printf '#!/bin/sh\n# tsnspawn, installed by make install\nexec %s %s "$$@"\n' '$(INSTALL_NODE)' '$(LIBDIR)/dist/bundle/cli.cjs' > $(DESTDIR)$(BINDIR)/tsnspawn
+	chmod 0755 $(DESTDIR)$(BINDIR)/tsnspawn
+	sed 's|@BINDIR@|$(BINDIR)|g' units/tsnspawn@.service.in > $(DESTDIR)$(UNITDIR)/tsnspawn@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tsnspawn@.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-cd $(DESTDIR)$(LIBDIR) 2>/dev/null && find . -depth -type d -empty -delete
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+
+# The list install makes (tests compare it with what it made).
+install-manifest:
+	@printf '%s\n' $(INSTALLED)
 
 clean:
 	rm -rf dist $(HELPER) node_modules

@@ -193,6 +193,19 @@ static int fork_payload(const struct child_args *a, struct failure *f) {
         return 0;
 }
 
+/* Socket activation: the sockets systemd gave tsnspawn become 3, 4, ...
+ * (left open across exec). Their sources lie above their targets
+ * (listen_first >= 4), so going up never overwrites one not yet moved. */
+static int pass_listen_fds(const struct plan *p, struct failure *f) {
+        for (int i = 0; i < p->listen_count; i++) {
+                int from = p->listen_first + i, to = 3 + i;
+                if (dup2(from, to) < 0)
+                        return fail(f, "exec", "dup2", "", errno, "cannot pass socket %d of $LISTEN_FDS to the container", i);
+                (void) fcntl(to, F_SETFD, 0);
+        }
+        return 0;
+}
+
 static int child_steps(const struct child_args *a, struct failure *f) {
         const struct plan *p = a->plan;
         int rootfd = -1;
@@ -240,6 +253,8 @@ static int child_steps(const struct child_args *a, struct failure *f) {
          * which tells the monitor the exec worked. */
         if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return fail(f, "exec", "close_range", "", errno, "cannot mark file descriptors close-on-exec");
+        if (pass_listen_fds(p, f) < 0)
+                return -1;
         return exec_payload(p, f);
 }
 

@@ -123,7 +123,8 @@ static void handle_command(struct monitor *m, const char *line) {
                 char *msg = strdup(line + 9);
                 if (msg) {
                         unescape_arg(msg);
-                        notify_send_outer(msg);
+                        /* From Node, which is the pid systemd knows. */
+                        notify_send_outer_as(getppid(), msg);
                         free(msg);
                 }
         } else

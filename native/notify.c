@@ -82,8 +82,12 @@ void notify_receive(struct notify *n, pid_t init_pid) {
 }
 
 /* Our own service manager's socket ($NOTIFY_SOCKET of tsnspawn, inherited by
- * us), for Type=notify units; Node cannot send AF_UNIX datagrams. */
-void notify_send_outer(const char *message) {
+ * us), for Type=notify units; Node cannot send AF_UNIX datagrams. sender:
+ * the pid the message is from, 0 for our own. systemd takes messages only
+ * from the unit's main process (NotifyAccess=main), which is Node's pid, not
+ * the monitor's: the monitor says so in SCM_CREDENTIALS, as sd_pid_notify()
+ * does (root may name another pid there). */
+void notify_send_outer_as(pid_t sender, const char *message) {
         const char *path = getenv("NOTIFY_SOCKET");
         if (!path || !*path || (path[0] != '/' && path[0] != '@'))
                 return;
@@ -97,7 +101,35 @@ void notify_send_outer(const char *message) {
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return;
-        socklen_t salen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len);
-        (void) sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *) &sa, salen);
+        struct iovec iov = { .iov_base = (void *) message, .iov_len = strlen(message) };
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control = { 0 };
+        struct msghdr mh = {
+                .msg_name = &sa,
+                .msg_namelen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len),
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+        };
+        if (sender > 0) {
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof control.buf;
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_CREDENTIALS;
+                c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+                *(struct ucred *) (void *) CMSG_DATA(c) = (struct ucred){ .pid = sender, .uid = getuid(), .gid = getgid() };
+        }
+        /* Should naming the pid be refused, the message still goes, as ours. */
+        if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 && sender > 0 && errno == EPERM) {
+                mh.msg_control = NULL;
+                mh.msg_controllen = 0;
+                (void) sendmsg(fd, &mh, MSG_NOSIGNAL);
+        }
         close(fd);
+}
+
+void notify_send_outer(const char *message) {
+        notify_send_outer_as(0, message);
 }

@@ -16,3 +16,5 @@ int notify_bind_in_root(int rootfd, int sock_fd, const char *path, struct failur
 void notify_receive(struct notify *n, pid_t init_pid);
 /* Sends message to $NOTIFY_SOCKET, if set (our own service manager). */
 void notify_send_outer(const char *message);
+/* The same, on behalf of pid sender (the monitor for Node: systemd's MAINPID). */
+void notify_send_outer_as(pid_t sender, const char *message);

@@ -256,6 +256,16 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                         return -1;
                 }
                 p->has_root_id = true;
+        } else if (strcmp(k, "listen-fds") == 0) {
+                unsigned long long first, count;
+                WANT(3);
+                /* Below 4 they would overlap their own new places (3 is the control socket anyway). */
+                if (parse_uint(f[1], 10, 1024, &first) < 0 || parse_uint(f[2], 10, 256, &count) < 0 || first < 4 || count == 0) {
+                        snprintf(err, errlen, "bad listen-fds record");
+                        return -1;
+                }
+                p->listen_first = (int) first;
+                p->listen_count = (int) count;
         } else if (strcmp(k, "hostname") == 0) {
                 WANT(2);
                 p->hostname = strdup(f[1]);
@@ -454,6 +464,8 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_adds(&sb, ",\"hostname\":");
         sb_add_json(&sb, p->hostname);
         registration_dump_json(&p->reg, &sb);
+        if (p->listen_count)
+                sb_addf(&sb, ",\"listenFds\":{\"first\":%d,\"count\":%d}", p->listen_first, p->listen_count);
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
         sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"cwd\":", console_words[p->console],

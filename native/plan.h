@@ -92,6 +92,9 @@ struct plan {
         struct op *ops;
         size_t n_ops;
         struct registration reg; /* with machined or systemd; kind REG_NONE: none */
+        /* Socket activation: listen_count sockets, ours from listen_first
+         * on, become the payload's 3, 4, ... ("listen-fds FIRST COUNT"). */
+        int listen_first, listen_count;
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

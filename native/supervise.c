@@ -14,7 +14,8 @@
  * Here: signals to tsnspawn (the first SIGTERM/SIGINT asks init to halt
  * with the kill signal, the same signal again kills), the notify relay to
  * our service manager, the container's end: its exit status, its last
- * message, its cgroups removed, STOPPING=1; systemd's stop requests, which
+ * message, its cgroups removed, STOPPING=1; the service manager's
+ * watchdog (WATCHDOG=1 at half $WATCHDOG_USEC); systemd's stop requests, which
  * the monitor receives as the scope's controller, treated as SIGTERM. A guest reboot runs Node again
  * (the arguments after "--") to start the same machine anew.
  *
@@ -296,6 +297,22 @@ static sigset_t handled_signals(void) {
         return mask;
 }
 
+static long long now_ms(void) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (long long) t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* $WATCHDOG_USEC from our service manager, meant for us ($WATCHDOG_PID
+ * unset or ours: we are the pid systemd started), in ms; 0: none. */
+static long long watchdog_interval_ms(void) {
+        const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+        if (!usec || !getenv("NOTIFY_SOCKET") || (pid && atol(pid) != getpid()))
+                return 0;
+        long long v = atoll(usec) / 1000;
+        return v > 0 ? v : 0;
+}
+
 static int run(struct supervisor *s) {
         sigset_t mask = handled_signals();
         signal(SIGPIPE, SIG_IGN);
@@ -309,9 +326,21 @@ static int run(struct supervisor *s) {
         }
         for (int i = 0; i < s->n_pending; i++)
                 on_signal(s, s->pending[i]);
+        long long watchdog_ms = watchdog_interval_ms();
+        long long next_ping = watchdog_ms > 0 ? now_ms() : 0;
         for (;;) {
+                /* The service manager's watchdog: WATCHDOG=1 at half its interval while this loop runs. */
+                int timeout = -1;
+                if (watchdog_ms > 0) {
+                        long long now = now_ms();
+                        if (now >= next_ping) {
+                                notify_send_outer("WATCHDOG=1");
+                                next_ping = now + watchdog_ms / 2;
+                        }
+                        timeout = (int) (next_ping - now > 0 ? next_ping - now : 0);
+                }
                 struct pollfd p[2] = { { .fd = s->ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-                if (poll(p, 2, -1) < 0) {
+                if (poll(p, 2, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;

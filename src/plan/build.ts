@@ -7,6 +7,7 @@ import { buildEnvironment, MANAGER_NAME, payloadTerm } from './environment.js';
 import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
 import { credentialEnvironment, credentialOps, type Credential } from './credentials.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
+import { listenEnvironment, type ListenFds } from '../runtime/socket-activation.js';
 import type { Settings } from '../settings/model.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
 
@@ -35,6 +36,8 @@ export interface PlanFacts {
   hostFileOps?: MountOp[];
   /** --set-credential/--load-credential, with their values. */
   credentials?: Credential[];
+  /** Sockets systemd passed to tsnspawn, passed on to PID 1. */
+  listenFds?: ListenFds;
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -111,7 +114,11 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     term: payloadTerm(facts.console, facts.hostTerm),
     hostOsRelease: facts.hostOsRelease,
     boot: settings.boot,
-    extra: [...credentialEnvironment(facts.credentials ?? []), ...settings.environment],
+    extra: [
+      ...credentialEnvironment(facts.credentials ?? []),
+      ...(facts.listenFds ? listenEnvironment(facts.listenFds, settings.asPid2) : []),
+      ...settings.environment,
+    ],
   });
 
   return {
@@ -134,5 +141,6 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     argv: facts.argv,
     env,
     ops,
+    ...(facts.listenFds ? { listenFds: facts.listenFds.count } : {}),
   };
 }

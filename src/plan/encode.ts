@@ -2,7 +2,7 @@
  * LaunchPlan -> the helper's wire format (native/plan.c): one record a line,
  * TAB-separated, each field percent-escaped.
  */
-import type { HelperRegistration, LaunchPlan, MountFlag, MountOp } from './types.js';
+import { HELPER_FIRST_LISTEN_FD, type HelperRegistration, type LaunchPlan, type MountFlag, type MountOp } from './types.js';
 
 function esc(value: string): string {
   if (value.includes('\0')) throw new Error(`plan field contains a NUL byte: ${JSON.stringify(value)}`);
@@ -68,6 +68,7 @@ function registrationRecords(r: HelperRegistration): Field[][] {
 export function encodePlan(plan: LaunchPlan): string {
   const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['root-id', plan.rootId.dev, plan.rootId.ino], ['hostname', plan.hostname]];
   if (plan.registration) rec.push(...registrationRecords(plan.registration));
+  if (plan.listenFds) rec.push(['listen-fds', String(HELPER_FIRST_LISTEN_FD), String(plan.listenFds)]);
   for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);

@@ -57,9 +57,17 @@ export interface LaunchPlan {
   argv: string[];
   env: string[];
   ops: MountOp[];
+  /**
+   * Sockets passed on to PID 1 as fds 3, 4, ...: the helper holds them from
+   * HELPER_FIRST_LISTEN_FD on (its fd 3 is the control socket).
+   */
+  listenFds?: number;
   /** Registration with machined or systemd, made by the helper (src/machined/registration.ts). */
   registration?: HelperRegistration;
 }
+
+/** Where the helper finds the sockets of LaunchPlan.listenFds: after the control socket (3). */
+export const HELPER_FIRST_LISTEN_FD = 4;
 
 /** A unit property as the helper writes it on the bus: its D-Bus type and value(s) as text (a(ss): pairs). */
 export interface RegistrationProperty {

@@ -7,6 +7,7 @@
  * ("handover" event); a guest reboot runs Node again with the same
  * command line, and the machine's name and UUID in the environment.
  */
+import { accessSync, constants } from 'node:fs';
 import { HELPER_PATH } from './helper.js';
 
 const MACHINE_STATE_ENV = 'TSNSPAWN_MACHINE_STATE';
@@ -55,9 +56,20 @@ export function supervisorArgv(f: HandoverFacts): string[] {
   ];
 }
 
-/** Whether this Node can replace itself (process.execve: Node 23.11 and later). */
+/**
+ * Whether this Node can replace itself with the supervisor: process.execve
+ * (Node 23.11 and later), and a helper we may execute. A failed execve
+ * aborts Node (it cannot be caught), and the container would die with it:
+ * better to stay.
+ */
 export function canExecve(): boolean {
-  return typeof (process as { execve?: unknown }).execve === 'function';
+  if (typeof (process as { execve?: unknown }).execve !== 'function') return false;
+  try {
+    accessSync(HELPER_PATH, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Replaces this process with the supervisor; returns only by throwing. */

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { LISTEN_FDS_START } from './socket-activation.js';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { EventOrder, parseEvent, type HelperEvent } from './events.js';
@@ -24,9 +25,11 @@ export class Helper {
   private buffer = '';
   private closed = false;
 
-  constructor(encodedPlan: string, onEvent: (e: HelperEvent) => void, onProtocolError: (err: Error) => void) {
+  /** listenFds: how many sockets from fd 3 on (socket activation) the helper is to hold from HELPER_FIRST_LISTEN_FD on. */
+  constructor(encodedPlan: string, onEvent: (e: HelperEvent) => void, onProtocolError: (err: Error) => void, listenFds = 0) {
+    const passed = Array.from({ length: listenFds }, (_, i) => LISTEN_FDS_START + i);
     this.child = spawn(HELPER_PATH, ['--control-fd', '3', '--parent-pid', String(process.pid)], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...passed],
     });
     this.control = this.child.stdio[3] as Duplex;
     this.control.setEncoding('utf8');

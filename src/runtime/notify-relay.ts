@@ -3,7 +3,9 @@
  * unit), as systemd-nspawn does it: "Container running." with the leader's
  * pid once the payload runs; READY=1 then (or, with --notify-ready=yes,
  * when the guest's init says READY=1); the guest's STATUS= prefixed;
- * STOPPING=1 at the end. Datagrams go out through the helper.
+ * STOPPING=1 at the end; WATCHDOG=1 at half $WATCHDOG_USEC while Node
+ * holds the container (the supervisor goes on after the handover).
+ * Datagrams go out through the helper.
  */
 
 export interface NotifySink {
@@ -12,6 +14,7 @@ export interface NotifySink {
 
 export class NotifyRelay {
   private ready = false;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sink: NotifySink,
@@ -20,6 +23,19 @@ export class NotifyRelay {
 
   static enabled(): boolean {
     return Boolean(process.env.NOTIFY_SOCKET);
+  }
+
+  /** Pings the service manager's watchdog, when it watches us, until stop() (or the handover's execve). */
+  startWatchdog(): void {
+    const usec = Number(process.env.WATCHDOG_USEC);
+    const pid = process.env.WATCHDOG_PID;
+    if (!(usec > 0) || (pid !== undefined && Number(pid) !== process.pid)) return;
+    this.watchdog = setInterval(() => this.sink.send('WATCHDOG=1'), Math.max(1, Math.floor(usec / 2000)));
+    this.watchdog.unref();
+  }
+
+  stopWatchdog(): void {
+    clearInterval(this.watchdog);
   }
 
   payloadStarted(leaderPid: number): void {

@@ -24,6 +24,7 @@ import { refuse, UserError } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
 import { resolveInRoot } from '../image/in-root.js';
 import { takeRebootState } from './handover.js';
+import { inheritedListenFds } from './socket-activation.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
   return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
@@ -227,6 +228,7 @@ export async function prepare(settings: Settings, tty: { stdin: boolean; stdout:
     cgroupOps,
     hostFileOps: [...hostFileOps, ...journal.ops],
     credentials: loadCredentials(settings),
+    listenFds: inheritedListenFds(process.env, process.pid),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
   return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings, resumed: resumed !== undefined };

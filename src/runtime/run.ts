@@ -110,7 +110,8 @@ function bootOnce(
         case 'exec':
           relay?.payloadStarted(leaderPid);
           // The steady state needs no Node: the supervisor takes over in our pid.
-          if (canExecve()) handoverTimer = setTimeout(() => {
+          handoverTimer = setTimeout(() => {
+            if (!canExecve()) return;
             handingOver = true;
             helper.handover();
           }, HANDOVER_DELAY_MS);
@@ -159,9 +160,14 @@ function bootOnce(
 
     let leaderPid = 0;
     const plan = { ...p.makePlan(), ...(registration ? { registration } : {}) };
-    const helper = new Helper(encodePlan(plan), onEvent, (err) => {
-      protocolError ??= err;
-    });
+    const helper = new Helper(
+      encodePlan(plan),
+      onEvent,
+      (err) => {
+        protocolError ??= err;
+      },
+      plan.listenFds,
+    );
     onHelper(helper);
     void helper.exited().then(() => {
       process.off('SIGINT', onSignal);
@@ -196,6 +202,7 @@ export async function runContainer(p: Prepared): Promise<number> {
   // The relay's datagrams go out through the current helper (a reboot brings a new one).
   let current: Helper | undefined;
   const relay = NotifyRelay.enabled() ? new NotifyRelay({ send: (m) => current?.sdnotify(m) }, p.settings.notifyReady) : undefined;
+  relay?.startWatchdog();
 
   let status = 1;
   for (;;) {
@@ -219,5 +226,6 @@ export async function runContainer(p: Prepared): Promise<number> {
     }
     break;
   }
+  relay?.stopWatchdog();
   return status;
 }
