@@ -24,6 +24,7 @@ import { refuse, UserError } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
 import { resolveInRoot } from '../image/in-root.js';
 import { takeRebootState } from './handover.js';
+import { withSettingsFile } from './with-settings-file.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
   return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
@@ -163,7 +164,9 @@ function hasCgroupNamespace(): boolean {
   }
 }
 
-export async function prepare(settings: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
+export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
+  // NAME.nspawn first: every check below is of the merged settings.
+  const settings = await withSettingsFile(cmdline);
   // Every option value is already parsed; now check them against the world.
   if (settings.uuid !== undefined) parseUuidOption(settings.uuid);
   if (settings.tarball !== undefined) {
