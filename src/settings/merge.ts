@@ -14,7 +14,7 @@
  */
 import type { Settings } from './model.js';
 import type { FileGroup, FileValues } from './nspawn-keys.js';
-import type { FileSettings } from './from-file.js';
+import type { FileSettings, KeySeen } from './from-file.js';
 
 export interface MergeOptions {
   /** Every key applies (/etc or /run, or --settings=trusted). */
@@ -85,22 +85,24 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
 
 export function mergeSettings(cmdline: Settings, file: FileSettings, opts: MergeOptions): Merged {
   const s: Settings = { ...cmdline, setByFile: new Set() };
-  const ignored: string[] = [];
+  const ignored: KeySeen[] = [];
   for (const [group, rule] of Object.entries(GROUP_RULES) as [FileGroup, GroupRule][]) {
     if (!rule.present(file.values)) continue;
     if (cmdline.setOnCommandLine.has(group) && !opts.override) continue;
     const keys = file.seen.filter((k) => k.group === group);
     const applies = keys.filter((k) => opts.trusted || !k.privileged);
-    if (!opts.trusted) for (const k of keys) if (k.privileged && !ignored.includes(`${k.key}=`)) ignored.push(`${k.key}=`);
+    if (!opts.trusted) ignored.push(...keys.filter((k) => k.privileged));
     if (applies.length === 0) continue;
     rule.apply(s, file.values, opts.trusted);
     s.setByFile.add(group);
   }
+  // Named once each, in the order the file has them.
+  const names = [...new Set(ignored.sort((a, b) => a.line - b.line).map((k) => `${k.key}=`))];
   const warnings =
-    ignored.length === 0
+    names.length === 0
       ? []
       : [
-          `${file.path} is not trusted (only /etc/systemd/nspawn and /run/systemd/nspawn are): ignoring ${ignored.join(', ')} ` +
+          `${file.path} is not trusted (only /etc/systemd/nspawn and /run/systemd/nspawn are): ignoring ${names.join(', ')} ` +
             '(they could give the container more privileges or access to the host; --settings=trusted applies them)',
         ];
   return { settings: s, warnings };
