@@ -1,5 +1,6 @@
 /** Finding the tree: -D DIR, or -M NAME in nspawn's search path, or the current directory. */
 import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { refuse } from '../util/errors.js';
 
 /** Where nspawn (and machinectl) look for a machine's tree by name, in order. */
@@ -25,6 +26,8 @@ export interface Located {
   root: string;
   /** How the user named it, for messages: "-D x" or "-M name". */
   option: string;
+  /** The path as named before symlinks were resolved (-D's value made absolute, the search path's entry, or the current directory): a .nspawn file may sit beside it. */
+  named: string;
   /**
    * The directory's device and inode, taken right after the path was made
    * canonical: the helper mounts this directory and no other, so one put in
@@ -37,7 +40,7 @@ function located(path: string, option: string): Located {
   const root = realpathSync(path);
   const st = lstatSync(root, { bigint: true });
   if (!st.isDirectory()) refuse(`cannot use ${option}: ${root} is not a directory`);
-  return { root, option, id: { dev: String(st.dev), ino: String(st.ino) } };
+  return { root, option, named: resolve(path), id: { dev: String(st.dev), ino: String(st.ino) } };
 }
 
 export function locateTree(directory: string | undefined, machine: string | undefined, searchPath = MACHINE_SEARCH_PATH): Located {

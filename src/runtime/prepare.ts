@@ -25,6 +25,7 @@ import { DEFAULT_PATH } from '../plan/environment.js';
 import { resolveInRoot } from '../image/in-root.js';
 import { takeRebootState } from './handover.js';
 import { inheritedListenFds } from './socket-activation.js';
+import { withSettingsFile } from './with-settings-file.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
   return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
@@ -164,7 +165,9 @@ function hasCgroupNamespace(): boolean {
   }
 }
 
-export async function prepare(settings: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
+export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
+  // NAME.nspawn first: every check below is of the merged settings.
+  const settings = await withSettingsFile(cmdline);
   // Every option value is already parsed; now check them against the world.
   if (settings.uuid !== undefined) parseUuidOption(settings.uuid);
   if (settings.tarball !== undefined) {

@@ -4,6 +4,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { defaultSettings, type Settings } from './model.js';
+import { SETTINGS_FILE_MODES, type SettingGroup } from './provenance.js';
 import {
   parseBind,
   parseChdir,
@@ -33,6 +34,8 @@ function oneOf<T extends string>(v: string | boolean, allowed: readonly T[], opt
 
 interface OptionSpec {
   flags: string;
+  /** The group of settings the option sets (nspawn's SettingsMask bit), so a .nspawn file leaves it alone. */
+  sets?: SettingGroup;
   help: string;
   /** Applies one occurrence of the option to the settings. */
   apply: (s: Settings, value: string | boolean) => void;
@@ -42,7 +45,7 @@ const str = (v: string | boolean): string => String(v);
 
 /** All options, in --help order. Values are applied in command line order. */
 export const OPTION_TABLE: readonly OptionSpec[] = [
-  { flags: '-D, --directory <path>', help: 'root directory of the container', apply: (s, v) => (s.directory = str(v)) },
+  { flags: '-D, --directory <path>', sets: 'directory', help: 'root directory of the container', apply: (s, v) => (s.directory = str(v)) },
   {
     flags: '--tarball <file>',
     help: 'start from a rootfs archive: unpacked once into a cache, each run an ephemeral overlay of it',
@@ -50,27 +53,27 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   { flags: '-M, --machine <name>', help: 'machine name (default: last component of the directory)', apply: (s, v) => (s.machine = parseMachineName(str(v))) },
   {
-    flags: '--hostname <name>',
+    flags: '--hostname <name>', sets: 'hostname',
     help: 'hostname inside the container (default: the machine name)',
     apply: (s, v) => {
       if (!isValidHostname(str(v))) refuse(`invalid --hostname=${str(v)}: use 1 to 64 letters, digits, '-' and '.'`);
       s.hostname = str(v);
     },
   },
-  { flags: '--uuid <uuid>', help: 'machine UUID (default: the tree\'s /etc/machine-id, else random)', apply: (s, v) => (s.uuid = str(v)) },
-  { flags: '-b, --boot', help: 'boot the tree\'s init as PID 1; arguments go to init', apply: (s) => (s.boot = true) },
-  { flags: '-a, --as-pid2', help: 'run the command as PID 2 under a stub init that reaps and handles halt signals', apply: (s) => (s.asPid2 = true) },
-  { flags: '-E, --setenv <NAME=VALUE>', help: 'set an environment variable for PID 1', apply: (s, v) => s.environment.push(parseSetenv(str(v))) },
-  { flags: '-u, --user <user>', help: 'run the command as this user of the tree', apply: (s, v) => (s.user = str(v)) },
-  { flags: '--chdir <path>', help: 'working directory inside the container', apply: (s, v) => (s.chdir = parseChdir(str(v))) },
-  { flags: '--bind <src[:dst[:opts]]>', help: "bind mount a host path, or with '+' one in the tree (opts: rbind, norbind)", apply: (s, v) => s.binds.push(parseBind(str(v), false)) },
-  { flags: '--bind-ro <src[:dst[:opts]]>', help: "bind mount a host path (or '+' one in the tree) read-only", apply: (s, v) => s.binds.push(parseBind(str(v), true)) },
-  { flags: '--overlay <paths>', help: "LOWER...:UPPER:DEST: an overlay at DEST of host trees, or '+' ones in the tree (empty UPPER: throwaway)", apply: (s, v) => s.overlays.push(parseOverlay(str(v), false)) },
-  { flags: '--overlay-ro <paths>', help: "LOWER...:DEST: a read-only overlay at DEST of host trees or '+' ones in the tree", apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
-  { flags: '--tmpfs <path[:options]>', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
-  { flags: '--read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
+  { flags: '--uuid <uuid>', sets: 'machine-id', help: 'machine UUID (default: the tree\'s /etc/machine-id, else random)', apply: (s, v) => (s.uuid = str(v)) },
+  { flags: '-b, --boot', sets: 'start-mode', help: 'boot the tree\'s init as PID 1; arguments go to init', apply: (s) => (s.boot = true) },
+  { flags: '-a, --as-pid2', sets: 'start-mode', help: 'run the command as PID 2 under a stub init that reaps and handles halt signals', apply: (s) => (s.asPid2 = true) },
+  { flags: '-E, --setenv <NAME=VALUE>', sets: 'environment', help: 'set an environment variable for PID 1', apply: (s, v) => s.environment.push(parseSetenv(str(v))) },
+  { flags: '-u, --user <user>', sets: 'user', help: 'run the command as this user of the tree', apply: (s, v) => (s.user = str(v)) },
+  { flags: '--chdir <path>', sets: 'working-directory', help: 'working directory inside the container', apply: (s, v) => (s.chdir = parseChdir(str(v))) },
+  { flags: '--bind <src[:dst[:opts]]>', sets: 'custom-mounts', help: "bind mount a host path, or with '+' one in the tree (opts: rbind, norbind)", apply: (s, v) => s.binds.push(parseBind(str(v), false)) },
+  { flags: '--bind-ro <src[:dst[:opts]]>', sets: 'custom-mounts', help: "bind mount a host path (or '+' one in the tree) read-only", apply: (s, v) => s.binds.push(parseBind(str(v), true)) },
+  { flags: '--overlay <paths>', sets: 'custom-mounts', help: "LOWER...:UPPER:DEST: an overlay at DEST of host trees, or '+' ones in the tree (empty UPPER: throwaway)", apply: (s, v) => s.overlays.push(parseOverlay(str(v), false)) },
+  { flags: '--overlay-ro <paths>', sets: 'custom-mounts', help: "LOWER...:DEST: a read-only overlay at DEST of host trees or '+' ones in the tree", apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
+  { flags: '--tmpfs <path[:options]>', sets: 'custom-mounts', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
+  { flags: '--read-only', sets: 'read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
   {
-    flags: '-S, --slice <slice>',
+    flags: '-S, --slice <slice>', sets: 'slice',
     help: 'put the scope machined makes into this slice',
     apply: (s, v) => s.unitProperties.push(parseSlice(str(v))),
   },
@@ -80,56 +83,56 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     apply: (s, v) => s.unitProperties.push(parseUnitProperty(str(v))),
   },
   {
-    flags: '--set-credential <ID:VALUE>',
+    flags: '--set-credential <ID:VALUE>', sets: 'credentials',
     help: 'pass a systemd credential to the container (C escapes in VALUE)',
     apply: (s, v) => s.credentials.push(parseSetCredential(str(v))),
   },
   {
-    flags: '--load-credential <ID:PATH>',
+    flags: '--load-credential <ID:PATH>', sets: 'credentials',
     help: 'pass a host file as a systemd credential (a name alone: from our $CREDENTIALS_DIRECTORY)',
     apply: (s, v) => s.credentials.push(parseLoadCredential(str(v))),
   },
   {
-    flags: '--private-network',
+    flags: '--private-network', sets: 'network',
     help: 'a network namespace of its own: only loopback, up (CAP_NET_ADMIN kept)',
     apply: (s) => (s.privateNetwork = true),
   },
   {
-    flags: '--capability <caps>',
+    flags: '--capability <caps>', sets: 'capability',
     help: 'keep these capabilities too (CAP_NET_ADMIN,..., or all)',
     apply: (s, v) => s.addCapabilities.push(...parseCapabilities(str(v), '--capability')),
   },
   {
-    flags: '--drop-capability <caps>',
+    flags: '--drop-capability <caps>', sets: 'capability',
     help: 'drop these capabilities from the default set (or all)',
     apply: (s, v) => s.dropCapabilities.push(...parseCapabilities(str(v), '--drop-capability')),
   },
-  { flags: '-x, --ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
+  { flags: '-x, --ephemeral', sets: 'ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
   {
-    flags: '--volatile <mode>',
+    flags: '--volatile <mode>', sets: 'volatile',
     help: 'no, yes (tmpfs root with the tree\'s /usr), state (tmpfs /var), overlay (tmpfs overlay over the root)',
     apply: (s, v) => {
       const b = parseBooleanWord(str(v));
       s.volatile = b === true ? 'yes' : b === false ? 'no' : oneOf(v, ['no', 'yes', 'state', 'overlay'] as const, '--volatile');
     },
   },
-  { flags: '--console <mode>', help: 'interactive, read-only, passive, pipe or autopipe', apply: (s, v) => (s.console = parseConsoleMode(str(v))) },
+  { flags: '--console <mode>', sets: 'console', help: 'interactive, read-only, passive, pipe or autopipe', apply: (s, v) => (s.console = parseConsoleMode(str(v))) },
   // The later of -P and --console wins, as in nspawn.
-  { flags: '-P, --pipe', help: 'same as --console=pipe, and quiet', apply: (s) => ((s.pipe = true), (s.console = 'pipe')) },
+  { flags: '-P, --pipe', sets: 'console', help: 'same as --console=pipe, and quiet', apply: (s) => ((s.pipe = true), (s.console = 'pipe')) },
   { flags: '-q, --quiet', help: 'do not show status messages', apply: (s) => (s.quiet = true) },
-  { flags: '--kill-signal <signal>', help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
+  { flags: '--kill-signal <signal>', sets: 'kill-signal', help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
   { flags: '--register <mode>', help: 'register with systemd-machined: yes, no or auto', apply: (s, v) => (s.register = parseRegisterMode(str(v))) },
   { flags: '--keep-unit', help: 'use the service unit tsnspawn runs in instead of a new scope', apply: (s) => (s.keepUnit = true) },
-  { flags: '--timezone <mode>', help: `/etc/localtime from the host: ${TIMEZONE_MODES.join(', ')}`, apply: (s, v) => (s.timezone = oneOf(v, TIMEZONE_MODES, '--timezone')) },
-  { flags: '--resolv-conf <mode>', help: `/etc/resolv.conf from the host: ${RESOLV_CONF_MODES.join(', ')}`, apply: (s, v) => (s.resolvConf = oneOf(v, RESOLV_CONF_MODES, '--resolv-conf')) },
+  { flags: '--timezone <mode>', sets: 'timezone', help: `/etc/localtime from the host: ${TIMEZONE_MODES.join(', ')}`, apply: (s, v) => (s.timezone = oneOf(v, TIMEZONE_MODES, '--timezone')) },
+  { flags: '--resolv-conf <mode>', sets: 'resolv-conf', help: `/etc/resolv.conf from the host: ${RESOLV_CONF_MODES.join(', ')}`, apply: (s, v) => (s.resolvConf = oneOf(v, RESOLV_CONF_MODES, '--resolv-conf')) },
   {
-    flags: '--link-journal <mode>',
+    flags: '--link-journal <mode>', sets: 'link-journal',
     help: `make the guest's journal visible on the host: ${LINK_JOURNAL_MODES.join(', ')}`,
     // nspawn takes "yes" for auto.
     apply: (s, v) => (s.linkJournal = str(v) === 'yes' ? 'auto' : oneOf(v, LINK_JOURNAL_MODES, '--link-journal')),
   },
   {
-    flags: '--notify-ready <bool>',
+    flags: '--notify-ready <bool>', sets: 'notify-ready',
     help: "with yes, report READY=1 to the service manager only when the guest's init did",
     apply: (s, v) => {
       const b = parseBooleanWord(str(v));
@@ -137,7 +140,22 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
       s.notifyReady = b;
     },
   },
+  {
+    flags: '--settings <mode>',
+    help: 'read NAME.nspawn: yes, no, override (the file wins over the command line) or trusted (every key applies)',
+    apply: (s, v) => {
+      // nspawn takes a boolean too.
+      const b = parseBooleanWord(str(v));
+      s.settingsFile = b === true ? 'yes' : b === false ? 'no' : oneOf(v, SETTINGS_FILE_MODES, '--settings');
+    },
+  },
 ];
+
+/** Applies one occurrence of an option and records the group it set. */
+function applyOption(spec: OptionSpec, settings: Settings, value: string | boolean): void {
+  spec.apply(settings, value);
+  if (spec.sets) settings.setOnCommandLine.add(spec.sets);
+}
 
 interface ParsedFlags {
   short?: string;
@@ -204,32 +222,34 @@ export async function settingsFromArgs(argv: string[]): Promise<Settings | 'exit
       const opt = BY_LONG.get(name) ?? unknown(eq < 0 ? token : token.slice(0, eq));
       if (!opt.takesValue) {
         if (eq >= 0) throw new UserError(`option '--${name}' takes no value (see 'tsnspawn --help')`);
-        opt.spec.apply(settings, true);
+        applyOption(opt.spec, settings, true);
         continue;
       }
       let value: string;
       if (eq >= 0) value = token.slice(eq + 1);
       else if (i + 1 < argv.length) value = argv[++i]!;
       else throw new UserError(`option '--${name}' needs a value (see 'tsnspawn --help')`);
-      opt.spec.apply(settings, value);
+      applyOption(opt.spec, settings, value);
       continue;
     }
     // Short options, possibly grouped (-qP) and with an attached value (-Dtree).
     for (let j = 1; j < token.length; j++) {
       const opt = BY_SHORT.get(token[j]!) ?? unknown(`-${token[j]}`);
       if (!opt.takesValue) {
-        opt.spec.apply(settings, true);
+        applyOption(opt.spec, settings, true);
         continue;
       }
       let value: string;
       if (j + 1 < token.length) value = token.slice(j + 1);
       else if (i + 1 < argv.length) value = argv[++i]!;
       else throw new UserError(`option '-${opt.short}' (--${opt.long}) needs a value (see 'tsnspawn --help')`);
-      opt.spec.apply(settings, value);
+      applyOption(opt.spec, settings, value);
       break;
     }
   }
   settings.command = argv.slice(i);
+  // A COMMAND (or init's arguments) is nspawn's start mode too: it masks the file's Parameters=.
+  if (settings.command.length > 0) settings.setOnCommandLine.add('start-mode');
   settings.syscallFilter = parseBooleanWord(process.env.SYSTEMD_SECCOMP ?? 'yes') ?? true;
   return settings;
 }

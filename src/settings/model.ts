@@ -1,11 +1,12 @@
 /**
- * Settings: everything the user asked for, from the command line (and later
- * from .nspawn files). Pure data; validated and turned into a LaunchPlan by
- * src/plan/build.ts.
+ * Settings: everything the user asked for, from the command line and a
+ * .nspawn file (merged by merge.ts). Pure data; validated and turned into a
+ * LaunchPlan by src/plan/build.ts.
  */
 
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
+import type { SettingGroup, SettingsFileMode } from './provenance.js';
 
 /** option: how messages name it (the option and the ID, never the value). value: bytes; path: absolute, or a name in our $CREDENTIALS_DIRECTORY. */
 export type CredentialSpec = { id: string; value: Buffer; option: string } | { id: string; path: string; option: string };
@@ -92,6 +93,12 @@ export interface Settings {
   dropCapabilities: string[];
   /** nspawn's system call filter; off with SYSTEMD_SECCOMP=0 in the environment, as for nspawn. */
   syscallFilter: boolean;
+  /** --settings: whether and how a .nspawn file is read. */
+  settingsFile: SettingsFileMode;
+  /** The groups the command line set (nspawn's SettingsMask): a .nspawn file does not change them unless --settings=override. */
+  setOnCommandLine: Set<SettingGroup>;
+  /** The groups a .nspawn file set (after trust and precedence): the rest are the command line's or defaults. */
+  setByFile: Set<SettingGroup>;
 }
 
 export function defaultSettings(): Settings {
@@ -120,5 +127,8 @@ export function defaultSettings(): Settings {
     resolvConf: 'auto',
     linkJournal: 'auto',
     command: [],
+    settingsFile: 'yes',
+    setOnCommandLine: new Set(),
+    setByFile: new Set(),
   };
 }

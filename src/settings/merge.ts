@@ -1,0 +1,109 @@
+/**
+ * One merge step: the command line's Settings and a .nspawn file's values
+ * into the Settings the plan is built from, by nspawn's rules
+ * (merge_settings() in nspawn.c):
+ *
+ * - a group the command line set is left alone (its whole group: --bind
+ *   masks the file's TemporaryFileSystem= too), unless --settings=override;
+ * - the file's value replaces the group's (lists too), except the
+ *   capabilities, which add to and take from the set;
+ * - a file that is not trusted has its privileged keys ignored, named in
+ *   one warning.
+ *
+ * Pure: no files, no output.
+ */
+import type { Settings } from './model.js';
+import type { FileGroup, FileValues } from './nspawn-keys.js';
+import type { FileSettings, KeySeen } from './from-file.js';
+
+export interface MergeOptions {
+  /** Every key applies (/etc or /run, or --settings=trusted). */
+  trusted: boolean;
+  /** --settings=override: the file wins over the command line. */
+  override: boolean;
+}
+
+export interface Merged {
+  settings: Settings;
+  warnings: string[];
+}
+
+interface GroupRule {
+  /** Whether the file sets the group at all (an emptied list or Parameters= alone does not, as in nspawn). */
+  present: (v: FileValues) => boolean;
+  /** Writes the file's values into s (a copy: arrays are replaced, never changed in place). */
+  apply: (s: Settings, v: FileValues, trusted: boolean) => void;
+}
+
+const scalar = <K extends keyof FileValues & keyof Settings>(field: K): GroupRule => ({
+  present: (v) => v[field] !== undefined,
+  apply: (s, v) => void ((s as unknown as Record<K, unknown>)[field] = v[field]),
+});
+
+/** nspawn's merge, group by group. */
+const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
+  'start-mode': {
+    present: (v) => v.startMode !== undefined,
+    apply: (s, v) => {
+      s.boot = v.startMode === 'boot';
+      s.asPid2 = v.startMode === 'as-pid2';
+      s.command = v.parameters ?? [];
+    },
+  },
+  ephemeral: scalar('ephemeral'),
+  environment: { present: (v) => (v.environment?.length ?? 0) > 0, apply: (s, v) => void (s.environment = v.environment!) },
+  user: scalar('user'),
+  'working-directory': scalar('chdir'),
+  capability: {
+    present: (v) => v.addCapabilities !== undefined || v.dropCapabilities !== undefined,
+    // As nspawn: retain |= Capability (trusted only), then retain &= ~DropCapability.
+    apply: (s, v, trusted) => {
+      const add = trusted ? (v.addCapabilities ?? []) : [];
+      s.addCapabilities = [...s.addCapabilities, ...add];
+      s.dropCapabilities = [...s.dropCapabilities.filter((c) => !add.includes(c)), ...(v.dropCapabilities ?? [])];
+    },
+  },
+  'kill-signal': scalar('killSignal'),
+  'machine-id': scalar('uuid'),
+  hostname: scalar('hostname'),
+  'notify-ready': scalar('notifyReady'),
+  'read-only': scalar('readOnly'),
+  volatile: scalar('volatile'),
+  'custom-mounts': {
+    present: (v) => [v.binds, v.tmpfs, v.overlays].some((l) => (l?.length ?? 0) > 0),
+    apply: (s, v) => {
+      s.binds = v.binds ?? [];
+      s.tmpfs = v.tmpfs ?? [];
+      s.overlays = v.overlays ?? [];
+    },
+  },
+  network: scalar('privateNetwork'),
+  'resolv-conf': scalar('resolvConf'),
+  timezone: scalar('timezone'),
+  'link-journal': scalar('linkJournal'),
+};
+
+export function mergeSettings(cmdline: Settings, file: FileSettings, opts: MergeOptions): Merged {
+  const s: Settings = { ...cmdline, setByFile: new Set() };
+  const ignored: KeySeen[] = [];
+  for (const [group, rule] of Object.entries(GROUP_RULES) as [FileGroup, GroupRule][]) {
+    if (!rule.present(file.values)) continue;
+    if (cmdline.setOnCommandLine.has(group) && !opts.override) continue;
+    const keys = file.seen.filter((k) => k.group === group);
+    const applies = keys.filter((k) => opts.trusted || !k.privileged);
+    if (!opts.trusted) ignored.push(...keys.filter((k) => k.privileged));
+    if (applies.length === 0) continue;
+    rule.apply(s, file.values, opts.trusted);
+    s.setByFile.add(group);
+  }
+  // Named once each, in the order the file has them.
+  const names = [...new Set(ignored.sort((a, b) => a.line - b.line).map((k) => `${k.key}=`))];
+  const warnings =
+    names.length === 0
+      ? []
+      : [
+          `${file.path} is not trusted (only /etc/systemd/nspawn and /run/systemd/nspawn are): ignoring ${names.join(', ')} ` +
+            '(they could give the container more privileges or access to the host; --settings=trusted applies them)',
+        ];
+  return { settings: s, warnings };
+}
