@@ -13,7 +13,6 @@ NODE_DEP := $(if $(filter $(LOCAL_NODE),$(NODE)),$(LOCAL_NODE),)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter
 HELPER := native/tsnspawn-helper
 HELPER_SRC := $(wildcard native/*.c)
 HELPER_HDR := $(wildcard native/*.h)
@@ -51,10 +50,9 @@ dist/.built: $(TS_SRC) tsconfig.json node_modules/.installed $(NODE_DEP)
 		--banner:js="\"use strict\"; const __import_meta_url = require('node:url').pathToFileURL(__filename).href;"
 	touch $@
 
-# Static: the supervisor starts in Node's pid with no dynamic loader to run
-# first (a shorter moment before it blocks SIGTERM), and needs no NSS.
-$(HELPER): $(HELPER_SRC) $(HELPER_HDR) Makefile
-	$(CC) $(CFLAGS) -static -o $@ $(HELPER_SRC)
+# One static binary (native/build-helper.sh says why; npm install runs it too).
+$(HELPER): $(HELPER_SRC) $(HELPER_HDR) native/build-helper.sh Makefile
+	CC="$(CC)" CFLAGS="$(CFLAGS)" native/build-helper.sh
 
 # Debian packages the tests and images need; installed only when missing.
 deps:

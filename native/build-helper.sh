@@ -1,0 +1,9 @@
+#!/bin/sh
+# Builds native/tsnspawn-helper: one static binary from native/*.c. The
+# Makefile and `npm install` (package.json "install") both call this, so
+# an installed package builds the same helper as a checkout.
+# Static: the supervisor starts in Node's pid with no dynamic loader to run
+# first (a shorter moment before it blocks SIGTERM), and needs no NSS.
+set -eu
+cd "$(dirname "$0")"
+${CC:-cc} ${CFLAGS:--O2 -g} -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -static -o tsnspawn-helper ./*.c

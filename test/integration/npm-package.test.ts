@@ -1,0 +1,42 @@
+/**
+ * `npm pack` and `npm install -g` of the tarball: the package builds its own
+ * helper at install (a C compiler is all it needs besides Node) and the
+ * installed tsnspawn runs a container. Needs root (and the npm registry,
+ * for commander).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { image } from '../harness/images.js';
+import { TOP } from '../harness/paths.js';
+import { rootSkipReason } from '../harness/root.js';
+
+describe('the npm package', { skip: rootSkipReason() }, () => {
+  const dir = mkdtempSync('/var/tmp/tsnspawn-npm-');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('npm install -g of the packed tarball gives a tsnspawn that runs a container with a helper it built itself', async () => {
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: TOP, stdio: ['ignore', 'ignore', 'inherit'] });
+    const [tarball] = readdirSync(dir).filter((f) => f.endsWith('.tgz'));
+    assert.ok(tarball, 'npm pack made a tarball');
+    const listing = execFileSync('tar', ['-tzf', `${dir}/${tarball}`], { encoding: 'utf8' });
+    assert.ok(!listing.includes('package/native/tsnspawn-helper\n'), 'no prebuilt helper in the package');
+    assert.ok(listing.includes('package/units/tsnspawn@.service.in\n'));
+
+    execFileSync('npm', ['install', '-g', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', `${dir}/prefix`, `${dir}/${tarball}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const installed = `${dir}/prefix/lib/node_modules/tsnspawn`;
+    assert.ok(existsSync(`${installed}/native/tsnspawn-helper`), 'the helper was built at install');
+
+    // The package's launcher runs the `node` on PATH: the one the checkout runs on (22 or later).
+    const node = realpathSync(process.execPath);
+    const r = await execa(`${dir}/prefix/bin/tsnspawn`, ['-q', '--register=no', '-D', image('busybox'), '/bin/sh', '-c', 'echo "$container"'], {
+      env: { PATH: `${node.slice(0, node.lastIndexOf('/'))}:${process.env.PATH}` },
+      reject: false,
+      stdin: 'ignore',
+    });
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(r.stdout, 'tsnspawn');
+  });
+});
