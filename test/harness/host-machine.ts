@@ -66,7 +66,10 @@ export class HostMachine {
     let leader = 0;
     for (let i = 0; i < 200 && !leader; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn of the host image exited ${nspawn.exitCode}`);
+      if (nspawn.exitCode !== null) {
+        rmSync(share, { recursive: true, force: true });
+        throw new Error(`systemd-nspawn of the host image exited ${nspawn.exitCode}`);
+      }
       for (const c of childrenOf(nspawn.pid!)) {
         try {
           if (readlinkSync(`/proc/${c}/exe`).endsWith('/systemd')) leader = c;
