@@ -90,6 +90,11 @@ struct plan {
         char *exec_path;        /* absolute path inside the root, or a name looked up in PATH */
         struct op *ops;
         size_t n_ops;
+        /* Host paths of the container's cgroups (made by Node) when the
+         * monitor is to place init there itself and open the barrier at
+         * once (nothing to register first); none: Node does it at the barrier. */
+        char **cgroups;
+        size_t n_cgroups;
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

@@ -66,6 +66,7 @@ export function encodePlan(plan: LaunchPlan): string {
   rec.push(['caps', plan.capsRetain], ['exec', plan.exec]);
   for (const a of plan.argv) rec.push(['arg', a]);
   for (const e of plan.env) rec.push(['env', e]);
+  for (const c of plan.cgroups ?? []) rec.push(['cgroup', c]);
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
   rec.push(['end']);
   return rec.map((fields) => fields.map(escField).join('\t')).join('\n') + '\n';

@@ -57,4 +57,11 @@ export interface LaunchPlan {
   argv: string[];
   env: string[];
   ops: MountOp[];
+  /**
+   * Host paths of the container's cgroups, made by Node, when the helper is
+   * to place init in them itself (clone3 into the cgroup2 one) and open the
+   * barrier at once: nothing to register first. Absent: Node does it at the
+   * barrier. Set at run time (run.ts), not by buildPlan.
+   */
+  cgroups?: string[];
 }

@@ -9,7 +9,7 @@ import { SIGRTMIN } from '../settings/signals.js';
 import { constants } from 'node:os';
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
-import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
+import { attachCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { MachinedSession } from '../machined/session.js';
 import { ScopeSession } from '../machined/scope.js';
 
@@ -92,7 +92,7 @@ function bootOnce(
           step = 'cgroup';
           if (machined.ownsScope) moveBelowScope(p.cgroup, pid);
           else attachCgroup(p.cgroup, pid);
-        } else {
+        } else if (!plan.cgroups) {
           step = 'cgroup';
           attachCgroup(p.cgroup, pid);
         }
@@ -162,7 +162,11 @@ function bootOnce(
     };
 
     let leaderPid = 0;
-    const helper = new Helper(encodePlan(p.makePlan()), onEvent, (err) => {
+    const plan = p.makePlan();
+    // Nothing to register: the helper puts init in its cgroups as it forks it
+    // (no migration, and no round trip through Node before init goes on).
+    if (!machined && makeCgroupDirs(p.cgroup)) plan.cgroups = p.cgroup.dirs;
+    const helper = new Helper(encodePlan(plan), onEvent, (err) => {
       protocolError ??= err;
     });
     onHelper(helper);
