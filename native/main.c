@@ -5,12 +5,15 @@
  *       ("go", "kill SIGNO"); JSON-line events go out (report.h).
  *   tsnspawn-helper --decode
  *       reads a plan on stdin and prints it as JSON (tests of the encoding).
+ *   tsnspawn [ARGS...]   (bin/tsnspawn, a symlink to this binary)
+ *       the launcher: forks the monitor, then executes Node (launch.c).
  *
  * Process tree: tsnspawn (node) - this monitor - container init (PID 1
  * inside). Where we are in main(): the host's namespaces, full root. */
 #define _GNU_SOURCE
 #include "cgroup.h"
 #include "child.h"
+#include "launch.h"
 #include "console.h"
 #include "monitor.h"
 #include "notify.h"
@@ -55,7 +58,7 @@ static int decode_only(void) {
 
 /* The monitor: runs the plan that comes on control_fd and stays as init's
  * parent. parent_pid is Node's pid (our parent). */
-static int monitor_main(int control_fd, int parent_pid) {
+int monitor_main(int control_fd, int parent_pid) {
         report_set_fd(control_fd);
         (void) fcntl(control_fd, F_SETFD, FD_CLOEXEC);
 
@@ -165,6 +168,8 @@ static int monitor_main(int control_fd, int parent_pid) {
 
 int main(int argc, char **argv) {
         int control_fd = -1, parent_pid = -1;
+        if (launcher_invoked(argv[0]))
+                return launch_main(argc, argv);
         if (argc == 2 && strcmp(argv[1], "--decode") == 0)
                 return decode_only();
         if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
