@@ -55,11 +55,13 @@ export class Helper {
       }
     };
     const preforked = claimPreforkedHelper();
+    let channel: FdChannel | undefined;
     if (preforked) {
       this.helperPid = preforked.pid;
       // Its end of the socket closing is its exit.
-      const channel = new FdChannel(preforked.fd, preforked.pid, onChunk, () => this.setClosed());
-      this.control = { write: (line) => void channel.write(line), end: () => {}, get writable() { return channel.open; } };
+      const c = new FdChannel(preforked.fd, preforked.pid, onChunk, () => this.setClosed());
+      this.control = { write: (line) => void c.write(line), end: () => {}, get writable() { return c.open; } };
+      channel = c;
     } else {
       // Loaded only here: the pre-forked monitor spares Node child_process (and net, stream).
       const { spawn } = process.getBuiltinModule('node:child_process');
@@ -82,6 +84,7 @@ export class Helper {
       });
     }
     this.control.write(encodedPlan);
+    channel?.start();
   }
 
   private setClosed(): void {

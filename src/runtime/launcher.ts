@@ -63,7 +63,7 @@ export async function releasePreforkedHelper(): Promise<void> {
   waiting = undefined;
   if (!h) return;
   await new Promise<void>((resolve) => {
-    new FdChannel(h.fd, h.pid, () => {}, resolve);
+    new FdChannel(h.fd, h.pid, () => {}, resolve).start();
     try {
       process.kill(h.pid, 'SIGKILL');
     } catch {
@@ -100,7 +100,20 @@ export class FdChannel {
         for (const c of live) c.kill();
       });
     }
+  }
+
+  /**
+   * Starts reading. The first read starts libuv's thread pool, and Node's
+   * main thread waits until its threads run (long on a busy machine): the
+   * plan goes out first, so that wait overlaps the monitor's work. Two
+   * threads: this read holds one for the monitor's life, and nothing else
+   * on a container's path uses the pool.
+   */
+  start(): void {
+    const own = process.env.UV_THREADPOOL_SIZE === undefined;
+    if (own) process.env.UV_THREADPOOL_SIZE = '2';
     this.readNext();
+    if (own) delete process.env.UV_THREADPOOL_SIZE;
   }
 
   private readNext(): void {
