@@ -3,7 +3,6 @@
  * Entry point: parse, validate, prepare the plan, run, exit with the
  * container's status.
  */
-import { enableCompileCache } from 'node:module';
 import { settingsFromArgs } from './settings/from-args.js';
 import { UserError, refuse } from './util/errors.js';
 import { errorLine, setQuiet } from './util/log.js';
@@ -11,10 +10,6 @@ import { releasePreforkedHelper, stdioTtys, takeLauncherFacts } from './runtime/
 
 // Before anything can start a process: what bin/tsnspawn handed us.
 takeLauncherFacts();
-
-// Start-up time is most of a short container's life: keep V8's compiled code
-// between runs (Node >= 22.1; a no-op where the cache directory is not writable).
-enableCompileCache?.();
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'import-tar') {
