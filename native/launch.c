@@ -98,7 +98,7 @@ int launch_main(int argc, char **argv) {
                 pid_t pid = fork();
                 if (pid == 0) {
                         close(sv[0]);
-                        _exit(preforked(sv[1], self));
+                        exit(preforked(sv[1], self));
                 }
                 close(sv[1]);
                 char val[64];

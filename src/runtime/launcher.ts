@@ -20,7 +20,7 @@
  * libuv's thread pool, which process.exit() joins: the monitor is killed
  * on exit while its socket is open, so that read ends.
  */
-import { closeSync, read, writeSync } from 'node:fs';
+import { closeSync, read, readFileSync, writeSync } from 'node:fs';
 
 const HELPER_ENV = 'TSNSPAWN_HELPER';
 const TTY_ENV = 'TSNSPAWN_TTY';
@@ -39,8 +39,20 @@ export function takeLauncherFacts(): void {
   const tty = /^([01])([01])$/.exec(process.env[TTY_ENV] ?? '');
   delete process.env[HELPER_ENV];
   delete process.env[TTY_ENV];
-  if (helper) waiting = { fd: Number(helper[1]), pid: Number(helper[2]) };
+  // Only a child of ours: never a stale or stray value (we would kill that pid).
+  if (helper && parentOf(Number(helper[2])) === process.pid) waiting = { fd: Number(helper[1]), pid: Number(helper[2]) };
   if (tty) ttys = { stdin: tty[1] === '1', stdout: tty[2] === '1' };
+}
+
+/** The parent pid of pid (from /proc/PID/stat), or undefined. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether stdin and stdout are terminals. */
