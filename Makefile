@@ -40,14 +40,16 @@ node_modules/.installed: package.json package-lock.json
 # graph asynchronously, a few ms per module; one CommonJS file loads 5 ms
 # faster than the split ES bundle did (the part not run costs only V8's
 # pre-parse). import.meta.url (the helper is found from it) is defined for it,
-# in a banner that keeps "use strict" first.
-dist/.built: $(TS_SRC) tsconfig.json node_modules/.installed $(NODE_DEP)
+# in a banner that keeps "use strict" first. dist/bundle/cli.cjs, the file
+# Node runs, turns on V8's code cache and loads the bundle (src/cli-entry.cjs).
+dist/.built: $(TS_SRC) src/cli-entry.cjs tsconfig.json node_modules/.installed $(NODE_DEP)
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
 	rm -rf dist/bundle
 	node_modules/.bin/esbuild dist/src/cli.js --bundle --platform=node --format=cjs --target=node22 \
-		--external:commander --log-level=warning --outfile=dist/bundle/cli.cjs \
+		--external:commander --log-level=warning --outfile=dist/bundle/tsnspawn.cjs \
 		--define:import.meta.url=__import_meta_url \
 		--banner:js="\"use strict\"; const __import_meta_url = require('node:url').pathToFileURL(__filename).href;"
+	cp src/cli-entry.cjs dist/bundle/cli.cjs
 	touch $@
 
 # One static binary (native/build-helper.sh says why; npm install runs it too).
@@ -95,26 +97,27 @@ bench: bench-deps all images
 
 # `make install`: the program, its helper and the template unit under
 # PREFIX (DESTDIR for staging). Everything tsnspawn runs lives in LIBDIR,
-# laid out as in the checkout (the bundle finds the helper beside it);
-# BINDIR/tsnspawn names it with absolute paths, for units and shells.
+# laid out as in the checkout: the helper, started as BINDIR/tsnspawn (a
+# symlink to it), finds Node (LIBDIR/.toolchain when make fetched Node 24,
+# else node on PATH) and the bundle from its own place (native/launch.c).
 PREFIX ?= /usr/local
 BINDIR := $(PREFIX)/bin
 LIBDIR := $(PREFIX)/lib/tsnspawn
 UNITDIR := $(PREFIX)/lib/systemd/system
-INSTALL_NODE := $(if $(NODE_DEP),$(LIBDIR)/node,$(shell command -v node))
 # Every file install makes, relative to DESTDIR: uninstall removes these and no more.
 COMMANDER_FILES := $(shell cd node_modules/commander 2>/dev/null && find . -type f | sed 's|^\./||' | sort)
-INSTALLED := $(BINDIR)/tsnspawn $(UNITDIR)/tsnspawn@.service $(LIBDIR)/dist/bundle/cli.cjs $(LIBDIR)/native/tsnspawn-helper \
-	$(addprefix $(LIBDIR)/node_modules/commander/,$(COMMANDER_FILES)) $(if $(NODE_DEP),$(LIBDIR)/node)
+INSTALLED := $(BINDIR)/tsnspawn $(UNITDIR)/tsnspawn@.service $(LIBDIR)/dist/bundle/cli.cjs $(LIBDIR)/dist/bundle/tsnspawn.cjs \
+	$(LIBDIR)/native/tsnspawn-helper $(addprefix $(LIBDIR)/node_modules/commander/,$(COMMANDER_FILES)) \
+	$(if $(NODE_DEP),$(LIBDIR)/$(LOCAL_NODE))
 
 install: all
 	install -D -m 0644 dist/bundle/cli.cjs $(DESTDIR)$(LIBDIR)/dist/bundle/cli.cjs
+	install -D -m 0644 dist/bundle/tsnspawn.cjs $(DESTDIR)$(LIBDIR)/dist/bundle/tsnspawn.cjs
 	install -D -m 0755 $(HELPER) $(DESTDIR)$(LIBDIR)/native/tsnspawn-helper
 	cd node_modules/commander && for f in $(COMMANDER_FILES); do install -D -m 0644 "$$f" "$(DESTDIR)$(LIBDIR)/node_modules/commander/$$f"; done
-	$(if $(NODE_DEP),install -D -m 0755 $(LOCAL_NODE) $(DESTDIR)$(LIBDIR)/node)
+	$(if $(NODE_DEP),install -D -m 0755 $(LOCAL_NODE) $(DESTDIR)$(LIBDIR)/$(LOCAL_NODE))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
-	printf '#!/bin/sh\n# tsnspawn, installed by make install\nexec %s %s "$$@"\n' '$(INSTALL_NODE)' '$(LIBDIR)/dist/bundle/cli.cjs' > $(DESTDIR)$(BINDIR)/tsnspawn
-	chmod 0755 $(DESTDIR)$(BINDIR)/tsnspawn
+	ln -sfn $(LIBDIR)/native/tsnspawn-helper $(DESTDIR)$(BINDIR)/tsnspawn
 	sed 's|@BINDIR@|$(BINDIR)|g' units/tsnspawn@.service.in > $(DESTDIR)$(UNITDIR)/tsnspawn@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tsnspawn@.service
 

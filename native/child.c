@@ -194,8 +194,8 @@ static int fork_payload(const struct child_args *a, struct failure *f) {
 }
 
 /* Socket activation: the sockets systemd gave tsnspawn become 3, 4, ...
- * (left open across exec). Their sources lie above their targets
- * (listen_first >= 4), so going up never overwrites one not yet moved. */
+ * (left open across exec). Their sources lie at or above their targets
+ * (listen_first >= 3), so going up never overwrites one not yet moved. */
 static int pass_listen_fds(const struct plan *p, struct failure *f) {
         for (int i = 0; i < p->listen_count; i++) {
                 int from = p->listen_first + i, to = 3 + i;

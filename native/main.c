@@ -5,12 +5,16 @@
  *       ("go", "kill SIGNO"); JSON-line events go out (report.h).
  *   tsnspawn-helper --decode
  *       reads a plan on stdin and prints it as JSON (tests of the encoding).
+ *   tsnspawn [ARGS...]   (bin/tsnspawn, a symlink to this binary)
+ *       the launcher: forks the monitor, then executes Node (launch.c).
  *
  * Process tree: tsnspawn (node) - this monitor - container init (PID 1
  * inside). Where we are in main(): the host's namespaces, full root. */
 #define _GNU_SOURCE
 #include "bus-register.h"
+#include "cgroup.h"
 #include "child.h"
+#include "launch.h"
 #include "console.h"
 #include "monitor.h"
 #include "notify.h"
@@ -84,22 +88,9 @@ static int decode_only(void) {
         return 0;
 }
 
-int main(int argc, char **argv) {
-        int control_fd = -1, parent_pid = -1;
-        if (argc == 2 && strcmp(argv[1], "--decode") == 0)
-                return decode_only();
-        if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
-                return supervise_main(argc - 2, argv + 2);
-        for (int i = 1; i + 1 < argc; i += 2) {
-                if (strcmp(argv[i], "--control-fd") == 0)
-                        control_fd = parse_int(argv[i + 1]);
-                else if (strcmp(argv[i], "--parent-pid") == 0)
-                        parent_pid = parse_int(argv[i + 1]);
-        }
-        if (control_fd < 0 || parent_pid < 0 || argc != 5) {
-                fprintf(stderr, "usage: tsnspawn-helper --control-fd FD --parent-pid PID | --decode\n");
-                return 2;
-        }
+/* The monitor: runs the plan that comes on control_fd and stays as init's
+ * parent. parent_pid is Node's pid (our parent). */
+int monitor_main(int control_fd, int parent_pid) {
         report_set_fd(control_fd);
         (void) fcntl(control_fd, F_SETFD, FD_CLOEXEC);
 
@@ -124,8 +115,10 @@ int main(int argc, char **argv) {
         struct failure f = { 0 };
         struct workdir *workdirs = NULL;
         size_t n_workdirs = 0;
+        struct cgroup_set cgroups = { 0 };
         int treefd = tree_open_checked(&plan, &f);
-        if (treefd < 0 || workdir_prepare_overlays(&plan, treefd, &workdirs, &n_workdirs, &f) < 0) {
+        if (treefd < 0 || workdir_prepare_overlays(&plan, treefd, &workdirs, &n_workdirs, &f) < 0 ||
+            cgroup_open(&plan, &cgroups, &f) < 0) {
                 for (size_t i = 0; i < n_workdirs; i++)
                         workdir_remove(&workdirs[i]);
                 report_error(f.step, f.op, f.path, f.err, f.message);
@@ -158,7 +151,7 @@ int main(int argc, char **argv) {
         /* The next fork becomes PID 1 of a new PID namespace. */
         if (unshare(CLONE_NEWPID) < 0)
                 die("namespaces", errno, "cannot create a PID namespace");
-        pid_t child = fork();
+        pid_t child = cgroup_fork(&cgroups);
         if (child < 0)
                 die("namespaces", errno, "cannot fork the container's init");
         if (child == 0) {
@@ -167,6 +160,7 @@ int main(int argc, char **argv) {
                 close(control_fd);
                 if (bus.fd >= 0)
                         close(bus.fd);
+                cgroup_close(&cgroups);
                 struct child_args a = {
                         .plan = &plan,
                         .barrier_fd = barrier[0],
@@ -202,6 +196,20 @@ int main(int argc, char **argv) {
         }
         report_pid(child, registered ? reg_kind_name(plan.reg.kind) : NULL);
 
+        /* With cgroups in the plan nobody waits at the barrier: init goes
+         * into the ones it was not born in and on at once. If that fails,
+         * init sees the barrier close without a go and ends. */
+        if (plan.n_cgroups > 0) {
+                if (cgroup_attach(&cgroups, child, &f) < 0) {
+                        report_error(f.step, f.op, f.path, f.err, f.message);
+                        kill(child, SIGKILL);
+                } else
+                        (void) write_all(barrier[1], "g", 1);
+                close(barrier[1]);
+                barrier[1] = -1;
+        }
+        cgroup_close(&cgroups);
+
         struct monitor m = {
                 .plan = &plan,
                 .child = child,
@@ -217,4 +225,28 @@ int main(int argc, char **argv) {
                 .n_workdirs = n_workdirs,
         };
         return monitor_run(&m);
+}
+
+int main(int argc, char **argv) {
+        int control_fd = -1, parent_pid = -1;
+        if (launcher_invoked(argv[0]))
+                return launch_main(argc, argv);
+        /* The same, asked for by name (bin/tsnspawn-npm): the arguments after it are tsnspawn's. */
+        if (argc >= 2 && strcmp(argv[1], "--launch") == 0)
+                return launch_main(argc - 1, argv + 1);
+        if (argc == 2 && strcmp(argv[1], "--decode") == 0)
+                return decode_only();
+        if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
+                return supervise_main(argc - 2, argv + 2);
+        for (int i = 1; i + 1 < argc; i += 2) {
+                if (strcmp(argv[i], "--control-fd") == 0)
+                        control_fd = parse_int(argv[i + 1]);
+                else if (strcmp(argv[i], "--parent-pid") == 0)
+                        parent_pid = parse_int(argv[i + 1]);
+        }
+        if (control_fd < 0 || parent_pid < 0 || argc != 5) {
+                fprintf(stderr, "usage: tsnspawn-helper --control-fd FD --parent-pid PID | --decode\n");
+                return 2;
+        }
+        return monitor_main(control_fd, parent_pid);
 }

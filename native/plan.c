@@ -8,6 +8,8 @@
  *   root PATH | root-id DEV INO (decimal: the tree's device and inode) | hostname NAME | ns uts|ipc|cgroup|net | console MODE
  *   read-only-root | no-syscall-filter | as-pid2 | cwd PATH | user UID GID | group GID | caps HEX
  *   arg VALUE | env NAME=VALUE | exec PATH
+ *   cgroup PATH (repeated: the monitor places init in these cgroups itself
+ *                and opens the barrier at once; cgroup.c)
  *   op KIND FIELDS...   (see op_table below)
  */
 #include "plan.h"
@@ -259,8 +261,8 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
         } else if (strcmp(k, "listen-fds") == 0) {
                 unsigned long long first, count;
                 WANT(3);
-                /* Below 4 they would overlap their own new places (3 is the control socket anyway). */
-                if (parse_uint(f[1], 10, 1024, &first) < 0 || parse_uint(f[2], 10, 256, &count) < 0 || first < 4 || count == 0) {
+                /* From 3 (a pre-forked monitor inherited them in place) or above. */
+                if (parse_uint(f[1], 10, 1024, &first) < 0 || parse_uint(f[2], 10, 256, &count) < 0 || first < 3 || count == 0) {
                         snprintf(err, errlen, "bad listen-fds record");
                         return -1;
                 }
@@ -345,6 +347,15 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
         } else if (strcmp(k, "exec") == 0) {
                 WANT(2);
                 p->exec_path = strdup(f[1]);
+        } else if (strcmp(k, "cgroup") == 0) {
+                WANT(2);
+                if (f[1][0] != '/') {
+                        snprintf(err, errlen, "cgroup path '%s' is not absolute", f[1]);
+                        return -1;
+                }
+                if (push((void **) &p->cgroups, &p->n_cgroups, sizeof(char *)) < 0)
+                        return -1;
+                p->cgroups[p->n_cgroups++] = strdup(f[1]);
         } else if (strcmp(k, "op") == 0) {
                 if (nf < 2) {
                         snprintf(err, errlen, "op record without a kind");
@@ -478,6 +489,7 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_add_json(&sb, p->exec_path);
         dump_strv(&sb, "argv", p->argv, p->n_argv);
         dump_strv(&sb, "env", p->envp, p->n_envp);
+        dump_strv(&sb, "cgroups", p->cgroups, p->n_cgroups);
         sb_adds(&sb, ",\"ops\":[");
         for (size_t i = 0; i < p->n_ops; i++) {
                 const struct op *o = &p->ops[i];

@@ -95,6 +95,11 @@ struct plan {
         /* Socket activation: listen_count sockets, ours from listen_first
          * on, become the payload's 3, 4, ... ("listen-fds FIRST COUNT"). */
         int listen_first, listen_count;
+        /* Host paths of the container's cgroups (made by Node) when the
+         * monitor is to place init there itself and open the barrier at
+         * once (nothing to register first); none: Node does it at the barrier. */
+        char **cgroups;
+        size_t n_cgroups;
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

@@ -3,15 +3,13 @@
  * Entry point: parse, validate, prepare the plan, run, exit with the
  * container's status.
  */
-import { enableCompileCache } from 'node:module';
-import { isatty } from 'node:tty';
 import { settingsFromArgs } from './settings/from-args.js';
 import { UserError, refuse } from './util/errors.js';
 import { errorLine, setQuiet } from './util/log.js';
+import { releasePreforkedHelper, stdioTtys, takeLauncherFacts } from './runtime/launcher.js';
 
-// Start-up time is most of a short container's life: keep V8's compiled code
-// between runs (Node >= 22.1; a no-op where the cache directory is not writable).
-enableCompileCache?.();
+// Before anything can start a process: what bin/tsnspawn handed us.
+takeLauncherFacts();
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'import-tar') {
@@ -27,20 +25,26 @@ async function main(argv: string[]): Promise<number> {
   setQuiet(settings.quiet || settings.pipe || settings.console === 'pipe');
   // Heavier modules load only once the command line is known to be good.
   const { prepare } = await import('./runtime/prepare.js');
-  const prepared = await prepare(settings, { stdin: isatty(0), stdout: isatty(1) });
+  const prepared = await prepare(settings, stdioTtys());
   if (process.getuid?.() !== 0) refuse('containers need root privileges (CAP_SYS_ADMIN): run tsnspawn as root');
   const { runContainer } = await import('./runtime/run.js');
   return runContainer(prepared);
 }
 
+/** Exits, but not before a pre-forked monitor no container used has gone. */
+async function exit(code: number): Promise<never> {
+  await releasePreforkedHelper();
+  process.exit(code);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err: unknown) => {
     if (err instanceof UserError) {
       errorLine(err.message);
-      process.exit(err.exitCode);
+      return exit(err.exitCode);
     }
     errorLine(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
+    return exit(1);
   },
 );

@@ -2,7 +2,7 @@
  * LaunchPlan -> the helper's wire format (native/plan.c): one record a line,
  * TAB-separated, each field percent-escaped.
  */
-import { HELPER_FIRST_LISTEN_FD, type HelperRegistration, type LaunchPlan, type MountFlag, type MountOp } from './types.js';
+import type { HelperRegistration, LaunchPlan, MountFlag, MountOp } from './types.js';
 
 function esc(value: string): string {
   if (value.includes('\0')) throw new Error(`plan field contains a NUL byte: ${JSON.stringify(value)}`);
@@ -65,10 +65,11 @@ function registrationRecords(r: HelperRegistration): Field[][] {
   ];
 }
 
-export function encodePlan(plan: LaunchPlan): string {
+/** listenFirst: where the helper holds the sockets of plan.listenFds (they become the payload's 3, 4, ...). */
+export function encodePlan(plan: LaunchPlan, listenFirst = 4): string {
   const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['root-id', plan.rootId.dev, plan.rootId.ino], ['hostname', plan.hostname]];
   if (plan.registration) rec.push(...registrationRecords(plan.registration));
-  if (plan.listenFds) rec.push(['listen-fds', String(HELPER_FIRST_LISTEN_FD), String(plan.listenFds)]);
+  if (plan.listenFds) rec.push(['listen-fds', String(listenFirst), String(plan.listenFds)]);
   for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);
@@ -80,6 +81,7 @@ export function encodePlan(plan: LaunchPlan): string {
   rec.push(['caps', plan.capsRetain], ['exec', plan.exec]);
   for (const a of plan.argv) rec.push(['arg', a]);
   for (const e of plan.env) rec.push(['env', e]);
+  for (const c of plan.cgroups ?? []) rec.push(['cgroup', c]);
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
   rec.push(['end']);
   return rec.map((fields) => fields.map(escField).join('\t')).join('\n') + '\n';

@@ -58,10 +58,47 @@ export interface LaunchPlan {
   env: string[];
   ops: MountOp[];
   /**
-   * Sockets passed on to PID 1 as fds 3, 4, ...: the helper holds them from
-   * HELPER_FIRST_LISTEN_FD on (its fd 3 is the control socket).
+   * Sockets passed on to PID 1 as fds 3, 4, ... (socket activation); where
+   * the helper holds them is said when the plan is encoded (helper.ts).
    */
   listenFds?: number;
+  /** Registration with machined or systemd, made by the helper (src/machined/registration.ts). */
+  registration?: HelperRegistration;
+  /**
+   * Host paths of the container's cgroups, made by Node, when the helper is
+   * to place init in them itself (clone3 into the cgroup2 one) and open the
+   * barrier at once: nothing to register first. Absent: Node does it at the
+   * barrier. Set at run time (run.ts), not by buildPlan.
+   */
+  cgroups?: string[];
+}
+
+/** A unit property as the helper writes it on the bus: its D-Bus type and value(s) as text (a(ss): pairs). */
+export interface RegistrationProperty {
+  name: string;
+  signature: 's' | 'b' | 'i' | 'u' | 't' | 'a(ss)';
+  values: string[];
+}
+
+/**
+ * The container's registration, made by the helper's monitor over its own
+ * system bus connection once init exists (native/registration.h):
+ * machined's CreateMachine (kind machine) or RegisterMachine (unit, for
+ * --keep-unit), or systemd's StartTransientUnit (scope, --register=no).
+ * mode auto: nobody to register with is no error. retry: after a guest
+ * reboot, the last boot's machine or scope may still be going.
+ */
+export interface HelperRegistration {
+  bus: string;
+  kind: 'machine' | 'unit' | 'scope';
+  mode: 'yes' | 'auto';
+  retry: boolean;
+  /** kinds machine and unit; id: 32 hex digits. */
+  machine?: { name: string; id: string; service: string; root: string };
+  /** kind scope: the unit name. */
+  unit?: string;
+  properties: RegistrationProperty[];
+
   /** Registration with machined or systemd, made by the helper (src/machined/registration.ts). */
   registration?: HelperRegistration;
 }

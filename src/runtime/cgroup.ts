@@ -58,12 +58,31 @@ export function moveBelowScope(cg: ContainerCgroup, pid: number): void {
   attachCgroup(cg, pid);
 }
 
+/** Creates the cgroup directories (a stale empty one from a killed run is replaced). */
+function makeDirs(cg: ContainerCgroup): void {
+  for (const d of cg.dirs) {
+    removeTree(d);
+    mkdirSync(d, { recursive: true });
+  }
+}
+
 /** At the barrier: create the cgroup and move init into it. */
 export function attachCgroup(cg: ContainerCgroup, pid: number): void {
-  for (const d of cg.dirs) {
-    removeTree(d); // a stale empty one from a killed run
-    mkdirSync(d, { recursive: true });
-    writeFileSync(`${d}/cgroup.procs`, `${pid}\n`);
+  makeDirs(cg);
+  for (const d of cg.dirs) writeFileSync(`${d}/cgroup.procs`, `${pid}\n`);
+}
+
+/**
+ * Before the helper starts, when it is to place init itself: the
+ * directories it opens. False when they cannot be made: then the barrier
+ * does it as attachCgroup, and reports why it cannot.
+ */
+export function makeCgroupDirs(cg: ContainerCgroup): boolean {
+  try {
+    makeDirs(cg);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,13 +1,19 @@
 /**
- * The helper process: spawned with a stream socket on fd 3 that carries the
- * plan and commands to it and events back. Node stays the policy side.
+ * The helper process: a stream socket carries the plan and commands to it
+ * and events back. Node stays the policy side. The first one is the monitor
+ * bin/tsnspawn forked before Node started (launcher.ts); others (after a
+ * guest reboot, or Node started some other way) are spawned with the
+ * socket on fd 3.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { LISTEN_FDS_START } from './socket-activation.js';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { EventOrder, parseEvent, type HelperEvent } from './events.js';
+import { encodePlan } from '../plan/encode.js';
+import type { LaunchPlan } from '../plan/types.js';
+import { claimPreforkedHelper, FdChannel } from './launcher.js';
 
 /**
  * The helper binary, found from this module's place: dist/bundle/cli.cjs (the
@@ -18,22 +24,31 @@ export const HELPER_PATH =
     .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
     .find((p) => existsSync(p)) ?? fileURLToPath(new URL('../../native/tsnspawn-helper', import.meta.url));
 
+/** The control socket, either end: a pre-forked monitor's descriptor, or a spawned helper's pipe. */
+interface Control {
+  write(line: string): void;
+  end(): void;
+  readonly writable: boolean;
+}
+
 export class Helper {
-  private readonly child: ChildProcess;
-  private readonly control: Duplex;
+  /** Spawned by us; undefined for the pre-forked monitor. */
+  private readonly child: ChildProcess | undefined;
+  private readonly helperPid: number | undefined;
+  private readonly control: Control;
   private readonly order = new EventOrder();
   private buffer = '';
   private closed = false;
+  private readonly closeWaiters: (() => void)[] = [];
 
-  /** listenFds: how many sockets from fd 3 on (socket activation) the helper is to hold from HELPER_FIRST_LISTEN_FD on. */
-  constructor(encodedPlan: string, onEvent: (e: HelperEvent) => void, onProtocolError: (err: Error) => void, listenFds = 0) {
-    const passed = Array.from({ length: listenFds }, (_, i) => LISTEN_FDS_START + i);
-    this.child = spawn(HELPER_PATH, ['--control-fd', '3', '--parent-pid', String(process.pid)], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...passed],
-    });
-    this.control = this.child.stdio[3] as Duplex;
-    this.control.setEncoding('utf8');
-    this.control.on('data', (chunk: string) => {
+  /**
+   * The plan goes out encoded for the helper it reaches: sockets passed to
+   * tsnspawn (socket activation, plan.listenFds) are at 3, 4, ... in a
+   * pre-forked monitor (it inherited them as they are); a spawned helper
+   * gets them after its control socket, from 4 on.
+   */
+  constructor(plan: LaunchPlan, onEvent: (e: HelperEvent) => void, onProtocolError: (err: Error) => void) {
+    const onChunk = (chunk: string): void => {
       this.buffer += chunk;
       let nl: number;
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
@@ -47,20 +62,49 @@ export class Helper {
           onProtocolError(err as Error);
         }
       }
-    });
-    this.control.on('error', () => {
-      /* the helper's exit is reported through 'close' below */
-    });
-    this.child.on('error', (err) => onProtocolError(new Error(`cannot start the helper ${HELPER_PATH}: ${err.message}`)));
-    this.child.on('close', (code, signal) => {
-      this.closed = true;
-      if (code !== 0 || signal) onProtocolError(new Error(`the helper ended unexpectedly (${signal ?? `exit ${code}`})`));
-    });
-    this.control.write(encodedPlan);
+    };
+    const preforked = claimPreforkedHelper();
+    const listenFds = plan.listenFds ?? 0;
+    let channel: FdChannel | undefined;
+    if (preforked) {
+      this.helperPid = preforked.pid;
+      // Its end of the socket closing is its exit.
+      const c = new FdChannel(preforked.fd, preforked.pid, onChunk, () => this.setClosed());
+      this.control = { write: (line) => void c.write(line), end: () => {}, get writable() { return c.open; } };
+      channel = c;
+    } else {
+      // Loaded only here: the pre-forked monitor spares Node child_process (and net, stream).
+      const { spawn } = process.getBuiltinModule('node:child_process');
+      const passed = Array.from({ length: listenFds }, (_, i) => LISTEN_FDS_START + i);
+      const child = spawn(HELPER_PATH, ['--control-fd', '3', '--parent-pid', String(process.pid)], {
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...passed],
+      });
+      this.child = child;
+      this.helperPid = child.pid;
+      const pipe = child.stdio[3] as Duplex;
+      pipe.setEncoding('utf8');
+      pipe.on('data', onChunk);
+      pipe.on('error', () => {
+        /* the helper's exit is reported through 'close' below */
+      });
+      this.control = pipe;
+      child.on('error', (err) => onProtocolError(new Error(`cannot start the helper ${HELPER_PATH}: ${err.message}`)));
+      child.on('close', (code, signal) => {
+        this.setClosed();
+        if (code !== 0 || signal) onProtocolError(new Error(`the helper ended unexpectedly (${signal ?? `exit ${code}`})`));
+      });
+    }
+    this.control.write(encodePlan(plan, preforked ? LISTEN_FDS_START : LISTEN_FDS_START + 1));
+    channel?.start();
+  }
+
+  private setClosed(): void {
+    this.closed = true;
+    for (const w of this.closeWaiters.splice(0)) w();
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.helperPid;
   }
 
   /** Releases the barrier: the child goes on to mount, pivot and exec. */
@@ -68,10 +112,6 @@ export class Helper {
     this.command('go');
   }
 
-  /** The registration (machine or scope) is ours: the helper lets go of it once init is gone. */
-  registered(): void {
-    this.command('registered');
-  }
 
   kill(signal: number): void {
     this.command(`kill ${signal}`);
@@ -99,12 +139,14 @@ export class Helper {
 
   /** SIGKILL to the helper process itself (the container dies with it): when its control channel is gone. */
   killProcess(): void {
-    if (!this.closed) this.child.kill('SIGKILL');
+    if (this.closed) return;
+    if (this.child) this.child.kill('SIGKILL');
+    else if (this.helperPid !== undefined) process.kill(this.helperPid, 'SIGKILL');
   }
 
   /** Resolves once the helper process has exited. */
   exited(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.child.once('close', () => resolve()));
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
   }
 }

@@ -4,12 +4,11 @@
  * start again after a guest reboot, report the outcome, clean up.
  */
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { encodePlan } from '../plan/encode.js';
 import { SIGRTMIN } from '../settings/signals.js';
 import { constants } from 'node:os';
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
-import { attachCgroup, moveBelowScope, releaseCgroup } from './cgroup.js';
+import { attachCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { systemBusSocket } from '../machined/bus-address.js';
 import { planRegistration } from '../machined/registration.js';
 import type { HelperRegistration } from '../plan/types.js';
@@ -86,7 +85,8 @@ function bootOnce(
     const atBarrier = (pid: number, registered: string | undefined): void => {
       try {
         if (registered === 'machine' || registered === 'scope') moveBelowScope(p.cgroup, pid);
-        else attachCgroup(p.cgroup, pid);
+        // With plan.cgroups the helper has placed init itself (nothing was registered).
+        else if (!plan.cgroups) attachCgroup(p.cgroup, pid);
         leaderPid = pid;
         helper.go();
       } catch (err) {
@@ -160,14 +160,12 @@ function bootOnce(
 
     let leaderPid = 0;
     const plan = { ...p.makePlan(), ...(registration ? { registration } : {}) };
-    const helper = new Helper(
-      encodePlan(plan),
-      onEvent,
-      (err) => {
-        protocolError ??= err;
-      },
-      plan.listenFds,
-    );
+    // Nothing to register: the helper puts init in its cgroups as it forks it
+    // (no migration, and no round trip through Node before init goes on).
+    if (!registration && makeCgroupDirs(p.cgroup)) plan.cgroups = p.cgroup.dirs;
+    const helper = new Helper(plan, onEvent, (err) => {
+      protocolError ??= err;
+    });
     onHelper(helper);
     void helper.exited().then(() => {
       process.off('SIGINT', onSignal);

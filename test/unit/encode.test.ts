@@ -43,6 +43,7 @@ interface Decoded {
   exec: string;
   argv: string[];
   env: string[];
+  cgroups: string[];
   ops: DecodedOp[];
   registration?: LaunchPlan['registration'];
 }
@@ -112,6 +113,7 @@ function assertRoundTrip(plan: LaunchPlan): void {
   assert.equal(d.exec, plan.exec);
   assert.deepEqual(d.argv, plan.argv);
   assert.deepEqual(d.env, plan.env);
+  assert.deepEqual(d.cgroups, plan.cgroups ?? []);
   assert.equal(d.ops.length, plan.ops.length);
   plan.ops.forEach((op, i) => assert.deepEqual(d.ops[i], expectedOp(op), `op ${i} (${op.kind})`));
   assert.deepEqual(d.registration, plan.registration && { ...plan.registration, machine: plan.registration.machine && { ...plan.registration.machine, id: plan.registration.machine.id.toLowerCase() } });
@@ -231,6 +233,12 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     assertRoundTrip(weirdPlan());
   });
 
+  it('round-trips the cgroups the helper is to place init in', () => {
+    const p = weirdPlan();
+    p.cgroups = ['/sys/fs/cgroup/unified/tsnspawn-a', `/sys/fs/cgroup/systemd/tsnspawn-${WEIRD}`];
+    assertRoundTrip(p);
+  });
+
   it('round-trips each console mode, and no namespaces / no groups / no ops', () => {
     for (const console of ['interactive', 'read-only', 'passive', 'pipe'] as const) {
       const p = weirdPlan();
@@ -310,6 +318,11 @@ describe('tsnspawn-helper --decode refuses malformed plans', () => {
       const { text, line } = withBefore(bad);
       assertRefused(text, `line ${line}`, 'absolute');
     }
+  });
+
+  it('a relative cgroup path', () => {
+    const { text, line } = withBefore('cgroup\tsys/fs/cgroup/x');
+    assertRefused(text, `line ${line}`, 'absolute');
   });
 
   it("a plan without its 'end' record", () => {

@@ -1,0 +1,102 @@
+/* The container's cgroups, placed by the monitor when nothing has to happen
+ * at the barrier first (no machined or systemd scope to register with).
+ *
+ * Where we are: the host's namespaces, full root; cgroup_open and
+ * cgroup_fork run before init exists, cgroup_attach right after, while init
+ * waits at the barrier. Node made the directories (and removes them after
+ * the run). The cgroup2 one takes init at birth: clone3 with
+ * CLONE_INTO_CGROUP, so there is no migration (a write to cgroup.procs
+ * waits for the cgroup threadgroup lock and RCU) and init never runs
+ * anywhere else. v1 hierarchies (name=systemd on hybrid and legacy hosts)
+ * cannot do that: init's pid is written to their cgroup.procs. */
+#define _GNU_SOURCE
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+int cgroup_open(const struct plan *p, struct cgroup_set *cg, struct failure *f) {
+        memset(cg, 0, sizeof *cg);
+        if (p->n_cgroups > CGROUP_MAX)
+                return fail(f, "cgroup", "attach", "", E2BIG, "too many cgroups in the plan");
+        bool have_v2 = false;
+        for (size_t i = 0; i < p->n_cgroups; i++) {
+                int fd = open(p->cgroups[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0) {
+                        int e = errno;
+                        cgroup_close(cg);
+                        return fail(f, "cgroup", "attach", p->cgroups[i], e, "cannot place the container in its cgroup %s", p->cgroups[i]);
+                }
+                struct statfs sf;
+                cg->fd[i] = fd;
+                cg->path[i] = p->cgroups[i];
+                cg->v2[i] = !have_v2 && fstatfs(fd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+                have_v2 |= cg->v2[i];
+                cg->n = i + 1;
+        }
+        return 0;
+}
+
+pid_t cgroup_fork(struct cgroup_set *cg) {
+        for (size_t i = 0; i < cg->n; i++) {
+                if (!cg->v2[i])
+                        continue;
+                struct clone_args args = {
+                        .flags = CLONE_INTO_CGROUP,
+                        .exit_signal = SIGCHLD,
+                        .cgroup = (unsigned long long) cg->fd[i],
+                };
+                /* Single-threaded and holding no lock: the raw system call
+                 * leaves nothing of libc's inconsistent in the child. */
+                long pid = syscall(SYS_clone3, &args, sizeof args);
+                if (pid >= 0) {
+                        if (pid > 0)
+                                cg->placed[i] = true;
+                        return (pid_t) pid;
+                }
+                /* An older kernel (or another refusal): fork, and the
+                 * write in cgroup_attach reports what is wrong, if anything. */
+                break;
+        }
+        return fork();
+}
+
+int cgroup_attach(struct cgroup_set *cg, pid_t pid, struct failure *f) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "%d\n", (int) pid);
+        for (size_t i = 0; i < cg->n; i++) {
+                if (cg->placed[i])
+                        continue;
+                int fd = openat(cg->fd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, buf, (size_t) len) != len) {
+                        int e = errno;
+                        if (fd >= 0)
+                                close(fd);
+                        return fail(f, "cgroup", "attach", cg->path[i], e, "cannot place the container in its cgroup %s", cg->path[i]);
+                }
+                close(fd);
+                cg->placed[i] = true;
+        }
+        return 0;
+}
+
+void cgroup_close(struct cgroup_set *cg) {
+        for (size_t i = 0; i < cg->n; i++)
+                if (cg->fd[i] >= 0)
+                        close(cg->fd[i]);
+        cg->n = 0;
+}
