@@ -59,6 +59,16 @@ static int preforked(int fd, pid_t parent) {
         return monitor_main(fd, parent);
 }
 
+/* The first words that are not a container's start: src/commands/table.ts. */
+static const char *const subcommands[] = { "import-tar", "list", "status", "stop", "kill", "exec" };
+
+static bool is_subcommand(const char *word) {
+        for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+                if (strcmp(word, subcommands[i]) == 0)
+                        return true;
+        return false;
+}
+
 int launch_main(int argc, char **argv) {
         char exe[PATH_MAX];
         ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -93,9 +103,10 @@ int launch_main(int argc, char **argv) {
         for (int i = 1; i < argc; i++)
                 nargv[i + 2] = argv[i];
 
-        /* import-tar runs no container (and spawns tar, which would inherit
-         * the socket); Node spawns a monitor itself where it needs one. */
-        bool prefork = !(argc > 1 && strcmp(argv[1], "import-tar") == 0);
+        /* Subcommands (src/commands/table.ts) run no container (import-tar
+         * spawns tar, which would inherit the socket); Node spawns a monitor
+         * itself where it needs one. */
+        bool prefork = !(argc > 1 && is_subcommand(argv[1]));
         int sv[2];
         if (prefork && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
                 pid_t self = getpid();

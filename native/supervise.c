@@ -3,7 +3,7 @@
  *   tsnspawn-helper --supervise --monitor-pid PID --monitor-socket @NAME
  *       --machine NAME [--kill-signal SIG] [--ready-sent]
  *       [--keep-unit] [--quiet] [--cgroup DIR]... [--halted SIG]...
- *       [--pending SIG]... -- NODE ARG...
+ *       [--pending SIG]... [--state PATH] -- NODE ARG...
  *
  * Node execve()s into this in its own pid once the payload runs, so the
  * pid a shell waits for and systemd knows as MAINPID stays the same, and
@@ -57,6 +57,7 @@ struct supervisor {
         const char *cgroups[MAX_CGROUPS];
         int n_cgroups;
         char **node_argv;   /* after "--": Node's command line, for a reboot */
+        const char *state;  /* tsnspawn's record of the container (src/runtime/state.ts) */
         bool halted[NSIG];  /* which signal already asked init to halt */
         int pending[8];     /* signals Node received while handing over */
         int n_pending;
@@ -211,6 +212,11 @@ static void release_cgroups(const struct supervisor *s) {
                         fprintf(stderr, "tsnspawn: could not remove the container's cgroup %s: processes remain in it\n", s->cgroups[i]);
 }
 
+static void forget_state(const struct supervisor *s) {
+        if (s->state)
+                (void) unlink(s->state);
+}
+
 static void wait_monitor(const struct supervisor *s) {
         while (waitpid(s->monitor, NULL, 0) < 0 && errno == EINTR) {
         }
@@ -227,8 +233,11 @@ static int finish(struct supervisor *s, struct outcome o) {
         wait_monitor(s);
         release_cgroups(s);
         say_outcome(s, o);
-        if (!reboot_here)
+        if (!reboot_here) {
+                /* Node, run again for a reboot, writes it anew. */
+                forget_state(s);
                 return exit_status(s, o);
+        }
         /* Node starts the same machine again (TSNSPAWN_REBOOT: with the name and
          * UUID it left in TSNSPAWN_MACHINE_STATE). */
         setenv("TSNSPAWN_REBOOT", "1", 1);
@@ -322,6 +331,7 @@ static int run(struct supervisor *s) {
                 kill(s->monitor, SIGKILL);
                 wait_monitor(s);
                 release_cgroups(s);
+                forget_state(s);
                 return 1;
         }
         for (int i = 0; i < s->n_pending; i++)
@@ -367,6 +377,7 @@ static int run(struct supervisor *s) {
         kill(s->monitor, SIGKILL);
         wait_monitor(s);
         release_cgroups(s);
+        forget_state(s);
         return 1;
 }
 
@@ -397,6 +408,8 @@ int supervise_main(int argc, char **argv) {
                         s.monitor = parse_int_arg(v);
                 else if (v && strcmp(a, "--monitor-socket") == 0 && ++i)
                         s.monitor_socket = v;
+                else if (v && strcmp(a, "--state") == 0 && ++i)
+                        s.state = v;
                 else if (v && strcmp(a, "--machine") == 0 && ++i)
                         s.machine = v;
                 else if (v && strcmp(a, "--kill-signal") == 0 && ++i)

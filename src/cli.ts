@@ -5,6 +5,7 @@
  */
 import { settingsFromArgs } from './settings/from-args.js';
 import { UserError, refuse } from './util/errors.js';
+import { SUBCOMMANDS, subcommandHelp } from './commands/table.js';
 import { errorLine, setQuiet } from './util/log.js';
 import { releasePreforkedHelper, stdioTtys, takeLauncherFacts } from './runtime/launcher.js';
 
@@ -12,13 +13,14 @@ import { releasePreforkedHelper, stdioTtys, takeLauncherFacts } from './runtime/
 takeLauncherFacts();
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'import-tar') {
-    const { parseImportArgs } = await import('./image/import/args.js');
-    const opts = parseImportArgs(argv.slice(1));
-    if (process.getuid?.() !== 0) refuse('importing a tree needs root (owners, device nodes, xattrs): run tsnspawn as root');
-    const { importTar } = await import('./image/import/import-tar.js');
-    await importTar(opts);
-    return 0;
+  // A subcommand (import-tar, list, stop, ...) instead of a container.
+  const sub = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? argv[0] : undefined;
+  if (sub) {
+    if (argv[1] === '--help' || argv[1] === '-h') {
+      process.stdout.write(subcommandHelp(sub));
+      return 0;
+    }
+    return SUBCOMMANDS[sub]!.run(argv.slice(1));
   }
   const settings = await settingsFromArgs(argv);
   if (settings === 'exit') return 0;

@@ -31,6 +31,8 @@ export interface HandoverFacts {
   pending: number[];
   /** Node's own command line, run again for a guest reboot. */
   nodeArgv: string[];
+  /** tsnspawn's record of the container (state.ts): removed when it ends. */
+  statePath: string;
 }
 
 /** The supervisor's command line (pure: pinned by unit tests). */
@@ -51,6 +53,8 @@ export function supervisorArgv(f: HandoverFacts): string[] {
     ...f.cgroupDirs.flatMap((d) => ['--cgroup', d]),
     ...f.halted.flatMap((s) => ['--halted', String(s)]),
     ...f.pending.flatMap((s) => ['--pending', String(s)]),
+    '--state',
+    f.statePath,
     '--',
     ...f.nodeArgv,
   ];

@@ -10,8 +10,10 @@ import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { systemBusSocket } from '../machined/bus-address.js';
+import { processRef, readState, removeState, STATE_DIR, stateFile, writeState } from './state.js';
+import { refuse } from '../util/errors.js';
 import { planRegistration } from '../machined/registration.js';
-import type { HelperRegistration } from '../plan/types.js';
+import type { HelperRegistration, LaunchPlan } from '../plan/types.js';
 import { describeHelperError, type HelperError } from './describe-error.js';
 import type { HelperEvent } from './events.js';
 import { Helper } from './helper.js';
@@ -89,6 +91,7 @@ function bootOnce(
         else if (!plan.cgroups) attachCgroup(p.cgroup, pid);
         leaderPid = pid;
         helper.go();
+        recordState(p, plan, pid, killSignal, registered);
       } catch (err) {
         failure = { step: 'cgroup', op: 'attach', path: '', errno: 0, message: `cannot place the container in its cgroup: ${(err as Error).message}` };
         helper.kill(SIGKILL);
@@ -131,6 +134,7 @@ function bootOnce(
               halted: [...halted].map(signalNumber),
               pending: pending.map(signalNumber),
               nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+              statePath: stateFile(p.machineName),
             });
           } catch (err) {
             failure = { step: 'handover', op: 'execve', path: '', errno: 0, message: `cannot hand the container over to the supervisor: ${(err as Error).message}` };
@@ -184,7 +188,35 @@ function prepareJournal(p: Prepared): void {
   if (p.journal.hostSymlink && !existsSync(p.journal.hostSymlink.path)) symlinkSync(p.journal.hostSymlink.target, p.journal.hostSymlink.path);
 }
 
+/** tsnspawn's record of the running container (state.ts), for list/stop/exec; a failure to write it is only worth a warning. */
+function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: number | undefined, registered: string | undefined): void {
+  const leader = processRef(pid);
+  const manager = processRef(process.pid);
+  if (!leader || !manager) return; // init is gone already: the exit event follows
+  try {
+    writeState({
+      version: 1,
+      name: p.machineName,
+      uuid: p.uuid.dashed,
+      root: p.root,
+      leader,
+      manager,
+      ...(killSignal !== undefined ? { killSignal } : {}),
+      caps: plan.capsRetain,
+      syscallFilter: plan.syscallFilter,
+      ...(registered ? { registered } : {}),
+      boot: p.settings.boot,
+    });
+  } catch (e) {
+    warn(`cannot record the container in ${STATE_DIR} (tsnspawn list/stop will not see it): ${(e as Error).message}`);
+  }
+}
+
 export async function runContainer(p: Prepared): Promise<number> {
+  // One container of a name at a time: list/stop/exec find it by its name.
+  const running = readState(p.machineName);
+  if (running && running.manager.pid !== process.pid)
+    refuse(`a container named '${p.machineName}' is already running (tsnspawn pid ${running.manager.pid}); stop it first or use another -M name`);
   // Before anything is touched: what cannot be registered is refused here.
   let registration = planRegistration(p.settings, {
     machineName: p.machineName,
@@ -225,5 +257,6 @@ export async function runContainer(p: Prepared): Promise<number> {
     break;
   }
   relay?.stopWatchdog();
+  removeState(p.machineName, process.pid);
   return status;
 }
