@@ -160,8 +160,9 @@ for (const unified of [false, true]) {
       assert.equal(await active(), false);
     });
 
-    it('--register=no: a second container of the same name gets no scope and fails with one line; the first runs on', async () => {
-      const first = host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-dd', '/bin/sh', '-c', 'sleep 3; echo first-done']);
+    it('--register=no: a name whose scope systemd already has gets no scope and fails with one line; the other runs on', async () => {
+      // Not another tsnspawn (tsnspawn's own record refuses that first): a scope of the same name.
+      const first = host.run(['systemd-run', '-q', '--scope', '--unit=probe-dd', '/bin/sh', '-c', 'sleep 3; echo first-done']);
       const active = async (): Promise<boolean> => (await host.sh('systemctl is-active probe-dd.scope || true', { direct: true })).stdout.trim() === 'active';
       for (let i = 0; i < 50 && !(await active()); i++) await new Promise((r) => setTimeout(r, 100));
       const second = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '--register=no', '-D', BUSYBOX, '-M', 'probe-dd', '/bin/echo', 'second']);
@@ -172,14 +173,20 @@ for (const unified of [false, true]) {
       assert.equal(r.stdout, 'first-done\n');
     });
 
-    it('refuses a name that is already registered while the first keeps running', async () => {
-      const first = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d', '/bin/sh', '-c', 'sleep 4; echo first-done']);
+    it('refuses a name machined already has (a systemd-nspawn container) while that one keeps running; a second tsnspawn of a running name is refused too', async () => {
+      const first = host.run(['systemd-nspawn', '-q', '--console=pipe', '-D', BUSYBOX, '-M', 'probe-d', '/bin/sh', '-c', 'sleep 4; echo first-done']);
       for (let i = 0; i < 50 && !(await listed()).includes('probe-d'); i++) await new Promise((r) => setTimeout(r, 100));
       const second = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d', '/bin/true']);
       assert.equal(second.exitCode, 1);
-      assert.match(second.stderr, /^tsnspawn: a machine named 'probe-d' is already registered/m);
-      const r = await first;
-      assert.equal(r.stdout, 'first-done\n');
+      assert.match(second.stderr, /^tsnspawn: a machine named 'probe-d' is already registered with systemd-machined/m);
+      assert.equal(String((await first).stdout), 'first-done\n');
+
+      const ours = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d2', '/bin/sh', '-c', 'sleep 3; echo first-done']);
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-d2'); i++) await new Promise((r) => setTimeout(r, 100));
+      const again = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d2', '/bin/true']);
+      assert.equal(again.exitCode, 1);
+      assert.match(again.stderr, /^tsnspawn: a container named 'probe-d2' is already running/m);
+      assert.equal((await ours).stdout, 'first-done\n');
     });
 
     it('SIGKILL of tsnspawn leaves nothing registered or running', async () => {
