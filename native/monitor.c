@@ -82,6 +82,30 @@ static void hand_over(struct monitor *m) {
         m->cmd_len = 0;
 }
 
+/* tsnspawn's descriptors Node's execve did not keep (plan.h's carry), to
+ * the supervisor first, in the plan's order, with one byte of data. */
+static void send_carried_fds(const struct monitor *m, int fd) {
+        size_t n = m->plan->n_carry;
+        if (n == 0)
+                return;
+        int fds[32];
+        for (size_t i = 0; i < n; i++)
+                fds[i] = m->plan->carry[i].fd;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof fds)];
+        } control = { 0 };
+        struct iovec iov = { .iov_base = "F", .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+        if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+                report_warning("cannot hand tsnspawn's descriptors (--events, socket activation) to the supervisor", errno);
+}
+
 /* A connection on the handover socket: the supervisor's, or refused. */
 static void accept_supervisor(struct monitor *m) {
         int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -96,6 +120,7 @@ static void accept_supervisor(struct monitor *m) {
         close(m->listen_fd);
         m->listen_fd = -1;
         m->control_fd = fd;
+        send_carried_fds(m, fd);
         report_set_fd(fd);
 }
 

@@ -268,6 +268,16 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                 }
                 p->listen_first = (int) first;
                 p->listen_count = (int) count;
+        } else if (strcmp(k, "carry-fd") == 0) {
+                unsigned long long fd, original;
+                WANT(3);
+                if (parse_uint(f[1], 10, 65535, &fd) < 0 || parse_uint(f[2], 10, 65535, &original) < 0 || fd < 3 || original < 3 ||
+                    p->n_carry == sizeof p->carry / sizeof p->carry[0]) {
+                        snprintf(err, errlen, "bad carry-fd record");
+                        return -1;
+                }
+                p->carry[p->n_carry].fd = (int) fd;
+                p->carry[p->n_carry++].original = (int) original;
         } else if (strcmp(k, "hostname") == 0) {
                 WANT(2);
                 p->hostname = strdup(f[1]);
@@ -477,6 +487,8 @@ void plan_dump_json(const struct plan *p, int fd) {
         registration_dump_json(&p->reg, &sb);
         if (p->listen_count)
                 sb_addf(&sb, ",\"listenFds\":{\"first\":%d,\"count\":%d}", p->listen_first, p->listen_count);
+        for (size_t i = 0; i < p->n_carry; i++)
+                sb_addf(&sb, "%s{\"fd\":%d,\"original\":%d}%s", i ? "," : ",\"carryFds\":[", p->carry[i].fd, p->carry[i].original, i + 1 == p->n_carry ? "]" : "");
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
         sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"cwd\":", console_words[p->console],

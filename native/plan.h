@@ -95,6 +95,11 @@ struct plan {
         /* Socket activation: listen_count sockets, ours from listen_first
          * on, become the payload's 3, 4, ... ("listen-fds FIRST COUNT"). */
         int listen_first, listen_count;
+        /* tsnspawn's descriptors the monitor holds for the supervisor ("carry-fd
+         * FD ORIGINAL"): Node's execve keeps only 0-2, so the monitor hands
+         * them over (SCM_RIGHTS) and the supervisor puts them back at ORIGINAL. */
+        struct { int fd, original; } carry[32];
+        size_t n_carry;
         /* Host paths of the container's cgroups (made by Node) when the
          * monitor is to place init there itself and open the barrier at
          * once (nothing to register first); none: Node does it at the barrier. */

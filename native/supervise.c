@@ -3,7 +3,9 @@
  *   tsnspawn-helper --supervise --monitor-pid PID --monitor-socket @NAME
  *       --machine NAME [--kill-signal SIG] [--ready-sent]
  *       [--keep-unit] [--quiet] [--cgroup DIR]... [--halted SIG]...
- *       [--pending SIG]... [--state PATH] -- NODE ARG...
+ *       [--pending SIG]... [--state PATH] [--events-fd FD [--events-ready-sent]]
+ *       [--carry-fd FD]...
+ *       -- NODE ARG...
  *
  * Node execve()s into this in its own pid once the payload runs, so the
  * pid a shell waits for and systemd knows as MAINPID stays the same, and
@@ -28,6 +30,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -58,6 +61,10 @@ struct supervisor {
         int n_cgroups;
         char **node_argv;   /* after "--": Node's command line, for a reboot */
         const char *state;  /* tsnspawn's record of the container (src/runtime/state.ts) */
+        int events_fd;      /* --events=FD of tsnspawn (src/runtime/event-stream.ts), or -1 */
+        int carry[32];      /* tsnspawn's descriptor numbers the monitor hands back (--carry-fd) */
+        int n_carry;
+        bool events_ready_sent;
         bool halted[NSIG];  /* which signal already asked init to halt */
         int pending[8];     /* signals Node received while handing over */
         int n_pending;
@@ -99,12 +106,45 @@ static void on_signal(struct supervisor *s, int sig) {
                 send_command(s, "kill %d\n", SIGKILL);
 }
 
+/* --events: one JSON object a line, as src/runtime/event-stream.ts writes them. */
+static void emit_event(const struct supervisor *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit_event(const struct supervisor *s, const char *fmt, ...) {
+        if (s->events_fd < 0)
+                return;
+        struct strbuf sb = { 0 };
+        char body[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(body, sizeof body, fmt, ap);
+        va_end(ap);
+        sb_addf(&sb, "{\"event\":%s}\n", body);
+        (void) write_all(s->events_fd, sb.data, sb.len);
+        sb_free(&sb);
+}
+
+static void emit_status_event(const struct supervisor *s, const char *text) {
+        if (s->events_fd < 0)
+                return;
+        struct strbuf sb = { 0 };
+        sb_adds(&sb, "{\"event\":\"status\",\"text\":");
+        sb_add_json(&sb, text);
+        sb_adds(&sb, "}\n");
+        (void) write_all(s->events_fd, sb.data, sb.len);
+        sb_free(&sb);
+}
+
 /* sd_notify towards our service manager, as notify-relay.ts did in Node. */
 static void relay_from_guest(struct supervisor *s, const char *message) {
         char *copy = strdup(message), *save = NULL;
         if (!copy)
                 return;
         for (char *line = strtok_r(copy, "\n\r", &save); line; line = strtok_r(NULL, "\n\r", &save)) {
+                if (strcmp(line, "READY=1") == 0 && !s->events_ready_sent) {
+                        s->events_ready_sent = true;
+                        emit_event(s, "\"ready\"");
+                }
+                if (strncmp(line, "STATUS=", 7) == 0)
+                        emit_status_event(s, line + 7);
                 if (strcmp(line, "READY=1") == 0 && !s->ready_sent) {
                         s->ready_sent = true;
                         notify_send_outer("READY=1");
@@ -233,6 +273,18 @@ static int finish(struct supervisor *s, struct outcome o) {
         wait_monitor(s);
         release_cgroups(s);
         say_outcome(s, o);
+        if (reboot_here)
+                emit_event(s, "\"rebooting\"");
+        else {
+                static const char *const kinds[] = { [OUT_EXITED] = "exited", [OUT_POWEROFF] = "poweroff", [OUT_REBOOT] = "reboot", [OUT_KILLED] = "killed" };
+                int status = exit_status(s, o);
+                if (o.kind == OUT_EXITED)
+                        emit_event(s, "\"exited\",\"status\":%d,\"outcome\":\"exited\",\"code\":%d", status, o.value);
+                else if (o.kind == OUT_KILLED)
+                        emit_event(s, "\"exited\",\"status\":%d,\"outcome\":\"killed\",\"signal\":%d", status, o.value);
+                else
+                        emit_event(s, "\"exited\",\"status\":%d,\"outcome\":\"%s\"", status, kinds[o.kind]);
+        }
         if (!reboot_here) {
                 /* Node, run again for a reboot, writes it anew. */
                 forget_state(s);
@@ -282,6 +334,50 @@ static int handle_events(struct supervisor *s) {
 
 /* Connects to the monitor's handover socket ("@NAME": abstract); the
  * monitor takes the connection because it comes from its parent's pid. */
+/* A descriptor of ours out of the way of tsnspawn's own numbers (carry). */
+static int move_high(int fd) {
+        if (fd < 0)
+                return fd;
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+        close(fd);
+        return high;
+}
+
+/* The descriptors Node's execve closed, from the monitor, back at their numbers. */
+static int take_carried_fds(struct supervisor *s) {
+        if (s->n_carry == 0)
+                return 0;
+        char byte;
+        int fds[32];
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof fds)];
+        } control;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+        ssize_t n;
+        do
+                n = recvmsg(s->ctl, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN((size_t) s->n_carry * sizeof(int))) {
+                errno = EPROTO;
+                return -1;
+        }
+        memcpy(fds, CMSG_DATA(c), (size_t) s->n_carry * sizeof(int));
+        /* First all out of the way, then each to its number (dup2 leaves it open across exec). */
+        for (int i = 0; i < s->n_carry; i++)
+                fds[i] = move_high(fds[i]);
+        for (int i = 0; i < s->n_carry; i++) {
+                if (fds[i] < 0 || dup2(fds[i], s->carry[i]) < 0)
+                        return -1;
+                close(fds[i]);
+        }
+        return 0;
+}
+
+/* Connects to the monitor's handover socket ("@NAME": abstract); the
+ * monitor accepts us because we have its parent's pid. */
 static int attach(struct supervisor *s) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         size_t n = strlen(s->monitor_socket);
@@ -290,10 +386,10 @@ static int attach(struct supervisor *s) {
                 return -1;
         }
         memcpy(sa.sun_path + 1, s->monitor_socket + 1, n - 1);
-        s->ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s->ctl < 0)
+        s->ctl = move_high(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (s->ctl < 0 || connect(s->ctl, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n)) < 0)
                 return -1;
-        return connect(s->ctl, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n));
+        return take_carried_fds(s);
 }
 
 /* The signals the supervisor reads from a signalfd; blocked first thing. */
@@ -325,9 +421,10 @@ static long long watchdog_interval_ms(void) {
 static int run(struct supervisor *s) {
         sigset_t mask = handled_signals();
         signal(SIGPIPE, SIG_IGN);
-        int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        int sfd = move_high(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
         if (sfd < 0 || attach(s) < 0) {
                 fprintf(stderr, "tsnspawn: cannot take over the container %s from Node: %s\n", s->machine, strerror(errno));
+                emit_event(s, "\"exited\",\"status\":1,\"outcome\":\"failed\"");
                 kill(s->monitor, SIGKILL);
                 wait_monitor(s);
                 release_cgroups(s);
@@ -374,6 +471,7 @@ static int run(struct supervisor *s) {
                 }
         }
         fprintf(stderr, "tsnspawn: the helper ended without reporting the end of container %s\n", s->machine);
+        emit_event(s, "\"exited\",\"status\":1,\"outcome\":\"failed\"");
         kill(s->monitor, SIGKILL);
         wait_monitor(s);
         release_cgroups(s);
@@ -391,7 +489,7 @@ int supervise_main(int argc, char **argv) {
         /* Signals wait for the signalfd from here on (run() reads them). */
         sigset_t mask = handled_signals();
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        struct supervisor s = { .monitor = -1, .ctl = -1 };
+        struct supervisor s = { .monitor = -1, .ctl = -1, .events_fd = -1 };
         int i;
         for (i = 0; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -410,6 +508,12 @@ int supervise_main(int argc, char **argv) {
                         s.monitor_socket = v;
                 else if (v && strcmp(a, "--state") == 0 && ++i)
                         s.state = v;
+                else if (v && strcmp(a, "--events-fd") == 0 && ++i)
+                        s.events_fd = parse_int_arg(v);
+                else if (strcmp(a, "--events-ready-sent") == 0)
+                        s.events_ready_sent = true;
+                else if (v && strcmp(a, "--carry-fd") == 0 && ++i && parse_int_arg(v) >= 3 && s.n_carry < 32)
+                        s.carry[s.n_carry++] = parse_int_arg(v);
                 else if (v && strcmp(a, "--machine") == 0 && ++i)
                         s.machine = v;
                 else if (v && strcmp(a, "--kill-signal") == 0 && ++i)

@@ -65,11 +65,16 @@ function registrationRecords(r: HelperRegistration): Field[][] {
   ];
 }
 
-/** listenFirst: where the helper holds the sockets of plan.listenFds (they become the payload's 3, 4, ...). */
-export function encodePlan(plan: LaunchPlan, listenFirst = 4): string {
+/**
+ * helperFd: where the helper holds a descriptor of tsnspawn's (plan.carryFds;
+ * the sockets of plan.listenFds are tsnspawn's 3, 4, ...). By default as
+ * spawned: after its control socket, from 4 on, in carryFds order.
+ */
+export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => number = (o) => 4 + (plan.carryFds ?? []).indexOf(o)): string {
   const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['root-id', plan.rootId.dev, plan.rootId.ino], ['hostname', plan.hostname]];
   if (plan.registration) rec.push(...registrationRecords(plan.registration));
-  if (plan.listenFds) rec.push(['listen-fds', String(listenFirst), String(plan.listenFds)]);
+  if (plan.listenFds) rec.push(['listen-fds', String(helperFd(3)), String(plan.listenFds)]);
+  for (const fd of plan.carryFds ?? []) rec.push(['carry-fd', String(helperFd(fd)), String(fd)]);
   for (const [ns, on] of Object.entries(plan.namespaces)) if (on) rec.push(['ns', ns]);
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);

@@ -62,6 +62,13 @@ export interface LaunchPlan {
    * the helper holds them is said when the plan is encoded (helper.ts).
    */
   listenFds?: number;
+  /**
+   * Descriptors of tsnspawn's (their numbers there) the helper holds and
+   * hands to the supervisor, which has them at the same numbers: Node's
+   * execve keeps only 0, 1 and 2. The sockets of listenFds first, then
+   * --events=FD. Set at run time (run.ts).
+   */
+  carryFds?: number[];
   /** Registration with machined or systemd, made by the helper (src/machined/registration.ts). */
   registration?: HelperRegistration;
   /**

@@ -33,6 +33,10 @@ export interface HandoverFacts {
   nodeArgv: string[];
   /** tsnspawn's record of the container (state.ts): removed when it ends. */
   statePath: string;
+  /** --events=FD: the supervisor goes on writing to it (event-stream.ts). */
+  events?: { fd: number; readySent: boolean };
+  /** tsnspawn's descriptors the monitor hands over (plan.carryFds), to be at these numbers again. */
+  carryFds: number[];
 }
 
 /** The supervisor's command line (pure: pinned by unit tests). */
@@ -55,6 +59,8 @@ export function supervisorArgv(f: HandoverFacts): string[] {
     ...f.pending.flatMap((s) => ['--pending', String(s)]),
     '--state',
     f.statePath,
+    ...(f.events ? ['--events-fd', String(f.events.fd), ...(f.events.readySent ? ['--events-ready-sent'] : [])] : []),
+    ...f.carryFds.flatMap((fd) => ['--carry-fd', String(fd)]),
     '--',
     ...f.nodeArgv,
   ];

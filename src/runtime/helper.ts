@@ -7,7 +7,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { LISTEN_FDS_START } from './socket-activation.js';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { EventOrder, parseEvent, type HelperEvent } from './events.js';
@@ -42,10 +41,10 @@ export class Helper {
   private readonly closeWaiters: (() => void)[] = [];
 
   /**
-   * The plan goes out encoded for the helper it reaches: sockets passed to
-   * tsnspawn (socket activation, plan.listenFds) are at 3, 4, ... in a
-   * pre-forked monitor (it inherited them as they are); a spawned helper
-   * gets them after its control socket, from 4 on.
+   * The plan goes out encoded for the helper it reaches: tsnspawn's
+   * descriptors it must hold (plan.carryFds: sockets of socket activation,
+   * --events) are where they are in a pre-forked monitor (it inherited
+   * them); a spawned helper gets them after its control socket, from 4 on.
    */
   constructor(plan: LaunchPlan, onEvent: (e: HelperEvent) => void, onProtocolError: (err: Error) => void) {
     const onChunk = (chunk: string): void => {
@@ -64,7 +63,7 @@ export class Helper {
       }
     };
     const preforked = claimPreforkedHelper();
-    const listenFds = plan.listenFds ?? 0;
+    const carried = plan.carryFds ?? [];
     let channel: FdChannel | undefined;
     if (preforked) {
       this.helperPid = preforked.pid;
@@ -75,9 +74,8 @@ export class Helper {
     } else {
       // Loaded only here: the pre-forked monitor spares Node child_process (and net, stream).
       const { spawn } = process.getBuiltinModule('node:child_process');
-      const passed = Array.from({ length: listenFds }, (_, i) => LISTEN_FDS_START + i);
       const child = spawn(HELPER_PATH, ['--control-fd', '3', '--parent-pid', String(process.pid)], {
-        stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...passed],
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...carried],
       });
       this.child = child;
       this.helperPid = child.pid;
@@ -94,7 +92,8 @@ export class Helper {
         if (code !== 0 || signal) onProtocolError(new Error(`the helper ended unexpectedly (${signal ?? `exit ${code}`})`));
       });
     }
-    this.control.write(encodePlan(plan, preforked ? LISTEN_FDS_START : LISTEN_FDS_START + 1));
+    // A pre-forked monitor inherited tsnspawn's descriptors as they are; a spawned one has them after its control socket.
+    this.control.write(preforked ? encodePlan(plan, (fd) => fd) : encodePlan(plan));
     channel?.start();
   }
 

@@ -18,6 +18,8 @@ import { describeHelperError, type HelperError } from './describe-error.js';
 import type { HelperEvent } from './events.js';
 import { Helper } from './helper.js';
 import { NotifyRelay } from './notify-relay.js';
+import { EventStream } from './event-stream.js';
+import { LISTEN_FDS_START } from './socket-activation.js';
 import { classifyExit, exitStatus, outcomeMessage, type Outcome } from './outcome.js';
 import type { Prepared } from './prepare.js';
 
@@ -49,6 +51,7 @@ function bootOnce(
   p: Prepared,
   relay: NotifyRelay | undefined,
   registration: HelperRegistration | undefined,
+  events: EventStream | undefined,
   onHelper: (h: Helper) => void,
 ): Promise<BootResult> {
   return new Promise((resolve) => {
@@ -112,6 +115,7 @@ function bootOnce(
           break;
         case 'exec':
           relay?.payloadStarted(leaderPid);
+          events?.started({ name: p.machineName, uuid: p.uuid.dashed, leader: leaderPid, root: p.root });
           // The steady state needs no Node: the supervisor takes over in our pid.
           handoverTimer = setTimeout(() => {
             if (!canExecve()) return;
@@ -135,6 +139,8 @@ function bootOnce(
               pending: pending.map(signalNumber),
               nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
               statePath: stateFile(p.machineName),
+              events: events ? { fd: events.fd, readySent: events.readySent } : undefined,
+              carryFds: plan.carryFds ?? [],
             });
           } catch (err) {
             failure = { step: 'handover', op: 'execve', path: '', errno: 0, message: `cannot hand the container over to the supervisor: ${(err as Error).message}` };
@@ -143,6 +149,7 @@ function bootOnce(
           break;
         case 'notify':
           relay?.fromGuest(e.message);
+          events?.fromGuest(e.message);
           break;
         case 'error':
           failure ??= e;
@@ -164,6 +171,9 @@ function bootOnce(
 
     let leaderPid = 0;
     const plan = { ...p.makePlan(), ...(registration ? { registration } : {}) };
+    // Node's execve keeps only stdio: the supervisor gets these from the helper.
+    const carry = [...Array.from({ length: plan.listenFds ?? 0 }, (_, i) => LISTEN_FDS_START + i), ...(events && events.fd > 2 ? [events.fd] : [])];
+    if (carry.length) plan.carryFds = carry;
     // Nothing to register: the helper puts init in its cgroups as it forks it
     // (no migration, and no round trip through Node before init goes on).
     if (!registration && makeCgroupDirs(p.cgroup)) plan.cgroups = p.cgroup.dirs;
@@ -226,6 +236,7 @@ export async function runContainer(p: Prepared): Promise<number> {
     busSocket: systemBusSocket(),
     resumed: p.resumed,
   });
+  const events = EventStream.open(p.settings.eventsFd, p.settings.notifyReady);
   prepareJournal(p);
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
@@ -236,12 +247,13 @@ export async function runContainer(p: Prepared): Promise<number> {
 
   let status = 1;
   for (;;) {
-    const result = await bootOnce(p, relay, registration, (h) => (current = h));
+    const result = await bootOnce(p, relay, registration, events, (h) => (current = h));
     // The helper let go of the registration before it reported the end.
     const left = await releaseCgroup(p.cgroup);
     if (left.length) warn(`could not remove the container's cgroup ${left.join(', ')}: processes remain in it`);
     if (result.kind === 'failed') {
       status = 1;
+      events?.exited(status, undefined);
       break;
     }
     const msg = outcomeMessage(result.outcome, p.machineName);
@@ -252,8 +264,10 @@ export async function runContainer(p: Prepared): Promise<number> {
     // manager is to do it (--keep-unit: exit 133, RestartForceExitStatus=).
     if (result.outcome.kind === 'reboot' && !p.settings.keepUnit) {
       if (registration) registration = { ...registration, retry: true };
+      events?.rebooting();
       continue;
     }
+    events?.exited(status, result.outcome);
     break;
   }
   relay?.stopWatchdog();

@@ -141,6 +141,15 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
   {
+    flags: '--events <fd>',
+    help: 'write what happens to the container (started, ready, status, rebooting, exited) as JSON lines to this open descriptor',
+    apply: (s, v) => {
+      const fd = Number(str(v));
+      if (!/^\d+$/.test(str(v)) || fd > 2 ** 31 - 1) refuse(`invalid --events=${str(v)}: give an open file descriptor number, e.g. --events=3 with 3>events.jsonl`);
+      s.eventsFd = fd;
+    },
+  },
+  {
     flags: '--settings <mode>',
     help: 'read NAME.nspawn: yes, no, override (the file wins over the command line) or trusted (every key applies)',
     apply: (s, v) => {

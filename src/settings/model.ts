@@ -72,6 +72,8 @@ export interface Settings {
   boot: boolean;
   /** --notify-ready: READY=1 to our service manager only once the guest said READY=1. */
   notifyReady: boolean;
+  /** --events=FD: JSON lines of what happens to the container (src/runtime/event-stream.ts). */
+  eventsFd?: number;
   timezone: TimezoneMode;
   resolvConf: ResolvConfMode;
   linkJournal: LinkJournalMode;

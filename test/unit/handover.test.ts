@@ -18,6 +18,8 @@ const FACTS: HandoverFacts = {
   pending: [15, 2],
   nodeArgv: ['/usr/bin/node', '/opt/tsnspawn/cli.cjs', '-b', '-D', '/srv/deb', '--', '--log-level=debug'],
   statePath: '/run/tsnspawn/machines/deb-1',
+  events: { fd: 7, readySent: true },
+  carryFds: [3, 7],
 };
 
 describe('supervisorArgv', () => {
@@ -27,12 +29,13 @@ describe('supervisorArgv', () => {
       '--kill-signal', '37', '--keep-unit', '--quiet',
  '--cgroup', '/sys/fs/cgroup/unified/tsnspawn-deb-1', '--cgroup', '/sys/fs/cgroup/systemd/tsnspawn-deb-1',
       '--halted', '15', '--pending', '15', '--pending', '2', '--state', '/run/tsnspawn/machines/deb-1',
+      '--events-fd', '7', '--events-ready-sent', '--carry-fd', '3', '--carry-fd', '7',
       '--', '/usr/bin/node', '/opt/tsnspawn/cli.cjs', '-b', '-D', '/srv/deb', '--', '--log-level=debug',
     ]);
   });
 
   it('leaves out what is not set: no kill signal means kill at once; READY=1 already sent', () => {
-    const argv = supervisorArgv({ ...FACTS, killSignal: undefined, readySent: true, keepUnit: false, quiet: false, cgroupDirs: [], halted: [], pending: [] });
+    const argv = supervisorArgv({ ...FACTS, killSignal: undefined, readySent: true, keepUnit: false, quiet: false, cgroupDirs: [], halted: [], pending: [], events: undefined, carryFds: [] });
     assert.deepEqual(argv.slice(0, argv.indexOf('--')), [HELPER_PATH, '--supervise', '--monitor-pid', '4242', '--monitor-socket', '@tsnspawn-supervise-0123456789abcdef', '--machine', 'deb-1', '--ready-sent', '--state', '/run/tsnspawn/machines/deb-1']);
   });
 });
