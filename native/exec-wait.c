@@ -22,7 +22,17 @@
 #include <stdbool.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
+
+/* Our stdin ended (a pipe into -t): the command reads end-of-file too, as
+ * when someone types ^D, if its pty is in canonical mode (else it has no
+ * end-of-file to give). */
+static void pass_eof(struct console *con) {
+        struct termios t;
+        if (tcgetattr(con->master_fd, &t) == 0 && (t.c_lflag & ICANON))
+                (void) !write(con->master_fd, &t.c_cc[VEOF], 1);
+}
 
 static bool forwarded(int sig) {
         return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT || sig == SIGUSR1 || sig == SIGUSR2;
@@ -69,8 +79,10 @@ int exec_wait(pid_t child, struct console *con) {
                         out_open = false; /* EIO: the last process of the command's closed it */
                 if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
                         int r = console_pump_input(con);
-                        if (r < 0)
+                        if (r < 0) {
                                 in_open = false;
+                                pass_eof(con);
+                        }
                         else if (r == 1)
                                 kill(child, SIGKILL); /* ^] three times, as on the console */
                 }

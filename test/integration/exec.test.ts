@@ -209,6 +209,11 @@ describe('tsnspawn exec in a plain-command container (busybox tree)', { skip }, 
       `${TOP}/bin/tsnspawn`, 'exec', '-t', c.name, '/bin/sh', '-c', 'PS1="go> " exec /bin/sh'], { reject: false, env: { TERM: 'xterm-exec-test' }, timeout: 60_000, stripFinalNewline: false });
     assert.equal(r.exitCode, 5, String(r.stdout));
     assert.match(String(r.stdout), /\r\n30 100\r\n\/dev\/pts\/\d+\r\nxterm-exec-test\r\n/);
+
+    // stdin a pipe: its end is the command's end-of-file (the pty echoes what it got, then cat prints it).
+    const piped = await run(['exec', '-t', c.name, 'cat'], { input: 'a\nb\n' });
+    assert.equal(piped.exitCode, 0, piped.stderr);
+    assert.deepEqual(piped.stdout.split('\r\n').sort(), ['', 'a', 'a', 'b', 'b']);
   });
 
   it('125 for a container that has gone, one line', async () => {
