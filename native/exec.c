@@ -285,8 +285,9 @@ static void exec_command(const struct exec_args *a, int errfd) {
         child_fail(errfd, EXIT_NOT_FOUND, "no command %s in container %s (PATH=%s)", cmd, a->machine, env_path());
 }
 
-static __attribute__((noreturn)) void child_main(const struct exec_args *a, int pidfd, int ns_flags, struct exec_cgroups *cg,
-                                                 struct console *con, int errfd) {
+/* parent: our parent's pid as we see it (0 from inside a pid namespace it is outside of). */
+static __attribute__((noreturn)) void child_main(const struct exec_args *a, pid_t parent, int pidfd, int ns_flags,
+                                                 struct exec_cgroups *cg, struct console *con, int errfd) {
         char err[700];
         const char *m = a->machine;
         /* Root with every capability until the credentials below: nothing
@@ -324,9 +325,10 @@ static __attribute__((noreturn)) void child_main(const struct exec_args *a, int 
         /* A user other than root keeps no capability, as the payload's. */
         if (caps_restrict_process(a->uid == 0 ? a->caps : 0) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot drop capabilities in container %s: %s", m, strerror(errno));
-        /* The command dies with tsnspawn exec (set after the uid change, which clears it). */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != 0)
-                _exit(EXIT_EXEC_FAILED); /* our parent, outside this pid namespace, shows as 0 while it lives */
+        /* The command dies with tsnspawn exec (set after the uid change,
+         * which clears it); checked after setting it: we may be too late. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+                _exit(EXIT_EXEC_FAILED);
 
         if (chdir(a->chdir) < 0) {
                 if (!a->chdir_fallback)
@@ -401,12 +403,13 @@ int exec_main(int argc, char **argv) {
                 sigaddset(&mask, sigs[i]);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
+        pid_t self = (ns_flags & CLONE_NEWPID) ? 0 : getpid();
         pid_t child = exec_cgroups_fork(&cg);
         if (child < 0)
                 die(EXIT_EXEC_FAILED, "cannot start a process in container %s: %s", m, strerror(errno));
         if (child == 0) {
                 close(errpipe[0]);
-                child_main(&a, pidfd, ns_flags, &cg, tty, errpipe[1]);
+                child_main(&a, self, pidfd, ns_flags, &cg, tty, errpipe[1]);
         }
         close(errpipe[1]);
         close(pidfd);
