@@ -3,6 +3,8 @@
  *   tsnspawn-helper --control-fd FD --parent-pid PID
  *       FD is a stream socket to Node: the plan comes in, then commands
  *       ("go", "kill SIGNO"); JSON-line events go out (report.h).
+ *   tsnspawn-helper --exec ...
+ *       tsnspawn exec: a command inside a running container (exec.c).
  *   tsnspawn-helper --decode
  *       reads a plan on stdin and prints it as JSON (tests of the encoding).
  *   tsnspawn [ARGS...]   (bin/tsnspawn, a symlink to this binary)
@@ -16,6 +18,7 @@
 #include "child.h"
 #include "launch.h"
 #include "console.h"
+#include "exec.h"
 #include "monitor.h"
 #include "notify.h"
 #include "plan.h"
@@ -238,6 +241,8 @@ int main(int argc, char **argv) {
                 return decode_only();
         if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
                 return supervise_main(argc - 2, argv + 2);
+        if (argc >= 2 && strcmp(argv[1], "--exec") == 0)
+                return exec_main(argc - 2, argv + 2);
         for (int i = 1; i + 1 < argc; i += 2) {
                 if (strcmp(argv[i], "--control-fd") == 0)
                         control_fd = parse_int(argv[i + 1]);

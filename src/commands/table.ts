@@ -19,6 +19,12 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'unpack a rootfs archive into /var/lib/machines/NAME',
     run: async (args) => (await import('./import-tar.js')).importTarCommand(args),
   },
+  exec: {
+    usage: 'tsnspawn exec [-t] [-u USER] [-E NAME=VALUE]... [--chdir=PATH] NAME [--] [COMMAND [ARGS...]]',
+    summary:
+      "run a command (default: the user's login shell) in a running container: its namespaces, cgroups, capabilities and system call filter, an environment like its PID 1's; exit status the command's, or 125 (tsnspawn could not), 126 (cannot execute), 127 (not found)",
+    run: async (args) => (await import('./exec.js')).execCommand(args),
+  },
   list: {
     usage: 'tsnspawn list [--json]',
     summary: 'the running containers',
