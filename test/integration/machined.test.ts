@@ -98,6 +98,22 @@ for (const unified of [false, true]) {
       assert.deepEqual(await listed(), []);
     });
 
+    it('tsnspawn list/exec/stop with machined: listed as registered, exec runs inside, stop ends it and machined forgets it', async () => {
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-cli', '/bin/sleep', '60']);
+      for (let i = 0; i < 50 && !(await listed()).includes('probe-cli'); i++) await new Promise((r) => setTimeout(r, 100));
+      const ours = JSON.parse((await host.sh(`${TSNSPAWN_INSIDE} list --json`, { direct: true })).stdout) as Array<{ name: string; registered: string | null; leader: number }>;
+      const entry = ours.find((m) => m.name === 'probe-cli');
+      assert.equal(entry?.registered, 'machine');
+      assert.equal(String(entry?.leader), (await show('probe-cli')).Leader, 'the same leader machined knows');
+      const exec = await host.run([TSNSPAWN_INSIDE, 'exec', 'probe-cli', '/bin/sh', '-c', 'echo "$container $(hostname)"; exit 4']);
+      assert.equal(exec.exitCode, 4, exec.stderr);
+      assert.equal(exec.stdout, 'tsnspawn probe-cli\n');
+      const stop = await host.sh(`${TSNSPAWN_INSIDE} stop probe-cli`, { direct: true });
+      assert.equal(stop.exitCode, 0, stop.stderr);
+      assert.equal((await run).exitCode, 1, 'a container without a kill signal is killed');
+      assert.deepEqual(await listed(), []);
+    });
+
     it('machinectl kill signals the container (init traps it), not tsnspawn', async () => {
       const script = 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done';
       const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-k', '/bin/sh', '-c', script]);
