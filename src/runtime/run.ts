@@ -10,7 +10,7 @@ import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { systemBusSocket } from '../machined/bus-address.js';
-import { processRef, readState, removeState, STATE_DIR, stateFile, writeState } from './state.js';
+import { listStates, processRef, readState, removeState, STATE_DIR, stateFile, writeState } from './state.js';
 import { refuse } from '../util/errors.js';
 import { planRegistration } from '../machined/registration.js';
 import type { HelperRegistration, LaunchPlan } from '../plan/types.js';
@@ -216,6 +216,7 @@ function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: num
       syscallFilter: plan.syscallFilter,
       ...(registered ? { registered } : {}),
       boot: p.settings.boot,
+      cgroups: p.cgroup.dirs,
     });
   } catch (e) {
     warn(`cannot record the container in ${STATE_DIR} (tsnspawn list/stop will not see it): ${(e as Error).message}`);
@@ -223,6 +224,8 @@ function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: num
 }
 
 export async function runContainer(p: Prepared): Promise<number> {
+  // Records a SIGKILLed tsnspawn left go now, with their empty cgroups.
+  listStates();
   // One container of a name at a time: list/stop/exec find it by its name.
   const running = readState(p.machineName);
   if (running && running.manager.pid !== process.pid)

@@ -7,7 +7,7 @@
  * manager or init is gone (SIGKILL of tsnspawn) is stale: recognised by pid
  * and start time, never trusted, and removed when found.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export const STATE_DIR = '/run/tsnspawn/machines';
 
@@ -36,6 +36,8 @@ export interface MachineState {
   /** With machined or systemd: machine, unit or scope. */
   registered?: string;
   boot: boolean;
+  /** The container's own cgroups (host paths): a stale record's are removed with it. */
+  cgroups?: string[];
 }
 
 /** Field 22 of /proc/PID/stat; undefined when there is no such process. */
@@ -99,9 +101,24 @@ export function readState(name: string): MachineState | undefined {
   }
   const s = parse(text);
   if (s && s.name === name && isAlive(s.manager) && isAlive(s.leader)) return s;
-  // Left by a tsnspawn that was killed: nothing runs under it any more.
-  if (!s || !isAlive(s.manager)) rmSync(pathOf(name), { force: true });
+  // Left by a tsnspawn that was killed: nothing runs under it any more;
+  // its cgroups went empty with its init (the kernel killed the rest).
+  if (!s || !isAlive(s.manager)) {
+    for (const dir of s?.cgroups ?? []) removeEmptyCgroup(dir);
+    rmSync(pathOf(name), { force: true });
+  }
   return undefined;
+}
+
+/** rmdir of an empty cgroup and its empty children; one with processes stays (rmdir refuses it). */
+function removeEmptyCgroup(dir: string): void {
+  if (!dir.startsWith('/sys/fs/cgroup/')) return;
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeEmptyCgroup(`${dir}/${e.name}`);
+    rmdirSync(dir);
+  } catch {
+    // Gone already, or still in use.
+  }
 }
 
 /** Every live record, by name. */

@@ -2,7 +2,8 @@
  * tsnspawn list / status / stop / kill on the bare host (no machined):
  * found through tsnspawn's runtime state, before and after the handover to
  * the supervisor; a second container of a running name refused; a record
- * left by a SIGKILLed tsnspawn recognised as stale and removed; bad
+ * left by a SIGKILLed tsnspawn recognised as stale and removed with the
+ * cgroups it left; bad
  * arguments one line each. Needs root.
  */
 import assert from 'node:assert/strict';
@@ -113,11 +114,14 @@ describe('tsnspawn list, status, stop, kill', { skip }, () => {
   it('a record left by a SIGKILLed tsnspawn is stale: not listed, removed, and the name can be used again', async () => {
     const c = start(['-q', '-P', '--register=no', '-D', tree, '-M', 'cmd-e', '/bin/sleep', '60']);
     await until('it is listed', async () => (await listed()).some((m) => m.name === 'cmd-e'));
+    const cgroups = (JSON.parse(readFileSync(`${STATE_DIR}/cmd-e`, 'utf8')) as { cgroups: string[] }).cgroups;
+    assert.ok(cgroups.length > 0 && cgroups.every((d) => existsSync(d)), 'the record names the container\'s cgroups');
     process.kill(c.pid!, 'SIGKILL');
     await c;
     assert.ok(existsSync(`${STATE_DIR}/cmd-e`), 'SIGKILL leaves the record');
     await until('the container died with tsnspawn', async () => !(await listed()).some((m) => m.name === 'cmd-e'));
     assert.equal(existsSync(`${STATE_DIR}/cmd-e`), false, 'list removed the stale record');
+    assert.deepEqual(cgroups.filter((d) => existsSync(d)), [], 'and the cgroups the killed tsnspawn left');
     const again = await run(['-q', '-P', '--register=no', '-D', tree, '-M', 'cmd-e', '/bin/echo', 'again']);
     assert.equal(again.exitCode, 0, again.stderr);
     assert.equal(again.stdout, 'again\n');
