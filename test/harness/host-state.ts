@@ -1,6 +1,7 @@
 /**
  * What a run may not leave behind on the host: mounts, helper processes,
- * processes living inside a test tree, temp dirs. Snapshot before, compare after.
+ * processes living inside a test tree, temp dirs, cgroups named
+ * tsnspawn-* in any hierarchy, runtime records. Snapshot before, compare after.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { HELPER } from './paths.js';
@@ -9,6 +10,30 @@ export interface HostState {
   mounts: string[];
   helpers: number[];
   tmpEntries: string[];
+  cgroups: string[];
+  records: string[];
+}
+
+/** Directories named tsnspawn-* in every cgroup hierarchy (a few levels deep: below our own cgroup). */
+function tsnspawnCgroups(dir = '/sys/fs/cgroup', depth = 6): string[] {
+  if (depth === 0) return [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => (e.name.startsWith('tsnspawn-') ? [`${dir}/${e.name}`] : tsnspawnCgroups(`${dir}/${e.name}`, depth - 1)));
+}
+
+function records(): string[] {
+  try {
+    return readdirSync('/run/tsnspawn/machines').sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Mount points with their fs types, without the ids that change from run to run. */
@@ -51,6 +76,8 @@ export function snapshot(): HostState {
     mounts: mounts(),
     helpers: pids().filter((p) => exeOf(p) === HELPER),
     tmpEntries: readdirSync('/tmp').filter((n) => n.startsWith('tsnspawn')).sort(),
+    cgroups: tsnspawnCgroups().sort(),
+    records: records(),
   };
 }
 
@@ -71,6 +98,8 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const m of before.mounts) if (!a.has(m)) out.push(`mount gone: ${m}`);
   for (const p of after.helpers) if (!before.helpers.includes(p)) out.push(`helper process still running: ${p}`);
   for (const t of after.tmpEntries) if (!before.tmpEntries.includes(t)) out.push(`temp entry left: /tmp/${t}`);
+  for (const c of after.cgroups) if (!before.cgroups.includes(c)) out.push(`cgroup left: ${c}`);
+  for (const r of after.records) if (!before.records.includes(r)) out.push(`runtime record left: /run/tsnspawn/machines/${r}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }
