@@ -51,18 +51,22 @@ int cgroup_open(const struct plan *p, struct cgroup_set *cg, struct failure *f) 
         return 0;
 }
 
+pid_t fork_into_cgroup(int cgroup_fd) {
+        struct clone_args args = {
+                .flags = CLONE_INTO_CGROUP,
+                .exit_signal = SIGCHLD,
+                .cgroup = (unsigned long long) cgroup_fd,
+        };
+        /* Single-threaded and holding no lock: the raw system call leaves
+         * nothing of libc's inconsistent in the child. */
+        return (pid_t) syscall(SYS_clone3, &args, sizeof args);
+}
+
 pid_t cgroup_fork(struct cgroup_set *cg) {
         for (size_t i = 0; i < cg->n; i++) {
                 if (!cg->v2[i])
                         continue;
-                struct clone_args args = {
-                        .flags = CLONE_INTO_CGROUP,
-                        .exit_signal = SIGCHLD,
-                        .cgroup = (unsigned long long) cg->fd[i],
-                };
-                /* Single-threaded and holding no lock: the raw system call
-                 * leaves nothing of libc's inconsistent in the child. */
-                long pid = syscall(SYS_clone3, &args, sizeof args);
+                pid_t pid = fork_into_cgroup(cg->fd[i]);
                 if (pid >= 0) {
                         if (pid > 0)
                                 cg->placed[i] = true;

@@ -20,6 +20,10 @@ struct cgroup_set {
 /* Opens the plan's cgroup directories (none: an empty set). */
 int cgroup_open(const struct plan *p, struct cgroup_set *cg, struct failure *f);
 
+/* fork() into the cgroup2 directory cgroup_fd (clone3 with
+ * CLONE_INTO_CGROUP); -1 with errno when the kernel cannot. */
+pid_t fork_into_cgroup(int cgroup_fd);
+
 /* fork(), but the child starts in the cgroup2 directory of the set
  * (clone3 with CLONE_INTO_CGROUP) where the kernel can; returns as fork. */
 pid_t cgroup_fork(struct cgroup_set *cg);

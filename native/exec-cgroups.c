@@ -13,6 +13,7 @@
  * in the new child, still in the host's cgroup namespace. */
 #define _GNU_SOURCE
 #include "exec-cgroups.h"
+#include "cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -170,13 +171,7 @@ pid_t exec_cgroups_fork(struct exec_cgroups *cg) {
         for (size_t i = 0; i < cg->n; i++) {
                 if (!cg->v2[i])
                         continue;
-                struct clone_args args = {
-                        .flags = CLONE_INTO_CGROUP,
-                        .exit_signal = SIGCHLD,
-                        .cgroup = (unsigned long long) cg->fd[i],
-                };
-                /* Single-threaded and holding no lock: the raw system call is safe here. */
-                long pid = syscall(SYS_clone3, &args, sizeof args);
+                pid_t pid = fork_into_cgroup(cg->fd[i]);
                 if (pid >= 0) {
                         cg->placed[i] = true; /* in the child too: it need not move */
                         return (pid_t) pid;

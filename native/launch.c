@@ -16,6 +16,7 @@
  * dist/bundle/cli.cjs of the checkout this binary belongs to. */
 #define _GNU_SOURCE
 #include "launch.h"
+#include "monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +40,7 @@ static int preforked(int fd, pid_t parent) {
         /* The signals the monitor reads from its signalfd, blocked now: a
          * SIGINT/SIGTERM for the whole group while Node starts is Node's to
          * act on, as with a monitor Node spawned. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        int sigs[] = { SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-                sigaddset(&mask, sigs[i]);
+        sigset_t mask = monitor_signals();
         sigprocmask(SIG_BLOCK, &mask, NULL);
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 return 1;

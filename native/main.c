@@ -132,11 +132,7 @@ int monitor_main(int control_fd, int parent_pid) {
         /* Signals are read through a signalfd in the monitor; block them
          * before anything can arrive. SIGINT/SIGTERM from a terminal reach
          * Node too, and Node decides what they mean. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        int sigs[] = { SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-                sigaddset(&mask, sigs[i]);
+        sigset_t mask = monitor_signals();
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
 

@@ -225,12 +225,17 @@ static int handle_signals(struct monitor *m, int sfd) {
         return 0;
 }
 
-int monitor_run(struct monitor *m) {
+sigset_t monitor_signals(void) {
         sigset_t mask;
         sigemptyset(&mask);
         int sigs[] = { SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
                 sigaddset(&mask, sigs[i]);
+        return mask;
+}
+
+int monitor_run(struct monitor *m) {
+        sigset_t mask = monitor_signals();
         int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0) {
                 report_error("monitor", "signalfd", "", errno, NULL);

@@ -7,6 +7,7 @@
 #include "workdir.h"
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -30,6 +31,10 @@ struct monitor {
         char cmd[4096];
         size_t cmd_len;
 };
+
+/* The signals the monitor reads from its signalfd: blocked from its
+ * start (a pre-forked one's too), so none is lost or acts by default. */
+sigset_t monitor_signals(void);
 
 /* Runs until the container's init has exited and been reported. */
 int monitor_run(struct monitor *m);

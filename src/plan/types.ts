@@ -105,37 +105,4 @@ export interface HelperRegistration {
   /** kind scope: the unit name. */
   unit?: string;
   properties: RegistrationProperty[];
-
-  /** Registration with machined or systemd, made by the helper (src/machined/registration.ts). */
-  registration?: HelperRegistration;
-}
-
-/** Where the helper finds the sockets of LaunchPlan.listenFds: after the control socket (3). */
-export const HELPER_FIRST_LISTEN_FD = 4;
-
-/** A unit property as the helper writes it on the bus: its D-Bus type and value(s) as text (a(ss): pairs). */
-export interface RegistrationProperty {
-  name: string;
-  signature: 's' | 'b' | 'i' | 'u' | 't' | 'a(ss)';
-  values: string[];
-}
-
-/**
- * The container's registration, made by the helper's monitor over its own
- * system bus connection once init exists (native/registration.h):
- * machined's CreateMachine (kind machine) or RegisterMachine (unit, for
- * --keep-unit), or systemd's StartTransientUnit (scope, --register=no).
- * mode auto: nobody to register with is no error. retry: after a guest
- * reboot, the last boot's machine or scope may still be going.
- */
-export interface HelperRegistration {
-  bus: string;
-  kind: 'machine' | 'unit' | 'scope';
-  mode: 'yes' | 'auto';
-  retry: boolean;
-  /** kinds machine and unit; id: 32 hex digits. */
-  machine?: { name: string; id: string; service: string; root: string };
-  /** kind scope: the unit name. */
-  unit?: string;
-  properties: RegistrationProperty[];
 }
