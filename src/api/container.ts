@@ -41,9 +41,9 @@ export class Container implements AsyncDisposable {
     readonly booted: boolean,
     lifetime: AbortSignal | undefined,
   ) {
-    // fd 3 is the events pipe. setpriv gives tsnspawn a parent-death SIGKILL (locate.ts says why).
+    // fd 3 is the events pipe. setpriv gives tsnspawn a parent-death SIGTERM (locate.ts says why).
     const setpriv = setprivPath();
-    const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]] : [bin, args];
+    const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', bin, ...args]] : [bin, args];
     this.child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     if (this.child.pid !== undefined) track(this.child.pid);
     const parser = new EventLineParser();
@@ -270,27 +270,29 @@ export class Container implements AsyncDisposable {
 
   /**
    * Powers the guest off and resolves to the exit status (0 for a clean
-   * poweroff; a guest's `systemctl exit N` gives N). A booted systemd gets
-   * SIGRTMIN+4, what `machinectl poweroff` sends; a command gets tsnspawn's
-   * stop (its kill signal). After the timeout, SIGKILL, and TimeoutError.
+   * poweroff; a guest's `systemctl exit N` gives N). A booted init gets
+   * SIGRTMIN+4, what `machinectl poweroff` sends; a plain command is killed,
+   * as nspawn's stop does. After the timeout: kill(), and TimeoutError.
    */
   async poweroff(opts: WaitOptions = {}): Promise<number> {
     if (!this.closedYet) {
-      if (this.booted) await this.signal('SIGRTMIN+4', opts).catch(() => this.child.kill('SIGTERM'));
-      else this.child.kill('SIGTERM');
+      if (this.booted) await this.signal('SIGRTMIN+4', opts).catch(() => this.kill());
+      else void this.kill();
     }
-    return (await bounded(this.closed, 'the guest to power off', opts, 90_000, () => this.child.kill('SIGKILL'))).status;
+    return (await bounded(this.closed, 'the guest to power off', opts, 90_000, () => void this.kill())).status;
   }
 
   /**
-   * As `tsnspawn stop`: SIGTERM to tsnspawn (the kill signal to init: a
-   * booted systemd halts), SIGKILL after `timeout` ms (default 30 000). Never
+   * Ends the container, gracefully first: a booted init gets SIGRTMIN+3
+   * (halt, systemd-nspawn's kill signal for -b), a plain command is killed
+   * at once (as nspawn). After `timeout` ms (default 30 000), kill(). Never
    * throws on a timeout: the container is gone either way.
    */
   async stop(opts: { timeout?: number } = {}): Promise<ExitedEvent> {
     if (this.closedYet) return this.exit!;
-    this.child.kill('SIGTERM');
-    const grace = setTimeout(() => this.child.kill('SIGKILL'), opts.timeout ?? 30_000);
+    if (!this.booted) return this.kill();
+    await this.signal('SIGRTMIN+3').catch(() => this.kill());
+    const grace = setTimeout(() => void this.kill(), opts.timeout ?? 30_000);
     try {
       return await this.closed;
     } finally {
@@ -298,10 +300,20 @@ export class Container implements AsyncDisposable {
     }
   }
 
-  /** SIGKILL to tsnspawn: the container dies with it, at once. Resolves when it is gone. */
+  /**
+   * Kills the guest at once: SIGTERM to tsnspawn (it was started with
+   * --kill-signal=SIGKILL, and cleans up after), SIGKILL to tsnspawn if it is
+   * still there 5 s later. Resolves when it is gone.
+   */
   async kill(): Promise<ExitedEvent> {
-    if (!this.closedYet) this.child.kill('SIGKILL');
-    return this.closed;
+    if (this.closedYet) return this.exit!;
+    this.child.kill('SIGTERM');
+    const last = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    try {
+      return await this.closed;
+    } finally {
+      clearTimeout(last);
+    }
   }
 
   /** `await using c = await boot(...)`: stops the container (10 s grace) if it still runs. */

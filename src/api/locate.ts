@@ -29,7 +29,7 @@ export function tsnspawnPath(): string {
 }
 
 /**
- * util-linux's setpriv, to give tsnspawn a parent-death signal: Node cannot
+ * util-linux's setpriv, to give tsnspawn a parent-death signal (SIGTERM): Node cannot
  * set PR_SET_PDEATHSIG itself, and a test runner killed by SIGKILL runs no
  * exit handler. setpriv execs, so the pid stays tsnspawn's.
  */

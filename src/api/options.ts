@@ -46,7 +46,10 @@ export const EVENTS_FD = 3;
 
 function common(o: StartOptions): string[] {
   const dir = o.directory ?? o.image;
-  const a = ['-q', `--events=${EVENTS_FD}`, `--console=${o.console ?? 'pipe'}`];
+  // --kill-signal=SIGKILL: a SIGTERM to tsnspawn then kills the guest at once and
+  // tsnspawn still cleans up (cgroup, runtime record), which SIGKILL of tsnspawn
+  // would not; the graceful ends (poweroff, stop) signal the guest's init instead.
+  const a = ['-q', `--events=${EVENTS_FD}`, `--console=${o.console ?? 'pipe'}`, '--kill-signal=SIGKILL'];
   if (dir !== undefined) a.push('-D', dir);
   if (o.tarball !== undefined) a.push(`--tarball=${o.tarball}`);
   if (o.machine !== undefined) a.push('-M', o.machine);

@@ -1,9 +1,9 @@
 /**
  * Containers that must not outlive this process. On exit (normal end,
- * process.exit, an uncaught error) each live tsnspawn gets SIGKILL: exit
- * handlers cannot wait, and SIGKILL of tsnspawn takes the container with it
- * (the monitor has a parent-death signal). A process killed outright runs no
- * handler; the parent-death signal set through setpriv covers that.
+ * process.exit, an uncaught error) each live tsnspawn gets SIGTERM: exit
+ * handlers cannot wait, and tsnspawn (started with --kill-signal=SIGKILL)
+ * then kills its guest and cleans up by itself. A process killed outright
+ * runs no handler; the parent-death SIGTERM set through setpriv covers that.
  */
 
 const live = new Set<number>();
@@ -12,7 +12,7 @@ let installed = false;
 function killAll(): void {
   for (const pid of live) {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(pid, 'SIGTERM');
     } catch {
       // Already gone.
     }

@@ -35,20 +35,20 @@ describe('api: the event stream', () => {
 describe('api: command lines', () => {
   it('boot: quiet, events on fd 3, the console piped, readiness from the guest, -b last with init args', () => {
     assert.deepEqual(bootArgs({ directory: '/t', ephemeral: true, machine: 'm', initArgs: ['systemd.unit=rescue.target'] }), [
-      '-q', '--events=3', '--console=pipe', '-D', '/t', '-M', 'm', '-x', '--notify-ready=yes', '-b', 'systemd.unit=rescue.target',
+      '-q', '--events=3', '--console=pipe', '--kill-signal=SIGKILL', '-D', '/t', '-M', 'm', '-x', '--notify-ready=yes', '-b', 'systemd.unit=rescue.target',
     ]);
   });
 
   it('image is a synonym of directory; options map to their tsnspawn flags', () => {
     assert.deepEqual(
       bootArgs({ image: '/t', console: 'passive', bind: ['/a:/b'], bindReadOnly: ['/c'], env: { A: '1' }, privateNetwork: true, register: 'no', extraArgs: ['--read-only'] }),
-      ['-q', '--events=3', '--console=passive', '-D', '/t', '--bind=/a:/b', '--bind-ro=/c', '--setenv=A=1', '--private-network', '--register=no', '--read-only', '--notify-ready=yes', '-b'],
+      ['-q', '--events=3', '--console=passive', '--kill-signal=SIGKILL', '-D', '/t', '--bind=/a:/b', '--bind-ro=/c', '--setenv=A=1', '--private-network', '--register=no', '--read-only', '--notify-ready=yes', '-b'],
     );
   });
 
   it('run: the command after --, as PID 2 with asPid2; a tarball', () => {
     assert.deepEqual(runArgs({ tarball: '/x.tar', asPid2: true, command: ['/bin/sh', '-c', 'true'] }), [
-      '-q', '--events=3', '--console=pipe', '--tarball=/x.tar', '-a', '--', '/bin/sh', '-c', 'true',
+      '-q', '--events=3', '--console=pipe', '--kill-signal=SIGKILL', '--tarball=/x.tar', '-a', '--', '/bin/sh', '-c', 'true',
     ]);
   });
 
