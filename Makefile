@@ -16,7 +16,7 @@ CFLAGS ?= -O2 -g
 HELPER := native/tsnspawn-helper
 HELPER_SRC := $(wildcard native/*.c)
 HELPER_HDR := $(wildcard native/*.h)
-TS_SRC := $(shell find src test bench -name '*.ts' 2>/dev/null)
+TS_SRC := $(shell find src test bench examples -name '*.ts' 2>/dev/null)
 
 APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3
 
@@ -42,7 +42,12 @@ node_modules/.installed: package.json package-lock.json
 # pre-parse). import.meta.url (the helper is found from it) is defined for it,
 # in a banner that keeps "use strict" first. dist/bundle/cli.cjs, the file
 # Node runs, turns on V8's code cache and loads the bundle (src/cli-entry.cjs).
-dist/.built: $(TS_SRC) src/cli-entry.cjs tsconfig.json node_modules/.installed $(NODE_DEP)
+# The API (src/api) is compiled first, on its own with declarations, into
+# dist/api: what package.json exports, and what examples/ import by the
+# package's own name as a user's test would.
+dist/.built: $(TS_SRC) src/cli-entry.cjs tsconfig.json tsconfig.api.json node_modules/.installed $(NODE_DEP)
+	rm -rf dist/api
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.api.json
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
 	rm -rf dist/bundle
 	node_modules/.bin/esbuild dist/src/cli.js --bundle --platform=node --format=cjs --target=node22 \
@@ -72,10 +77,10 @@ test-unit: all
 	$(NODE) --test --test-reporter=spec 'dist/test/unit/**/*.test.js'
 
 test-integration: all images
-	$(NODE) --test --test-concurrency=1 --test-reporter=spec 'dist/test/integration/**/*.test.js'
+	$(NODE) --test --test-concurrency=1 --test-reporter=spec 'dist/test/integration/**/*.test.js' 'dist/examples/**/*.test.js'
 
 check: deps all images
-	$(NODE) --test --test-concurrency=1 --test-reporter=spec 'dist/test/unit/**/*.test.js' 'dist/test/integration/**/*.test.js'
+	$(NODE) --test --test-concurrency=1 --test-reporter=spec 'dist/test/unit/**/*.test.js' 'dist/test/integration/**/*.test.js' 'dist/examples/**/*.test.js'
 
 demo: deps all images
 	bin/tsnspawn --console=autopipe -D "$$(images/build busybox)" -M demo /bin/sh -c '. /etc/os-release; echo "Hello from $$PRETTY_NAME, PID $$$$ on $$(hostname)"; exec /bin/sh -l'

@@ -1,7 +1,7 @@
 /**
  * `make bench`: every comparison in one run, printed as one table and
  * written to bench/results/ (latest.json when every section ran, and a
- * timestamped copy). BENCH_ONLY=start,boot,import,memory,many,registered picks
+ * timestamped copy). BENCH_ONLY=start,boot,import,memory,many,registered,ci-suite picks
  * sections; BENCH_RUNS=N sets every section's number of alternating runs.
  * Not a test: there are no thresholds. Needs root, systemd-nspawn, runc, bwrap.
  */
@@ -12,6 +12,7 @@ import { importTar } from './import.js';
 import { memory } from './memory.js';
 import { many } from './many.js';
 import { registered } from './registered.js';
+import { ciSuite } from './ci-suite.js';
 import { TOP } from './lib/env.js';
 import { machine } from './lib/machine.js';
 import { skipped, type Row } from './lib/row.js';
@@ -24,6 +25,7 @@ const SECTIONS: [string, () => Promise<Row[]>][] = [
   ['memory', memory],
   ['many', many],
   ['registered', registered],
+  ['ci-suite', ciSuite],
 ];
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);

@@ -1,6 +1,12 @@
 /** Messages of tsnspawn itself go to stderr, as systemd-nspawn's do. */
 let quiet = false;
 
+// A reader that went away (the process that started us died: the API's
+// parent-death SIGTERM) must not stop tsnspawn from ending its container
+// and removing its runtime record: unheard, EPIPE on stderr is an uncaught
+// exception that kills Node mid-cleanup.
+process.stderr.on('error', () => {});
+
 export function setQuiet(value: boolean): void {
   quiet = value;
 }

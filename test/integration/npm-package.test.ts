@@ -1,12 +1,13 @@
 /**
  * `npm pack` and `npm install -g` of the tarball: the package builds its own
  * helper at install (a C compiler is all it needs besides Node) and the
- * installed tsnspawn runs a container. Needs root (and the npm registry,
+ * installed tsnspawn runs a container; the API imports by the package's
+ * name, with its declarations. Needs root (and the npm registry,
  * for commander).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { image } from '../harness/images.js';
@@ -38,5 +39,26 @@ describe('the npm package', { skip: rootSkipReason() }, () => {
     });
     assert.equal(r.exitCode, 0, String(r.stderr));
     assert.equal(r.stdout, 'tsnspawn');
+
+    // The API, imported by the package's name from a script beside node_modules, as a user's test would.
+    assert.ok(existsSync(`${installed}/dist/api/index.d.ts`), 'the declarations are in the package');
+    const user = `${dir}/prefix/lib`;
+    writeFileSync(
+      `${user}/use-api.mts`,
+      [
+        "import { run, type ExecResult } from 'tsnspawn';",
+        'await using c = await run({ directory: process.argv[2]!, ephemeral: true, register: "no", command: ["/bin/sleep", "100"] });',
+        "const r: ExecResult = await c.exec(['/bin/sh', '-c', 'echo $container']);",
+        'console.log(r.code, r.stdout.trim());',
+        '',
+      ].join('\n'),
+    );
+    // The types resolve through the package's "exports" (tsc from the checkout).
+    const tsc = await execa(node, [`${TOP}/node_modules/typescript/bin/tsc`, '--noEmit', '--strict', '--target', 'es2023', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', `${TOP}/node_modules/@types`, `${user}/use-api.mts`], { reject: false });
+    assert.equal(tsc.exitCode, 0, `tsc: ${tsc.stdout}${tsc.stderr}`);
+    // Node 24 runs the TypeScript file itself (type stripping).
+    const api = await execa(node, [`${user}/use-api.mts`, image('busybox')], { env: { PATH: `${node.slice(0, node.lastIndexOf('/'))}:${process.env.PATH}` }, reject: false, stdin: 'ignore' });
+    assert.equal(api.exitCode, 0, String(api.stderr));
+    assert.equal(api.stdout, '0 tsnspawn');
   });
 });
