@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { BootProbe } from '../harness/boot-probe.js';
+import { boot } from '../../src/api/index.js';
 import { snapshot } from '../harness/host-state.js';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
@@ -66,21 +66,24 @@ describe('ephemeral and volatile roots', { skip }, () => {
     assert.match(r.stderr, /^tsnspawn: cannot combine --ephemeral with --volatile/);
   });
 
-  it('a booted ephemeral Debian reaches running and leaves the tree as it was', async () => {
+  it('a booted ephemeral Debian reaches running and leaves the tree as it was', async (t) => {
     const debian = image('debian12');
-    const probe = new BootProbe();
-    try {
-      const state = (): string =>
-        JSON.stringify([readdirSync(`${debian}/etc`).sort(), readdirSync(`${debian}/var/log`).sort(), readFileSync(`${debian}/etc/machine-id`, 'utf8')]);
-      const before = state();
-      const r = await runClean(['-q', '-x', '-D', debian, ...probe.args(), '-b', ...probe.initArgs()], [debian], { timeoutMs: 120_000 });
-      assert.equal(r.exitCode, 0, r.stderr);
-      assert.equal(probe.boot(1)?.state, 'running', `failed: ${probe.boot(1)?.failed}`);
-      // systemd wrote a machine id, a journal, resolv.conf...: all in the throwaway layer.
-      assert.equal(state(), before);
-    } finally {
-      probe.remove();
+    const state = (): string =>
+      JSON.stringify([readdirSync(`${debian}/etc`).sort(), readdirSync(`${debian}/var/log`).sort(), readFileSync(`${debian}/etc/machine-id`, 'utf8')]);
+    const before = state();
+    const host = snapshot();
+    {
+      // Through the API (src/api/): boot, wait for the guest, ask it, power it off.
+      await using c = await boot({ directory: debian, ephemeral: true, signal: t.signal });
+      await c.ready({ timeout: 120_000 });
+      const running = await c.exec(['systemctl', 'is-system-running', '--wait']);
+      const failed = (await c.exec(['systemctl', 'list-units', '--failed', '--plain', '--no-legend'])).stdout;
+      assert.equal(running.stdout.trim(), 'running', `failed units: ${failed}`);
+      assert.equal(await c.poweroff(), 0);
     }
+    // systemd wrote a machine id, a journal, resolv.conf...: all in the throwaway layer.
+    assert.equal(state(), before);
+    await assertNoLeaks(host, [debian]);
   });
 });
 
