@@ -418,18 +418,23 @@ static long long watchdog_interval_ms(void) {
         return v > 0 ? v : 0;
 }
 
+/* The container cannot be held any more: it ends, and what it leaves goes. */
+static int give_up(struct supervisor *s) {
+        emit_event(s, "\"exited\",\"status\":1,\"outcome\":\"failed\"");
+        kill(s->monitor, SIGKILL);
+        wait_monitor(s);
+        release_cgroups(s);
+        forget_state(s);
+        return 1;
+}
+
 static int run(struct supervisor *s) {
         sigset_t mask = handled_signals();
         signal(SIGPIPE, SIG_IGN);
         int sfd = move_high(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
         if (sfd < 0 || attach(s) < 0) {
                 fprintf(stderr, "tsnspawn: cannot take over the container %s from Node: %s\n", s->machine, strerror(errno));
-                emit_event(s, "\"exited\",\"status\":1,\"outcome\":\"failed\"");
-                kill(s->monitor, SIGKILL);
-                wait_monitor(s);
-                release_cgroups(s);
-                forget_state(s);
-                return 1;
+                return give_up(s);
         }
         for (int i = 0; i < s->n_pending; i++)
                 on_signal(s, s->pending[i]);
@@ -471,12 +476,7 @@ static int run(struct supervisor *s) {
                 }
         }
         fprintf(stderr, "tsnspawn: the helper ended without reporting the end of container %s\n", s->machine);
-        emit_event(s, "\"exited\",\"status\":1,\"outcome\":\"failed\"");
-        kill(s->monitor, SIGKILL);
-        wait_monitor(s);
-        release_cgroups(s);
-        forget_state(s);
-        return 1;
+        return give_up(s);
 }
 
 static int parse_int_arg(const char *v) {
