@@ -51,48 +51,55 @@ int cgroup_open(const struct plan *p, struct cgroup_set *cg, struct failure *f) 
         return 0;
 }
 
-pid_t fork_into_cgroup(int cgroup_fd) {
-        struct clone_args args = {
-                .flags = CLONE_INTO_CGROUP,
-                .exit_signal = SIGCHLD,
-                .cgroup = (unsigned long long) cgroup_fd,
-        };
-        /* Single-threaded and holding no lock: the raw system call leaves
-         * nothing of libc's inconsistent in the child. */
-        return (pid_t) syscall(SYS_clone3, &args, sizeof args);
-}
-
-pid_t cgroup_fork(struct cgroup_set *cg) {
-        for (size_t i = 0; i < cg->n; i++) {
-                if (!cg->v2[i])
+pid_t fork_into_cgroups(size_t n, const int fd[], const bool v2[], bool placed[]) {
+        for (size_t i = 0; i < n; i++) {
+                if (!v2[i])
                         continue;
-                pid_t pid = fork_into_cgroup(cg->fd[i]);
+                struct clone_args args = {
+                        .flags = CLONE_INTO_CGROUP,
+                        .exit_signal = SIGCHLD,
+                        .cgroup = (unsigned long long) fd[i],
+                };
+                /* Single-threaded and holding no lock: the raw system call
+                 * leaves nothing of libc's inconsistent in the child. */
+                long pid = syscall(SYS_clone3, &args, sizeof args);
                 if (pid >= 0) {
-                        if (pid > 0)
-                                cg->placed[i] = true;
+                        placed[i] = true; /* in the child too: it need not move */
                         return (pid_t) pid;
                 }
-                /* An older kernel (or another refusal): fork, and the
-                 * write in cgroup_attach reports what is wrong, if anything. */
+                /* An older kernel (or another refusal): fork, and the later
+                 * write to cgroup.procs reports what is wrong, if anything. */
                 break;
         }
         return fork();
 }
 
+int write_cgroup_procs(int dirfd, const char *line) {
+        int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        size_t len = strlen(line);
+        if (fd < 0 || write(fd, line, len) != (ssize_t) len) {
+                int e = errno;
+                if (fd >= 0)
+                        close(fd);
+                errno = e;
+                return -1;
+        }
+        close(fd);
+        return 0;
+}
+
+pid_t cgroup_fork(struct cgroup_set *cg) {
+        return fork_into_cgroups(cg->n, cg->fd, cg->v2, cg->placed);
+}
+
 int cgroup_attach(struct cgroup_set *cg, pid_t pid, struct failure *f) {
         char buf[32];
-        int len = snprintf(buf, sizeof buf, "%d\n", (int) pid);
+        snprintf(buf, sizeof buf, "%d\n", (int) pid);
         for (size_t i = 0; i < cg->n; i++) {
                 if (cg->placed[i])
                         continue;
-                int fd = openat(cg->fd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, buf, (size_t) len) != len) {
-                        int e = errno;
-                        if (fd >= 0)
-                                close(fd);
-                        return fail(f, "cgroup", "attach", cg->path[i], e, "cannot place the container in its cgroup %s", cg->path[i]);
-                }
-                close(fd);
+                if (write_cgroup_procs(cg->fd[i], buf) < 0)
+                        return fail(f, "cgroup", "attach", cg->path[i], errno, "cannot place the container in its cgroup %s", cg->path[i]);
                 cg->placed[i] = true;
         }
         return 0;

@@ -20,9 +20,14 @@ struct cgroup_set {
 /* Opens the plan's cgroup directories (none: an empty set). */
 int cgroup_open(const struct plan *p, struct cgroup_set *cg, struct failure *f);
 
-/* fork() into the cgroup2 directory cgroup_fd (clone3 with
- * CLONE_INTO_CGROUP); -1 with errno when the kernel cannot. */
-pid_t fork_into_cgroup(int cgroup_fd);
+/* fork(), but the child is born in the cgroup2 directory among fd[]
+ * (v2[i]; clone3 with CLONE_INTO_CGROUP) where the kernel can, and
+ * placed[i] says so. Shared by the monitor and `tsnspawn exec`. */
+pid_t fork_into_cgroups(size_t n, const int fd[], const bool v2[], bool placed[]);
+
+/* Writes line ("PID\n", or "0\n" for the writer itself) to cgroup.procs
+ * of the cgroup directory dirfd; -1 with errno. */
+int write_cgroup_procs(int dirfd, const char *line);
 
 /* fork(), but the child starts in the cgroup2 directory of the set
  * (clone3 with CLONE_INTO_CGROUP) where the kernel can; returns as fork. */

@@ -17,17 +17,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
 
 /* One line of /proc/PID/cgroup: "ID:CONTROLLERS:PATH" ("0::PATH" is cgroup2). */
 struct membership {
@@ -168,20 +161,8 @@ int exec_cgroups_open(pid_t leader, struct exec_cgroups *cg, char *err, size_t e
 }
 
 pid_t exec_cgroups_fork(struct exec_cgroups *cg) {
-        for (size_t i = 0; i < cg->n; i++) {
-                if (!cg->v2[i])
-                        continue;
-                pid_t pid = fork_into_cgroup(cg->fd[i]);
-                if (pid >= 0) {
-                        cg->placed[i] = true; /* in the child too: it need not move */
-                        return (pid_t) pid;
-                }
-                /* A kernel without clone3 or CLONE_INTO_CGROUP: the child
-                 * moves itself (exec_cgroups_join), which reports any other
-                 * reason this failed. */
-                break;
-        }
-        return fork();
+        /* Without clone3 the child moves itself (exec_cgroups_join). */
+        return fork_into_cgroups(cg->n, cg->fd, cg->v2, cg->placed);
 }
 
 int exec_cgroups_join(struct exec_cgroups *cg, char *err, size_t errlen) {
@@ -189,16 +170,12 @@ int exec_cgroups_join(struct exec_cgroups *cg, char *err, size_t errlen) {
                 if (cg->placed[i])
                         continue;
                 /* "0" is the writer itself, whatever its pid in the namespace it is in. */
-                int fd = openat(cg->fd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, "0\n", 2) != 2) {
+                if (write_cgroup_procs(cg->fd[i], "0\n") < 0) {
                         int e = errno;
-                        if (fd >= 0)
-                                close(fd);
                         snprintf(err, errlen, "cannot join its cgroup %s", cg->path[i]);
                         errno = e;
                         return -1;
                 }
-                close(fd);
                 cg->placed[i] = true;
         }
         return 0;
