@@ -11,7 +11,7 @@ import { BootProbe, waitFor } from '../harness/boot-probe.js';
 import { HostMachine, TSNSPAWN_INSIDE } from '../harness/host-machine.js';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
-import { machineScopeName, unitObjectPath } from '../../src/machined/registration.js';
+import { machineScopeName, unitObjectPath } from '../harness/systemd-names.js';
 
 const skip = rootSkipReason();
 const BUSYBOX = '/var/lib/machines/busybox';

@@ -1,9 +1,9 @@
-/** The scope and D-Bus object names tsnspawn uses with machined/systemd: src/machined/register.ts. */
+/** The scope and D-Bus object names of systemd the tests use: test/harness/systemd-names.ts. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { machineScopeName, unitObjectPath } from '../../src/machined/registration.js';
+import { machineScopeName, unitObjectPath } from '../harness/systemd-names.js';
 
 const UNIT = '/org/freedesktop/systemd1/unit/';
 
