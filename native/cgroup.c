@@ -105,6 +105,19 @@ int cgroup_attach(struct cgroup_set *cg, pid_t pid, struct failure *f) {
         return 0;
 }
 
+int cgroup_chown(struct cgroup_set *cg, uid_t uid, struct failure *f) {
+        /* The same list as Node's (src/runtime/cgroup.ts DELEGATED_FILES). */
+        static const char *const files[] = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks", "notify_on_release", "cgroup.clone_children" };
+        for (size_t i = 0; i < cg->n; i++) {
+                if (fchown(cg->fd[i], uid, uid) < 0)
+                        return fail(f, "cgroup", "chown", cg->path[i], errno, "cannot give the cgroup %s to the container's root", cg->path[i]);
+                for (size_t j = 0; j < sizeof files / sizeof files[0]; j++)
+                        if (fchownat(cg->fd[i], files[j], uid, uid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+                                return fail(f, "cgroup", "chown", cg->path[i], errno, "cannot give %s/%s to the container's root", cg->path[i], files[j]);
+        }
+        return 0;
+}
+
 void cgroup_close(struct cgroup_set *cg) {
         for (size_t i = 0; i < cg->n; i++)
                 if (cg->fd[i] >= 0)

@@ -36,4 +36,8 @@ pid_t cgroup_fork(struct cgroup_set *cg);
 /* Writes pid to cgroup.procs of every directory it was not born in. */
 int cgroup_attach(struct cgroup_set *cg, pid_t pid, struct failure *f);
 
+/* Under a user namespace: the directories, and the files a delegated
+ * cgroup's owner writes, to uid:uid (the container's root). */
+int cgroup_chown(struct cgroup_set *cg, uid_t uid, struct failure *f);
+
 void cgroup_close(struct cgroup_set *cg);

@@ -12,6 +12,7 @@
 #include "ops.h"
 #include "rootfs.h"
 #include "tree.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/sched.h>
+#include <linux/mount.h>
 #include <unistd.h>
 
 /* A new network namespace has only "lo", down; up, it gets 127.0.0.1 and ::1. */
@@ -77,11 +80,11 @@ static int wait_barrier(int barrier_fd) {
 /* The container's root as a mount of its own (pivot_root needs one), made
  * on the tree opened again in this mount namespace and checked to be the
  * one Node inspected; never by path. */
-static int prepare_root(const struct plan *p, int *rootfd, struct failure *f) {
+static int prepare_root(const struct plan *p, const struct idmap *im, int *rootfd, struct failure *f) {
         int treefd = tree_open_checked(p, f);
         if (treefd < 0)
                 return -1;
-        *rootfd = rootfs_mount(treefd, p->root_mode, f);
+        *rootfd = rootfs_mount(treefd, p->root_mode, im, f);
         close(treefd);
         return *rootfd < 0 ? -1 : 0;
 }
@@ -206,39 +209,23 @@ static int pass_listen_fds(const struct plan *p, struct failure *f) {
         return 0;
 }
 
-static int child_steps(const struct child_args *a, struct failure *f) {
+/* Ops [from, to) relative to rootfd, then (when asked) "/" read-only. */
+static int run_ops(const struct child_args *a, int rootfd, size_t from, size_t to, bool root_ro, const struct op_context *ctx, struct failure *f) {
         const struct plan *p = a->plan;
-        int rootfd = -1;
-
-        if (enter_namespaces(p, f) < 0)
-                return -1;
-        if (wait_barrier(a->barrier_fd) < 0)
-                _exit(1);
-
-        /* Now in our own cgroup (Node moved us); a cgroup namespace made now
-         * is rooted there, so the guest sees its cgroup as "/". */
-        if (p->ns_cgroup && unshare(CLONE_NEWCGROUP) < 0)
-                return fail(f, "namespaces", "cgroup", "", errno, "cannot create a cgroup namespace");
-        if (p->hostname && p->ns_uts && sethostname(p->hostname, strlen(p->hostname)) < 0)
-                return fail(f, "hostname", "", p->hostname, errno, "cannot set hostname %s", p->hostname);
-
-        /* Modes in the plan are exact. */
-        umask(0);
-        if (prepare_root(p, &rootfd, f) < 0)
-                return -1;
-        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd };
-        for (size_t i = 0; i < p->n_ops; i++)
-                if (run_op(rootfd, &p->ops[i], &ctx, f) < 0)
+        for (size_t i = from; i < to; i++)
+                if (run_op(rootfd, &p->ops[i], ctx, f) < 0)
                         return -1;
-        if (p->read_only_root) {
+        if (root_ro) {
                 struct op ro = { .kind = OP_REMOUNT_RO, .a = "/" };
-                if (run_op(rootfd, &ro, &ctx, f) < 0)
+                if (run_op(rootfd, &ro, ctx, f) < 0)
                         return -1;
         }
-        if (pivot(rootfd, f) < 0)
-                return -1;
-        close(rootfd);
+        return 0;
+}
 
+/* From the console on: the same with and without a user namespace. */
+static int finish_and_exec(const struct child_args *a, struct failure *f) {
+        const struct plan *p = a->plan;
         if (setup_console(a, f) < 0)
                 return -1;
         if (set_credentials(p, f) < 0)
@@ -258,6 +245,207 @@ static int child_steps(const struct child_args *a, struct failure *f) {
         return exec_payload(p, f);
 }
 
+static int child_steps(const struct child_args *a, struct failure *f) {
+        const struct plan *p = a->plan;
+        int rootfd = -1;
+
+        if (enter_namespaces(p, f) < 0)
+                return -1;
+        if (wait_barrier(a->barrier_fd) < 0)
+                _exit(1);
+
+        /* Now in our own cgroup (Node moved us); a cgroup namespace made now
+         * is rooted there, so the guest sees its cgroup as "/". */
+        if (p->ns_cgroup && unshare(CLONE_NEWCGROUP) < 0)
+                return fail(f, "namespaces", "cgroup", "", errno, "cannot create a cgroup namespace");
+        if (p->hostname && p->ns_uts && sethostname(p->hostname, strlen(p->hostname)) < 0)
+                return fail(f, "hostname", "", p->hostname, errno, "cannot set hostname %s", p->hostname);
+
+        /* Modes in the plan are exact. */
+        umask(0);
+        if (prepare_root(p, NULL, &rootfd, f) < 0)
+                return -1;
+        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = (uid_t) -1 };
+        if (run_ops(a, rootfd, 0, p->n_ops, p->read_only_root, &ctx, f) < 0)
+                return -1;
+        if (pivot(rootfd, f) < 0)
+                return -1;
+        close(rootfd);
+        return finish_and_exec(a, f);
+}
+
+/* ---- With a user namespace (-U) ----
+ *
+ * Two processes, as nspawn's outer and inner child. The outer one (this
+ * child, real root in a mount namespace of its own) clones init into a new
+ * user namespace together with its PID, UTS, IPC (and network) namespaces,
+ * as the monitor's child (CLONE_PARENT), maps its ids, reports its pid and
+ * waits at the barrier. Then, as real root, it makes the root (idmapped)
+ * and every mount a user namespace may not make (block-backed binds,
+ * sysfs without a network namespace of its own, device nodes), with its
+ * file ids set to the container's root so what it creates is the guest's,
+ * and hands init the root (a descriptor over a socket pair). Init, root of
+ * its namespace, makes a mount namespace of its own (so the guest owns it),
+ * the mounts that must be made from inside (/proc for its PID namespace,
+ * mqueue for its IPC namespace, devpts, the cgroup file systems of its
+ * cgroup namespace) and pivots into the root itself. */
+
+/* The outer child's go: one byte with the root's descriptor (SCM_RIGHTS),
+ * or EOF when it failed (and reported why). */
+static int wait_go(int sock) {
+        char c = 0;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = { 0 };
+        struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+        ssize_t n;
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        close(sock);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (n != 1 || c != 'g' || !cm || cm->cmsg_type != SCM_RIGHTS)
+                return -1;
+        int fd;
+        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        return fd;
+}
+
+static int send_go(int sock, int rootfd) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = { 0 };
+        struct iovec iov = { .iov_base = "g", .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &rootfd, sizeof rootfd);
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int inner_steps(const struct child_args *a, int rootfd, struct failure *f) {
+        const struct plan *p = a->plan;
+        /* Until now our ids were the host root's, which has no id here. */
+        if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                return fail(f, "userns", "setuid", "", errno, "cannot become root of the user namespace");
+        /* The namespace's copy of the root replaces our working directory. */
+        if (fchdir(rootfd) < 0)
+                return fail(f, "userns", "chdir", "/", errno, "cannot enter the container's root");
+        close(rootfd);
+        if (unshare(CLONE_NEWNS | (p->ns_cgroup ? CLONE_NEWCGROUP : 0)) < 0)
+                return fail(f, "namespaces", "userns", "", errno, "cannot create the container's mount and cgroup namespaces in its user namespace");
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return fail(f, "namespaces", "", "/", errno, "cannot make / a recursive slave mount");
+        if (p->ns_net && loopback_up() < 0)
+                return fail(f, "namespaces", "net", "lo", errno, "cannot bring up the loopback device of the private network");
+        if (p->hostname && p->ns_uts && sethostname(p->hostname, strlen(p->hostname)) < 0)
+                return fail(f, "hostname", "", p->hostname, errno, "cannot set hostname %s", p->hostname);
+        umask(0);
+        /* The host's /proc is still there (hidden once we pivot): the kernel
+         * lets a user namespace mount a proc only where one is fully visible. */
+        rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return fail(f, "userns", "open", "/", errno, "cannot open the container's root");
+        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = (uid_t) -1 };
+        if (run_ops(a, rootfd, p->inner_ops_from, p->n_ops, false, &ctx, f) < 0)
+                return -1;
+        /* Copied from the host's namespace, the root mount is locked here and
+         * pivot_root refuses a locked new root: a copy of it made in our own
+         * namespace (with everything below it) goes on top, and that is the root. */
+        int copy = (int) syscall(SYS_open_tree, rootfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (copy < 0 || syscall(SYS_move_mount, copy, "", rootfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return fail(f, "pivot", "userns", "/", errno, "cannot make the container's root a mount of its own namespace");
+        /* The descriptor of the copy now names the attached mount. */
+        close(rootfd);
+        rootfd = copy;
+        if (pivot(rootfd, f) < 0)
+                return -1;
+        close(rootfd);
+        return finish_and_exec(a, f);
+}
+
+static void inner_main(const struct child_args *a, int go_fd) {
+        struct failure f = { 0 };
+        /* Our parent is the monitor (CLONE_PARENT): die with it, as without -U. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(1);
+        close(a->barrier_fd);
+        if (a->pid_fd >= 0)
+                close(a->pid_fd);
+        /* No go: the outer child failed and reported why. */
+        int rootfd = wait_go(go_fd);
+        if (rootfd < 0)
+                _exit(1);
+        inner_steps(a, rootfd, &f);
+        failure_send(a->err_fd, &f);
+        _exit(1);
+}
+
+static int outer_steps(const struct child_args *a, struct failure *f) {
+        const struct plan *p = a->plan;
+        if (unshare(CLONE_NEWNS) < 0)
+                return fail(f, "namespaces", "", "", errno, "cannot create the setup's mount namespace");
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return fail(f, "namespaces", "", "/", errno, "cannot make / a recursive slave mount");
+        int go[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go) < 0)
+                return fail(f, "userns", "socketpair", "", errno, "cannot create a socket pair");
+        struct clone_args ca = {
+                .flags = CLONE_PARENT | CLONE_NEWUSER | CLONE_NEWPID | (p->ns_uts ? CLONE_NEWUTS : 0) | (p->ns_ipc ? CLONE_NEWIPC : 0) |
+                         (p->ns_net ? CLONE_NEWNET : 0),
+        };
+        pid_t init = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
+        if (init < 0)
+                return fail(f, "namespaces", "userns", "", errno, "cannot create the container's user namespace and init");
+        if (init == 0) {
+                close(go[1]);
+                inner_main(a, go[0]);
+        }
+        close(go[0]);
+        int usernsfd = -1;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/user", (int) init);
+        if (userns_write_maps(init, p->uid_base, p->uid_count, f) < 0)
+                goto bad;
+        if (p->idmap_root && (usernsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+                fail(f, "userns", "open", path, errno, "cannot open the container's user namespace");
+                goto bad;
+        }
+        /* The monitor registers init, not us. */
+        if (write(a->pid_fd, &init, sizeof init) != (ssize_t) sizeof init) {
+                fail(f, "userns", "report", "", errno, "cannot report init's pid to the monitor");
+                goto bad;
+        }
+        close(a->pid_fd);
+        if (wait_barrier(a->barrier_fd) < 0) {
+                kill(init, SIGKILL);
+                _exit(1);
+        }
+        if (userns_files_as(p->uid_base, f) < 0)
+                goto bad;
+        umask(0);
+        struct idmap im = { .userns_fd = usernsfd, .base = p->uid_base };
+        int rootfd = -1;
+        if (prepare_root(p, &im, &rootfd, f) < 0)
+                goto bad;
+        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = p->uid_base };
+        if (run_ops(a, rootfd, 0, p->inner_ops_from, p->read_only_root, &ctx, f) < 0)
+                goto bad;
+        if (send_go(go[1], rootfd) < 0) {
+                fail(f, "userns", "go", "", errno, "cannot hand the root to init");
+                goto bad;
+        }
+        _exit(0);
+bad:
+        kill(init, SIGKILL);
+        return -1;
+}
+
 void child_main(const struct child_args *a) {
         struct failure f = { 0 };
         /* If the monitor dies, so do we (and with us the whole PID namespace).
@@ -267,7 +455,10 @@ void child_main(const struct child_args *a) {
                 failure_send(a->err_fd, &f);
                 _exit(1);
         }
-        child_steps(a, &f);
+        if (a->plan->userns != USERNS_NONE)
+                outer_steps(a, &f);
+        else
+                child_steps(a, &f);
         failure_send(a->err_fd, &f);
         _exit(1);
 }

@@ -10,6 +10,7 @@ struct child_args {
         int console_fd;     /* pty peer for /dev/console and stdio, or -1 (pipe mode) */
         const char *console_path; /* the peer's /dev/pts path */
         int notify_fd;      /* the monitor's notify socket, bound by the notify-socket op */
+        int pid_fd;         /* with a user namespace: where init's pid goes (the outer child's); else -1 */
 };
 
 /* Never returns. */

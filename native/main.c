@@ -20,6 +20,7 @@
 #include "console.h"
 #include "exec.h"
 #include "monitor.h"
+#include "userns.h"
 #include "notify.h"
 #include "plan.h"
 #include "report.h"
@@ -116,6 +117,13 @@ int monitor_main(int control_fd, int parent_pid) {
          * overlay work directories on the host exist (made and later removed
          * here, by descriptor). */
         struct failure f = { 0 };
+        /* The uid range first: with pick, the outer child needs the one taken. */
+        int uid_lock = -1;
+        bool userns = plan.userns != USERNS_NONE;
+        if (userns_acquire(&plan, &uid_lock, &f) < 0) {
+                report_error(f.step, f.op, f.path, f.err, f.message);
+                return 1;
+        }
         struct workdir *workdirs = NULL;
         size_t n_workdirs = 0;
         struct cgroup_set cgroups = { 0 };
@@ -125,6 +133,7 @@ int monitor_main(int control_fd, int parent_pid) {
                 for (size_t i = 0; i < n_workdirs; i++)
                         workdir_remove(&workdirs[i]);
                 report_error(f.step, f.op, f.path, f.err, f.message);
+                userns_release(uid_lock, plan.uid_base);
                 return 1;
         }
         close(treefd);
@@ -143,12 +152,14 @@ int monitor_main(int control_fd, int parent_pid) {
         if (notify_open(&notify) < 0)
                 die("notify", errno, "cannot create the notify socket");
 
-        int barrier[2], errpipe[2];
-        if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
+        int barrier[2], errpipe[2], pidpipe[2] = { -1, -1 };
+        if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || (userns && pipe2(pidpipe, O_CLOEXEC) < 0))
                 die("startup", errno, "cannot create pipes");
 
-        /* The next fork becomes PID 1 of a new PID namespace. */
-        if (unshare(CLONE_NEWPID) < 0)
+        /* The next fork becomes PID 1 of a new PID namespace. With a user
+         * namespace, init's PID namespace must belong to it: the outer
+         * child makes both (child.c). */
+        if (!userns && unshare(CLONE_NEWPID) < 0)
                 die("namespaces", errno, "cannot create a PID namespace");
         pid_t child = cgroup_fork(&cgroups);
         if (child < 0)
@@ -167,11 +178,36 @@ int monitor_main(int control_fd, int parent_pid) {
                         .console_fd = con.peer_fd,
                         .console_path = con.peer_fd >= 0 ? con.peer_path : NULL,
                         .notify_fd = notify.fd,
+                        .pid_fd = pidpipe[1],
                 };
+                if (pidpipe[0] >= 0)
+                        close(pidpipe[0]);
                 child_main(&a);
         }
         close(barrier[0]);
         close(errpipe[1]);
+        if (userns) {
+                /* The outer child reports init's pid, or fails and says why. */
+                close(pidpipe[1]);
+                pid_t init = -1;
+                ssize_t n;
+                do
+                        n = read(pidpipe[0], &init, sizeof init);
+                while (n < 0 && errno == EINTR);
+                close(pidpipe[0]);
+                if (n != (ssize_t) sizeof init || init <= 0) {
+                        while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+                        }
+                        if (failure_receive_and_report(errpipe[0]) == 0)
+                                report_error("userns", "", "", 0, "the container's setup ended before it created init");
+                        for (size_t i = 0; i < n_workdirs; i++)
+                                workdir_remove(&workdirs[i]);
+                        userns_release(uid_lock, plan.uid_base);
+                        return 1;
+                }
+                /* The outer child ends once init goes on; reap() lets it go. */
+                child = init;
+        }
 
         /* Init exists and waits at the barrier: register it. */
         bool registered = false;
@@ -184,6 +220,7 @@ int monitor_main(int control_fd, int parent_pid) {
                         }
                         for (size_t i = 0; i < n_workdirs; i++)
                                 workdir_remove(&workdirs[i]);
+                        userns_release(uid_lock, plan.uid_base);
                         report_error("register", op, "", 0, err);
                         return 1;
                 }
@@ -193,13 +230,13 @@ int monitor_main(int control_fd, int parent_pid) {
                 } else
                         registered = true;
         }
-        report_pid(child, registered ? reg_kind_name(plan.reg.kind) : NULL);
+        report_pid(child, registered ? reg_kind_name(plan.reg.kind) : NULL, userns ? (long long) plan.uid_base : -1);
 
         /* With cgroups in the plan nobody waits at the barrier: init goes
          * into the ones it was not born in and on at once. If that fails,
          * init sees the barrier close without a go and ends. */
         if (plan.n_cgroups > 0) {
-                if (cgroup_attach(&cgroups, child, &f) < 0) {
+                if (cgroup_attach(&cgroups, child, &f) < 0 || (userns && cgroup_chown(&cgroups, plan.uid_base, &f) < 0)) {
                         report_error(f.step, f.op, f.path, f.err, f.message);
                         kill(child, SIGKILL);
                 } else
@@ -223,7 +260,9 @@ int monitor_main(int control_fd, int parent_pid) {
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,
         };
-        return monitor_run(&m);
+        int r = monitor_run(&m);
+        userns_release(uid_lock, plan.uid_base);
+        return r;
 }
 
 int main(int argc, char **argv) {

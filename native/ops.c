@@ -271,7 +271,43 @@ static int op_bind(int rootfd, const struct op *o, struct failure *fl) {
         return r;
 }
 
-static int op_mount(int rootfd, const struct op *o, struct failure *fl) {
+/* A fresh file system attached at dfd with the new mount API: no
+ * /proc/self/fd path is needed, so this works before a /proc exists (the
+ * first mount inside a user namespace, after the pivot, is /proc itself).
+ * data's comma-separated options become fsconfig keys and flags. */
+static int mount_fresh_at(int dfd, const char *fstype, unsigned flags, const char *data) {
+        int fs = (int) syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -1;
+        char *opts = strdup(data ? data : ""), *save = NULL;
+        int r = opts ? 0 : -1;
+        for (char *o = opts ? strtok_r(opts, ",", &save) : NULL; r == 0 && o; o = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(o, '=');
+                if (eq) {
+                        *eq = 0;
+                        r = (int) syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, o, eq + 1, 0);
+                } else
+                        r = (int) syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, o, NULL, 0);
+        }
+        free(opts);
+        unsigned attrs = ((flags & F_RO) ? MOUNT_ATTR_RDONLY : 0) | ((flags & F_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+                         ((flags & F_NODEV) ? MOUNT_ATTR_NODEV : 0) | ((flags & F_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0) |
+                         ((flags & F_STRICTATIME) ? MOUNT_ATTR_STRICTATIME : 0);
+        int mnt = -1;
+        if (r == 0 && (r = (int) syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) == 0 &&
+            (mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs)) >= 0)
+                r = (int) syscall(SYS_move_mount, mnt, "", dfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        else
+                r = -1;
+        int e = errno;
+        if (mnt >= 0)
+                close(mnt);
+        close(fs);
+        errno = e;
+        return r;
+}
+
+static int op_mount(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
         int dfd = (o->flags & F_MKDIR) ? mkdir_in_root(rootfd, o->b, 0755) : open_in_root(rootfd, o->b, O_PATH | O_DIRECTORY);
         if (dfd < 0) {
                 if (errno == ENOENT && (o->flags & F_OPTIONAL))
@@ -281,7 +317,14 @@ static int op_mount(int rootfd, const struct op *o, struct failure *fl) {
         char dst[32];
         fd_path(dfd, dst);
         const char *data = o->c && o->c[0] && strcmp(o->c, "-") != 0 ? o->c : NULL;
-        int r = mount(o->a, dst, o->a, ms_flags(o->flags), data);
+        /* A tmpfs the setup makes for a container with a user namespace
+         * belongs to the container's root, unless the user said otherwise. */
+        char owned[4096];
+        if (ctx->owner != (uid_t) -1 && strcmp(o->a, "tmpfs") == 0 && !(data && (strstr(data, "uid=") || strstr(data, "gid=")))) {
+                snprintf(owned, sizeof owned, "%s%suid=%u,gid=%u", data ? data : "", data ? "," : "", (unsigned) ctx->owner, (unsigned) ctx->owner);
+                data = owned;
+        }
+        int r = access("/proc/self/fd", F_OK) == 0 ? mount(o->a, dst, o->a, ms_flags(o->flags), data) : mount_fresh_at(dfd, o->a, o->flags, data);
         int e = errno;
         close(dfd);
         if (r < 0)
@@ -626,7 +669,7 @@ int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct 
         case OP_BIND_INNER:
                 return op_bind(rootfd, o, fl);
         case OP_MOUNT:
-                return op_mount(rootfd, o, fl);
+                return op_mount(rootfd, o, ctx, fl);
         case OP_REMOUNT_RO:
                 return op_remount_ro(rootfd, o, fl);
         case OP_SYMLINK:

@@ -9,6 +9,7 @@ struct op_context {
         int console_fd;     /* the console pty's peer, or -1 */
         const char *console_path; /* its /dev/pts path (a bind source must be in our mount namespace) */
         int notify_fd;      /* the monitor's notify socket */
+        uid_t owner;        /* under a user namespace: host uid of the container's root (tmpfs uid=/gid=), else -1 */
 };
 
 /* Opens path inside the tree rooted at rootfd; symlinks cannot leave it. */

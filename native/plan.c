@@ -10,6 +10,7 @@
  *   arg VALUE | env NAME=VALUE | exec PATH
  *   cgroup PATH (repeated: the monitor places init in these cgroups itself
  *                and opens the barrier at once; cgroup.c)
+ *   userns fixed|pick BASE COUNT | userns-idmap-root | inner-ops-from N (plan.h)
  *   op KIND FIELDS...   (see op_table below)
  */
 #include "plan.h"
@@ -226,6 +227,7 @@ static const struct switch_layout {
         { "read-only-root", offsetof(struct plan, read_only_root) },
         { "no-syscall-filter", offsetof(struct plan, no_syscall_filter) },
         { "as-pid2", offsetof(struct plan, as_pid2) },
+        { "userns-idmap-root", offsetof(struct plan, idmap_root) },
 };
 
 static const struct switch_layout *switch_record(const char *name) {
@@ -366,6 +368,27 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                 if (push((void **) &p->cgroups, &p->n_cgroups, sizeof(char *)) < 0)
                         return -1;
                 p->cgroups[p->n_cgroups++] = strdup(f[1]);
+        } else if (strcmp(k, "userns") == 0) {
+                unsigned long long base, count;
+                WANT(4);
+                /* 64K-aligned ranges inside the 32-bit id space, never touching
+                 * (uid_t) -1; count at least 1 and at most 64K (nspawn's). */
+                int mode = strcmp(f[1], "fixed") == 0 ? USERNS_FIXED : strcmp(f[1], "pick") == 0 ? USERNS_PICK : USERNS_NONE;
+                if (mode == USERNS_NONE || parse_uint(f[2], 10, 0xfffefffful, &base) < 0 || parse_uint(f[3], 10, 0x10000, &count) < 0 ||
+                    count == 0 || base + count > 0xffff0000ull) {
+                        snprintf(err, errlen, "bad userns record");
+                        return -1;
+                }
+                p->userns = (enum userns_mode) mode;
+                p->uid_base = (uid_t) base;
+                p->uid_count = (uid_t) count;
+        } else if (strcmp(k, "inner-ops-from") == 0) {
+                WANT(2);
+                if (parse_uint(f[1], 10, 1u << 20, &n) < 0) {
+                        snprintf(err, errlen, "bad inner-ops-from record");
+                        return -1;
+                }
+                p->inner_ops_from = (size_t) n;
         } else if (strcmp(k, "op") == 0) {
                 if (nf < 2) {
                         snprintf(err, errlen, "op record without a kind");
@@ -464,6 +487,12 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
                 snprintf(err, errlen, "plan lacks root, root-id, exec or arg records");
                 return -1;
         }
+        if (p->userns == USERNS_NONE ? p->inner_ops_from != 0 || p->idmap_root : p->inner_ops_from > p->n_ops) {
+                snprintf(err, errlen, "inner-ops-from or userns-idmap-root without a fitting userns record");
+                return -1;
+        }
+        if (p->userns == USERNS_NONE)
+                p->inner_ops_from = p->n_ops;
         return 0;
 }
 
@@ -502,6 +531,10 @@ void plan_dump_json(const struct plan *p, int fd) {
         dump_strv(&sb, "argv", p->argv, p->n_argv);
         dump_strv(&sb, "env", p->envp, p->n_envp);
         dump_strv(&sb, "cgroups", p->cgroups, p->n_cgroups);
+        if (p->userns != USERNS_NONE)
+                sb_addf(&sb, ",\"userns\":{\"mode\":\"%s\",\"base\":%u,\"count\":%u,\"idmapRoot\":%s,\"innerOpsFrom\":%zu}",
+                        p->userns == USERNS_PICK ? "pick" : "fixed", (unsigned) p->uid_base, (unsigned) p->uid_count,
+                        p->idmap_root ? "true" : "false", p->inner_ops_from);
         sb_adds(&sb, ",\"ops\":[");
         for (size_t i = 0; i < p->n_ops; i++) {
                 const struct op *o = &p->ops[i];

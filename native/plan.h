@@ -105,6 +105,17 @@ struct plan {
          * once (nothing to register first); none: Node does it at the barrier. */
         char **cgroups;
         size_t n_cgroups;
+        /* A user namespace ("userns fixed|pick BASE COUNT", userns.c):
+         * container ids 0..COUNT-1 are host ids BASE..; with pick, BASE is
+         * the first candidate and the monitor takes the first free range
+         * from there. "userns-idmap-root": the tree is mounted idmapped
+         * (its files' owners on disk stay as they are). "inner-ops-from N":
+         * ops from N on run inside the user namespace, the ones before by
+         * the outer child as real root (see child.c). */
+        enum userns_mode { USERNS_NONE, USERNS_FIXED, USERNS_PICK } userns;
+        uid_t uid_base, uid_count;
+        bool idmap_root;
+        size_t inner_ops_from;
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

@@ -104,9 +104,11 @@ static void emit(struct strbuf *sb) {
         sb_free(sb);
 }
 
-void report_pid(int pid, const char *registered) {
+void report_pid(int pid, const char *registered, long long uid_base) {
         struct strbuf sb = { 0 };
         sb_addf(&sb, "{\"event\":\"pid\",\"pid\":%d", pid);
+        if (uid_base >= 0)
+                sb_addf(&sb, ",\"uidBase\":%lld", uid_base);
         if (registered) {
                 sb_adds(&sb, ",\"registered\":");
                 sb_add_json(&sb, registered);

@@ -33,7 +33,8 @@ int write_all(int fd, const void *buf, size_t n);
 void report_set_fd(int fd);
 /* Nobody to send to for now: events are held, in order. */
 void report_hold(void);
-void report_pid(int pid, const char *registered);
+/* uid_base: the container's root on the host under a user namespace, else -1. */
+void report_pid(int pid, const char *registered, long long uid_base);
 void report_stop(void);
 void report_warning(const char *message, int err);
 void report_exec(void);

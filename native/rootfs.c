@@ -69,24 +69,59 @@ static int attach_over_tree(int mnt, int treefd, const char *op, const char *wha
         return mnt;
 }
 
-/* A tmpfs (mode 0755) attached over the tree: the container's writable base. */
-static int tmpfs_over_tree(int treefd, unsigned attrs, struct failure *f) {
-        static const char *const opts[][2] = { { "mode", "0755" }, { NULL, NULL } };
+/* A tmpfs (mode 0755) attached over the tree: the container's writable
+ * base; under a user namespace owned by the container's root. */
+static int tmpfs_over_tree(int treefd, unsigned attrs, const struct idmap *im, struct failure *f) {
+        char id[16];
+        snprintf(id, sizeof id, "%u", im ? (unsigned) im->base : 0u);
+        const char *const opts[][2] = { { "mode", "0755" }, { "uid", id }, { "gid", id }, { NULL, NULL } };
         return attach_over_tree(new_mount("tmpfs", opts, attrs), treefd, "tmpfs", "mount a tmpfs over the tree for the container's root", f);
 }
 
+/* A detached copy of the directory at fd (with what is mounted below it),
+ * idmapped to the container's user namespace when im says so: its files'
+ * owners on disk (0, 1, ...) appear as the container's (host BASE, BASE+1,
+ * ...) and what the container creates is stored as 0, 1, ... again. */
+static int clone_tree(int fd, const struct idmap *im) {
+        int mnt = sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (mnt < 0 || !im || im->userns_fd < 0)
+                return mnt;
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64) im->userns_fd };
+        if (syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+                int e = errno;
+                close(mnt);
+                errno = e;
+                return -1;
+        }
+        return mnt;
+}
+
 /* plain: the tree bound onto itself (pivot_root needs a mount point). */
-static int plain_root(int treefd, struct failure *f) {
-        int mnt = sys_open_tree(treefd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-        return attach_over_tree(mnt, treefd, "bind", "bind the tree onto itself", f);
+static int plain_root(int treefd, const struct idmap *im, struct failure *f) {
+        return attach_over_tree(clone_tree(treefd, im), treefd, "bind",
+                                im && im->userns_fd >= 0 ? "mount the tree idmapped (does its file system support idmapped mounts? else use --private-users-ownership=chown)"
+                                                        : "bind the tree onto itself",
+                                f);
 }
 
 /* overlay: lower = the tree (by descriptor), upper and work on a tmpfs
  * attached over the tree; the overlay then goes on top of that tmpfs. */
-static int overlay_root(int treefd, struct failure *f) {
-        int base = tmpfs_over_tree(treefd, 0, f);
-        if (base < 0)
+static int overlay_root(int treefd, const struct idmap *im, struct failure *f) {
+        /* Idmapped, the lower layer is the tree's idmapped copy, attached
+         * over the tree first (overlayfs takes attached layers only). */
+        int lower = treefd, mapped = -1;
+        if (im && im->userns_fd >= 0) {
+                mapped = plain_root(treefd, im, f);
+                if (mapped < 0)
+                        return -1;
+                lower = mapped;
+        }
+        int base = tmpfs_over_tree(lower, 0, im, f);
+        if (base < 0) {
+                if (mapped >= 0)
+                        close(mapped);
                 return -1;
+        }
         int r = -1, up = -1, wk = -1, mnt = -1;
         if (mkdirat(base, "upper", 0755) < 0 || mkdirat(base, "work", 0700) < 0 ||
             (up = openat(base, "upper", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
@@ -102,7 +137,7 @@ static int overlay_root(int treefd, struct failure *f) {
                 fail(f, "root", "overlay", "/", errno, "this kernel has no overlayfs");
                 goto out;
         }
-        if (sys_fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, treefd) < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+        if (sys_fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, lower) < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
             sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 || sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
             (mnt = sys_fsmount(fs, 0)) < 0) {
                 int e = errno;
@@ -122,13 +157,15 @@ out:
                 close(up);
         if (wk >= 0)
                 close(wk);
+        if (mapped >= 0)
+                close(mapped);
         close(base);
         return r;
 }
 
 /* volatile=yes: an empty tmpfs as root with the tree's /usr bound read-only. */
-static int volatile_root(int treefd, struct failure *f) {
-        int root = tmpfs_over_tree(treefd, MOUNT_ATTR_STRICTATIME, f);
+static int volatile_root(int treefd, const struct idmap *im, struct failure *f) {
+        int root = tmpfs_over_tree(treefd, MOUNT_ATTR_STRICTATIME, im, f);
         if (root < 0)
                 return -1;
         int usrfd = -1, usr = -1, dst = -1;
@@ -141,7 +178,7 @@ static int volatile_root(int treefd, struct failure *f) {
                 fail(f, "root", "bind", "/usr", errno, "the tree has no /usr directory to keep");
                 goto bad;
         }
-        usr = sys_open_tree(usrfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        usr = clone_tree(usrfd, im);
         struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
         dst = openat(root, "usr", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (usr < 0 || dst < 0 || syscall(SYS_mount_setattr, usr, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0 || attach_onto(usr, dst) < 0) {
@@ -170,14 +207,14 @@ bad:
         return -1;
 }
 
-int rootfs_mount(int treefd, enum root_mode mode, struct failure *f) {
+int rootfs_mount(int treefd, enum root_mode mode, const struct idmap *im, struct failure *f) {
         switch (mode) {
         case ROOT_OVERLAY:
-                return overlay_root(treefd, f);
+                return overlay_root(treefd, im, f);
         case ROOT_VOLATILE:
-                return volatile_root(treefd, f);
+                return volatile_root(treefd, im, f);
         case ROOT_PLAIN:
                 break;
         }
-        return plain_root(treefd, f);
+        return plain_root(treefd, im, f);
 }

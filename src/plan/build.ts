@@ -10,6 +10,7 @@ import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import { listenEnvironment, type ListenFds } from '../runtime/socket-activation.js';
 import type { Settings } from '../settings/model.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
+import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -38,6 +39,8 @@ export interface PlanFacts {
   credentials?: Credential[];
   /** Sockets systemd passed to tsnspawn, passed on to PID 1. */
   listenFds?: ListenFds;
+  /** -U: the user namespace (userns.ts). */
+  userns?: UserNamespacePlan;
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -89,7 +92,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   // nspawn: a private network brings CAP_NET_ADMIN (it is the container's own network); --drop-capability still wins.
   const caps = retainedCapabilities([...settings.addCapabilities, ...(privateNetwork ? PRIVATE_NETWORK_CAPS : [])], settings.dropCapabilities);
 
-  const ops: MountOp[] = [
+  const allOps: MountOp[] = [
     ...defaultMounts({
       hostOsRelease: facts.hostOsReleasePath,
       managerName: MANAGER_NAME,
@@ -107,6 +110,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...userMounts(settings),
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];
+  const split = facts.userns ? splitForUserNamespace(allOps, privateNetwork) : undefined;
+  const ops = split?.ops ?? allOps;
 
   const env = buildEnvironment({
     uuid: facts.uuid,
@@ -142,5 +147,6 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     env,
     ops,
     ...(facts.listenFds ? { listenFds: facts.listenFds.count } : {}),
+    ...(facts.userns && split ? { userns: { ...facts.userns, innerOpsFrom: split.innerFrom } } : {}),
   };
 }

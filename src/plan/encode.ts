@@ -87,6 +87,10 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
   for (const a of plan.argv) rec.push(['arg', a]);
   for (const e of plan.env) rec.push(['env', e]);
   for (const c of plan.cgroups ?? []) rec.push(['cgroup', c]);
+  if (plan.userns) {
+    rec.push(['userns', plan.userns.mode, String(plan.userns.base), String(plan.userns.count)], ['inner-ops-from', String(plan.userns.innerOpsFrom)]);
+    if (plan.userns.idmapRoot) rec.push(['userns-idmap-root']);
+  }
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
   rec.push(['end']);
   return rec.map((fields) => fields.map(escField).join('\t')).join('\n') + '\n';

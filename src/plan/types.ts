@@ -78,6 +78,11 @@ export interface LaunchPlan {
    * barrier. Set at run time (run.ts), not by buildPlan.
    */
   cgroups?: string[];
+  /**
+   * -U: the user namespace (src/plan/userns.ts). ops from innerOpsFrom on
+   * run inside it, the ones before as the host's root (native/child.c).
+   */
+  userns?: { mode: 'fixed' | 'pick'; base: number; count: number; idmapRoot: boolean; innerOpsFrom: number };
 }
 
 /** A unit property as the helper writes it on the bus: its D-Bus type and value(s) as text (a(ss): pairs). */

@@ -3,7 +3,7 @@
  * hierarchies systemd uses (the v2 tree, and name=systemd on hybrid/legacy
  * hosts), init placed in it at the barrier, removed after the run.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { refuse } from '../util/errors.js';
 import { detectLayout, ownMembership, parseProcCgroup, type CgroupLayout, type CgroupMembership } from './cgroup-layout.js';
 
@@ -112,4 +112,19 @@ export async function releaseCgroup(cg: ContainerCgroup): Promise<string[]> {
     await new Promise((r) => setTimeout(r, 20));
   }
   return cg.dirs.filter((d) => existsSync(d));
+}
+
+/** What a delegated cgroup's owner needs to write (nspawn chowns the same files). */
+const DELEGATED_FILES = ['cgroup.procs', 'cgroup.threads', 'cgroup.subtree_control', 'tasks', 'notify_on_release', 'cgroup.clone_children'];
+
+/**
+ * Under a user namespace the container's root (host uid base) must own its
+ * cgroups, as systemd expects of a delegated one: the directories and the
+ * files it writes to manage what is below.
+ */
+export function chownCgroup(cg: ContainerCgroup, uid: number): void {
+  for (const d of cg.dirs) {
+    chownSync(d, uid, uid);
+    for (const f of DELEGATED_FILES) if (existsSync(`${d}/${f}`)) chownSync(`${d}/${f}`, uid, uid);
+  }
 }

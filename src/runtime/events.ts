@@ -7,7 +7,7 @@
 
 export type HelperEvent =
   /** registered: the helper registered init (machine, unit or scope; native/registration.h). */
-  | { event: 'pid'; pid: number; registered?: 'machine' | 'unit' | 'scope' }
+  | { event: 'pid'; pid: number; registered?: 'machine' | 'unit' | 'scope'; uidBase?: number }
   | { event: 'exec' }
   | { event: 'error'; step: string; op: string; path: string; errno: number; message: string }
   | { event: 'notify'; message: string }

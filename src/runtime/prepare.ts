@@ -3,13 +3,14 @@
  * it, gather facts about the host. Nothing is touched here; every refusal
  * happens before the helper starts.
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import type { Credential } from '../plan/credentials.js';
 import { locateTree } from '../image/locate.js';
 import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } from '../image/os-tree.js';
 import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
 import { buildPlan } from '../plan/build.js';
+import { userNamespacePlan } from '../plan/userns.js';
 import { bootOps } from '../plan/boot.js';
 import { journalPlan, resolvConfOps, timezoneOps, type JournalPlan } from '../plan/host-files.js';
 import { hostFileFacts, hostMachineId, journalFacts } from './host-file-facts.js';
@@ -165,6 +166,12 @@ function hasCgroupNamespace(): boolean {
   }
 }
 
+/** The tree's owner and file system, for -U (userns.ts). */
+function treeOwnership(root: string): { uid: number; gid: number; fsType: number } {
+  const st = statSync(root);
+  return { uid: st.uid, gid: st.gid, fsType: Number(statfsSync(root).type) };
+}
+
 export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
   // NAME.nspawn first: every check below is of the merged settings.
   const settings = await withSettingsFile(cmdline);
@@ -212,6 +219,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   const journal = journalPlan(settings.linkJournal, journalFacts(located.root, uuid.plain));
   if (journal === 'refuse')
     refuse(`cannot use --link-journal=${settings.linkJournal}: the host has no /var/log/journal, or /var/log/journal/${uuid.plain} is in the way (use try-${settings.linkJournal} or no)`);
+  const userns = settings.privateUsers.mode === 'no' ? undefined : userNamespacePlan(settings, treeOwnership(located.root), machineName, located.root);
   const cgroup = prepareCgroup(machineName);
   const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
   const facts = {
@@ -232,6 +240,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     hostFileOps: [...hostFileOps, ...journal.ops],
     credentials: loadCredentials(settings),
     listenFds: inheritedListenFds(process.env, process.pid),
+    userns,
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
   return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings, resumed: resumed !== undefined };

@@ -8,7 +8,7 @@ import { SIGRTMIN } from '../settings/signals.js';
 import { constants } from 'node:os';
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
-import { attachCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
+import { attachCgroup, chownCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { systemBusSocket } from '../machined/bus-address.js';
 import { listStates, processRef, readState, removeState, STATE_DIR, stateFile, writeState } from './state.js';
 import { refuse } from '../util/errors.js';
@@ -87,11 +87,14 @@ function bootOnce(
      * registered it (registered: machine or scope, when in a new scope).
      * Put it in its cgroup, go.
      */
-    const atBarrier = (pid: number, registered: string | undefined): void => {
+    const atBarrier = (pid: number, registered: string | undefined, uidBase: number | undefined): void => {
       try {
         if (registered === 'machine' || registered === 'scope') moveBelowScope(p.cgroup, pid);
         // With plan.cgroups the helper has placed init itself (nothing was registered).
         else if (!plan.cgroups) attachCgroup(p.cgroup, pid);
+        // -U: the guest's root manages its cgroup (a delegated one, as nspawn's).
+        // (With plan.cgroups the helper did it before it let init go.)
+        if (uidBase !== undefined && !plan.cgroups) chownCgroup(p.cgroup, uidBase);
         leaderPid = pid;
         helper.go();
         recordState(p, plan, pid, killSignal, registered);
@@ -104,7 +107,7 @@ function bootOnce(
     const onEvent = (e: HelperEvent): void => {
       switch (e.event) {
         case 'pid':
-          atBarrier(e.pid, e.registered);
+          atBarrier(e.pid, e.registered, e.uidBase);
           break;
         case 'stop':
           // machinectl terminate, systemctl stop: systemd asked the helper, the scope's controller.

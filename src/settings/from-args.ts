@@ -3,7 +3,8 @@
  * is checked here, before anything is touched. commander renders --help.
  */
 import { UserError } from '../util/errors.js';
-import { defaultSettings, type Settings } from './model.js';
+import { defaultSettings, PRIVATE_USERS_OWNERSHIP, type Settings } from './model.js';
+import { parsePrivateUsers } from '../plan/userns.js';
 import { SETTINGS_FILE_MODES, type SettingGroup } from './provenance.js';
 import {
   parseBind,
@@ -98,6 +99,26 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     apply: (s) => (s.privateNetwork = true),
   },
   {
+    flags: '-U', sets: 'userns',
+    help: 'a user namespace with a free 64K uid range, the tree idmapped (--private-users=pick --private-users-ownership=auto)',
+    apply: (s) => ((s.privateUsers = { mode: 'pick' }), (s.privateUsersOwnership = 'auto')),
+  },
+  {
+    flags: '--private-users [mode]', sets: 'userns',
+    help: 'user namespace: no, yes (the tree owner\'s range), identity, pick, or UID[:COUNT]',
+    apply: (s, v) => (s.privateUsers = parsePrivateUsers(v)),
+  },
+  {
+    flags: '--private-users-ownership <mode>', sets: 'userns',
+    help: `how the tree's files get the container's ids: ${PRIVATE_USERS_OWNERSHIP.join(', ')}`,
+    apply: (s, v) => (s.privateUsersOwnership = oneOf(v, PRIVATE_USERS_OWNERSHIP, '--private-users-ownership')),
+  },
+  {
+    flags: '--private-users-chown', sets: 'userns',
+    help: 'same as --private-users-ownership=chown',
+    apply: (s) => (s.privateUsersOwnership = 'chown'),
+  },
+  {
     flags: '--capability <caps>', sets: 'capability',
     help: 'keep these capabilities too (CAP_NET_ADMIN,..., or all)',
     apply: (s, v) => s.addCapabilities.push(...parseCapabilities(str(v), '--capability')),
@@ -168,19 +189,22 @@ function applyOption(spec: OptionSpec, settings: Settings, value: string | boole
 
 interface ParsedFlags {
   short?: string;
+  /** '' for a short option alone (-U). */
   long: string;
   takesValue: boolean;
+  /** "[mode]": a value only with '=' (--private-users=pick); bare, the option gets true. */
+  optionalValue?: boolean;
 }
 
-/** "-D, --directory <path>" -> { short: "D", long: "directory", takesValue: true } */
+/** "-D, --directory <path>" -> { short: "D", long: "directory", takesValue: true }; "-U"; "--private-users [mode]" */
 export function parseFlags(flags: string): ParsedFlags {
-  const m = flags.match(/^(?:-([A-Za-z]), )?--([a-z][a-z0-9-]*)(?: <[^>]+>)?$/);
-  if (!m) throw new Error(`bad option spec ${flags}`);
-  return { short: m[1], long: m[2]!, takesValue: flags.includes('<') };
+  const m = flags.match(/^(?:-([A-Za-z])(?:, |$))?(?:--([a-z][a-z0-9-]*)(?: (<[^>]+>|\[[^\]]+\]))?)?$/);
+  if (!m || (!m[1] && !m[2])) throw new Error(`bad option spec ${flags}`);
+  return { short: m[1], long: m[2] ?? '', takesValue: m[3]?.startsWith('<') ?? false, ...(m[3]?.startsWith('[') ? { optionalValue: true } : {}) };
 }
 
 const PARSED = OPTION_TABLE.map((spec) => ({ spec, ...parseFlags(spec.flags) }));
-const BY_LONG = new Map(PARSED.map((p) => [p.long, p]));
+const BY_LONG = new Map(PARSED.filter((p) => p.long).map((p) => [p.long, p]));
 const BY_SHORT = new Map(PARSED.filter((p) => p.short).map((p) => [p.short!, p]));
 
 /**
@@ -230,8 +254,8 @@ export async function settingsFromArgs(argv: string[]): Promise<Settings | 'exit
       const name = token.slice(2, eq < 0 ? undefined : eq);
       const opt = BY_LONG.get(name) ?? unknown(eq < 0 ? token : token.slice(0, eq));
       if (!opt.takesValue) {
-        if (eq >= 0) throw new UserError(`option '--${name}' takes no value (see 'tsnspawn --help')`);
-        applyOption(opt.spec, settings, true);
+        if (eq >= 0 && !opt.optionalValue) throw new UserError(`option '--${name}' takes no value (see 'tsnspawn --help')`);
+        applyOption(opt.spec, settings, eq >= 0 ? token.slice(eq + 1) : true);
         continue;
       }
       let value: string;

@@ -78,6 +78,13 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
     },
   },
   network: scalar('privateNetwork'),
+  userns: {
+    present: (v) => v.privateUsers !== undefined || v.privateUsersOwnership !== undefined,
+    apply: (s, v) => {
+      if (v.privateUsers) s.privateUsers = v.privateUsers;
+      if (v.privateUsersOwnership) s.privateUsersOwnership = v.privateUsersOwnership;
+    },
+  },
   'resolv-conf': scalar('resolvConf'),
   timezone: scalar('timezone'),
   'link-journal': scalar('linkJournal'),

@@ -89,6 +89,10 @@ export interface Settings {
   asPid2: boolean;
   /** --private-network: a network namespace of its own with only loopback (up). */
   privateNetwork: boolean;
+  /** -U/--private-users: a user namespace (src/plan/userns.ts). */
+  privateUsers: PrivateUsers;
+  /** --private-users-ownership: how the tree's files get the container's ids. */
+  privateUsersOwnership: PrivateUsersOwnership;
   /** --capability: kept on top of nspawn's default set (canonical names). */
   addCapabilities: string[];
   /** --drop-capability: taken away from the set. */
@@ -103,12 +107,30 @@ export interface Settings {
   setByFile: Set<SettingGroup>;
 }
 
+/**
+ * nspawn's --private-users: no; identity (0-65535 as themselves); yes (the
+ * range of the tree's owner); pick (a free range, chosen at start); a fixed
+ * BASE with COUNT ids.
+ */
+export type PrivateUsers =
+  | { mode: 'no' }
+  | { mode: 'identity' }
+  | { mode: 'yes' }
+  | { mode: 'pick' }
+  | { mode: 'fixed'; base: number; count: number };
+
+/** off: as on disk; chown: the tree is chowned to the range; map: idmapped mounts; auto: map where the file system can, else chown. */
+export const PRIVATE_USERS_OWNERSHIP = ['off', 'chown', 'map', 'auto'] as const;
+export type PrivateUsersOwnership = (typeof PRIVATE_USERS_OWNERSHIP)[number];
+
 export function defaultSettings(): Settings {
   return {
     unitProperties: [],
     credentials: [],
     asPid2: false,
     privateNetwork: false,
+    privateUsers: { mode: 'no' },
+    privateUsersOwnership: 'auto',
     addCapabilities: [],
     dropCapabilities: [],
     syscallFilter: true,

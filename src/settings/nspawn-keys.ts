@@ -7,7 +7,8 @@
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES, type LinkJournalMode, type ResolvConfMode, type TimezoneMode } from '../plan/host-files.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
 import { refuse } from '../util/errors.js';
-import type { BindSpec, OverlaySpec, TmpfsSpec, VolatileMode } from './model.js';
+import { PRIVATE_USERS_OWNERSHIP, type BindSpec, type OverlaySpec, type PrivateUsers, type PrivateUsersOwnership, type TmpfsSpec, type VolatileMode } from './model.js';
+import { parsePrivateUsers } from '../plan/userns.js';
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
@@ -39,6 +40,8 @@ export interface FileValues {
   tmpfs?: TmpfsSpec[];
   overlays?: OverlaySpec[];
   privateNetwork?: boolean;
+  privateUsers?: PrivateUsers;
+  privateUsersOwnership?: PrivateUsersOwnership;
 }
 
 /** The groups a file can set. */
@@ -255,6 +258,18 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
       },
     }),
   ),
+  // [Exec] PrivateUsers= and [Files] ownership: privileged, as a fixed range could hand the guest a host user's ids.
+  { name: 'Exec.PrivateUsers', group: 'userns', privileged: true, apply: (v, x) => void (v.privateUsers = parsePrivateUsers(x)) },
+  {
+    name: 'Files.PrivateUsersOwnership',
+    group: 'userns',
+    privileged: true,
+    apply: (v, x) => {
+      if (!(PRIVATE_USERS_OWNERSHIP as readonly string[]).includes(x)) refuse(`invalid PrivateUsersOwnership=${x}: use one of ${PRIVATE_USERS_OWNERSHIP.join(', ')}`);
+      v.privateUsersOwnership = x as PrivateUsersOwnership;
+    },
+  },
+  { name: 'Files.PrivateUsersChown', group: 'userns', privileged: true, apply: (v, x) => void (bool(x) && (v.privateUsersOwnership = 'chown')) },
   // [Network]
   { name: 'Network.Private', group: 'network', privileged: true, apply: (v, x) => void (v.privateNetwork = bool(x)) },
 ];
@@ -269,7 +284,6 @@ export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.NoNewPrivileges': '--no-new-privileges',
   'Exec.Personality': '--personality',
   'Exec.PivotRoot': '--pivot-root',
-  'Exec.PrivateUsers': '--private-users',
   'Exec.SystemCallFilter': '--system-call-filter',
   ...Object.fromEntries(
     ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NOFILE', 'AS', 'NPROC', 'MEMLOCK', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'].map(
@@ -280,8 +294,6 @@ export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.CPUAffinity': '--cpu-affinity',
   'Exec.SuppressSync': '--suppress-sync',
   'Files.Inaccessible': '--inaccessible',
-  'Files.PrivateUsersChown': '--private-users-chown',
-  'Files.PrivateUsersOwnership': '--private-users-ownership',
   'Files.BindUser': '--bind-user',
   'Network.VirtualEthernet': '--network-veth',
   'Network.VirtualEthernetExtra': '--network-veth-extra',

@@ -23,6 +23,7 @@ export const SETTING_GROUPS = [
   'resolv-conf', // --resolv-conf; ResolvConf=
   'timezone', // --timezone; Timezone=
   'link-journal', // --link-journal; LinkJournal=
+  'userns', // -U, --private-users, --private-users-ownership; PrivateUsers=, PrivateUsersOwnership=
   // Set only on the command line (no .nspawn key), recorded all the same.
   'directory',
   'console',

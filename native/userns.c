@@ -1,0 +1,147 @@
+/* User namespaces: the uid range a container gets, and the ids its setup
+ * runs with.
+ *
+ * The range: with "pick" the monitor walks 64K-aligned ranges from the
+ * plan's first candidate (Node derives it from the machine name, so a
+ * container tends to get the same range each time) and takes the first one
+ * whose lock it can get. The lock is systemd-nspawn's own lock file,
+ * /run/systemd/nspawn-uid/BASE (flock, LOCK_EX), so tsnspawn and nspawn
+ * containers started at the same moment never share a range; the monitor
+ * holds it until init is gone, then removes it. */
+#define _GNU_SOURCE
+#include "userns.h"
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* nspawn's CONTAINER_UID_BASE_MIN/MAX: above the users of a normal system,
+ * below the ids of systemd's dynamic users. */
+#define PICK_MIN 0x00080000u
+#define PICK_MAX 0x6fff0000u
+#define RANGE 0x10000u
+#define LOCK_DIR "/run/systemd/nspawn-uid"
+/* Tried before giving up: a busy host has a few hundred containers, not thousands. */
+#define PICK_TRIES 4096u
+
+static void lock_path(char buf[static 64], uid_t base) {
+        snprintf(buf, 64, LOCK_DIR "/%u", (unsigned) base);
+}
+
+/* flock of the range's lock file, if nobody has it: the descriptor, -1 if
+ * taken, -2 on another error. After locking, the file must still be the
+ * one at the path (a holder that finished removes it under its lock). */
+static int try_lock(uid_t base) {
+        char path[64];
+        lock_path(path, base);
+        for (;;) {
+                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        return -2;
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                        int e = errno;
+                        close(fd);
+                        errno = e;
+                        return e == EWOULDBLOCK ? -1 : -2;
+                }
+                struct stat a, b;
+                if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                        return fd;
+                close(fd); /* removed meanwhile: take the new file */
+        }
+}
+
+int userns_acquire(struct plan *p, int *lock_fd, struct failure *f) {
+        *lock_fd = -1;
+        if (p->userns == USERNS_NONE)
+                return 0;
+        if (mkdir("/run/systemd", 0755) < 0 && errno != EEXIST)
+                return fail(f, "userns", "lock", "/run/systemd", errno, "cannot create /run/systemd for the uid range locks");
+        if (mkdir(LOCK_DIR, 0755) < 0 && errno != EEXIST)
+                return fail(f, "userns", "lock", LOCK_DIR, errno, "cannot create the uid range lock directory");
+        if (p->userns == USERNS_FIXED) {
+                /* A range the user chose may be shared on purpose (nspawn
+                 * allows it); the lock, when free, only keeps "pick" off it. */
+                int fd = try_lock(p->uid_base);
+                *lock_fd = fd >= 0 ? fd : -1;
+                return 0;
+        }
+        unsigned slots = (PICK_MAX - PICK_MIN) / RANGE;
+        unsigned first = p->uid_base >= PICK_MIN && p->uid_base < PICK_MAX ? (p->uid_base - PICK_MIN) / RANGE : 0;
+        for (unsigned i = 0; i < PICK_TRIES && i < slots; i++) {
+                uid_t base = PICK_MIN + ((first + i) % slots) * RANGE;
+                int fd = try_lock(base);
+                if (fd == -2)
+                        return fail(f, "userns", "lock", LOCK_DIR, errno, "cannot lock a uid range for --private-users=pick");
+                if (fd >= 0) {
+                        p->uid_base = base;
+                        *lock_fd = fd;
+                        return 0;
+                }
+        }
+        return fail(f, "userns", "pick", LOCK_DIR, EBUSY, "no free uid range for --private-users=pick after %u tries", PICK_TRIES);
+}
+
+void userns_release(int lock_fd, uid_t base) {
+        if (lock_fd < 0)
+                return;
+        char path[64];
+        lock_path(path, base);
+        /* Under the lock: whoever locks the path next makes a new file. */
+        (void) unlink(path);
+        close(lock_fd);
+}
+
+static int write_file(const char *path, const char *text) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = write(fd, text, strlen(text));
+        int e = errno;
+        close(fd);
+        errno = e;
+        return n == (ssize_t) strlen(text) ? 0 : -1;
+}
+
+int userns_write_maps(pid_t pid, uid_t base, uid_t count, struct failure *f) {
+        char path[64], map[64];
+        snprintf(map, sizeof map, "0 %u %u\n", (unsigned) base, (unsigned) count);
+        snprintf(path, sizeof path, "/proc/%d/uid_map", (int) pid);
+        if (write_file(path, map) < 0)
+                return fail(f, "userns", "uid_map", path, errno, "cannot map uids 0-%u of the container to %u-%u", (unsigned) count - 1,
+                            (unsigned) base, (unsigned) (base + count - 1));
+        snprintf(path, sizeof path, "/proc/%d/gid_map", (int) pid);
+        if (write_file(path, map) < 0)
+                return fail(f, "userns", "gid_map", path, errno, "cannot map gids 0-%u of the container to %u-%u", (unsigned) count - 1,
+                            (unsigned) base, (unsigned) (base + count - 1));
+        return 0;
+}
+
+int userns_files_as(uid_t base, struct failure *f) {
+        /* What the setup creates belongs to the container's root: on a tmpfs
+         * made with uid=BASE, and through an idmapped tree (where the host's
+         * root has no id at all: creating there as uid 0 fails with
+         * EOVERFLOW). Changing the fs ids drops the file capabilities from
+         * the effective set; they are raised again (still permitted). */
+        setfsgid(base);
+        setfsuid(base);
+        if ((uid_t) setfsuid((uid_t) -1) != base || (gid_t) setfsgid((gid_t) -1) != base)
+                return fail(f, "userns", "setfsuid", "", EPERM, "cannot create files as the container's root (host uid %u)", (unsigned) base);
+        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[2];
+        if (syscall(SYS_capget, &hdr, data) < 0)
+                return fail(f, "userns", "capget", "", errno, "cannot read the setup's capabilities");
+        data[0].effective = data[0].permitted;
+        data[1].effective = data[1].permitted;
+        if (syscall(SYS_capset, &hdr, data) < 0)
+                return fail(f, "userns", "capset", "", errno, "cannot raise the setup's capabilities again");
+        return 0;
+}

@@ -1,0 +1,148 @@
+/**
+ * -U / --private-users: which uid range the container gets, how its tree's
+ * files come to belong to it, and which setup steps must run inside the
+ * user namespace. Pure: the facts about the tree come from prepare.ts.
+ */
+import { createHash } from 'node:crypto';
+import { refuse } from '../util/errors.js';
+import type { PrivateUsers, PrivateUsersOwnership, Settings } from '../settings/model.js';
+import type { MountOp } from './types.js';
+
+/** A container's range: 64K ids, as nspawn (uid_t's upper 16 bits pick the range). */
+export const USERNS_RANGE = 0x10000;
+/** nspawn's CONTAINER_UID_BASE_MIN / MAX: where "pick" looks. */
+export const PICK_MIN = 0x00080000;
+export const PICK_MAX = 0x6fff0000;
+
+/**
+ * File systems that support idmapped mounts, by statfs magic (Linux 5.12+;
+ * tmpfs from 6.3). Fixed knowledge: the kernel's FS_ALLOW_IDMAP list.
+ */
+export const IDMAP_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
+  [0xef53, 'ext4'],
+  [0x58465342, 'xfs'],
+  [0x9123683e, 'btrfs'],
+  [0x01021994, 'tmpfs'],
+  [0xf2f52010, 'f2fs'],
+  [0x4d44, 'vfat'],
+  [0x794c7630, 'overlayfs'],
+  [0xe0f5e1e2, 'erofs'],
+  [0x73717368, 'squashfs'],
+]);
+
+/** --private-users=VALUE (a bare --private-users is yes, as in nspawn). */
+export function parsePrivateUsers(value: string | boolean): PrivateUsers {
+  const v = value === true ? 'yes' : value === false ? 'no' : value;
+  if (['no', 'false', 'off', '0'].includes(v)) return { mode: 'no' };
+  if (['yes', 'true', 'on', '1'].includes(v)) return { mode: 'yes' };
+  if (v === 'identity' || v === 'pick') return { mode: v };
+  const m = /^(\d+)(?::(\d+))?$/.exec(v);
+  if (!m) refuse(`invalid --private-users=${v}: use no, yes, identity, pick, or UID[:COUNT] (e.g. 1879048192:65536)`);
+  const base = Number(m[1]);
+  const count = m[2] === undefined ? USERNS_RANGE : Number(m[2]);
+  if (count < 1 || count > USERNS_RANGE) refuse(`invalid --private-users=${v}: COUNT must be 1 to 65536`);
+  if (base % USERNS_RANGE !== 0) refuse(`invalid --private-users=${v}: UID must be a multiple of 65536 (the range's first id)`);
+  if (base + count > 0xffff0000) refuse(`invalid --private-users=${v}: the range must end below 4294901760`);
+  return { mode: 'fixed', base, count };
+}
+
+/** What the helper gets (plan "userns" records; native/userns.c). */
+export interface UserNamespacePlan {
+  /** pick: base is the first candidate; the helper takes the first free range from there. */
+  mode: 'fixed' | 'pick';
+  base: number;
+  count: number;
+  /** Mount the tree idmapped (ownership map). */
+  idmapRoot: boolean;
+}
+
+export interface TreeOwnership {
+  /** Owner of the tree's top directory. */
+  uid: number;
+  gid: number;
+  /** statfs magic of the file system it is on. */
+  fsType: number;
+}
+
+/** The first range pick tries: from the machine name, so a machine tends to get the same range (as nspawn). */
+export function pickHint(machineName: string): number {
+  const slots = (PICK_MAX - PICK_MIN) / USERNS_RANGE;
+  const h = createHash('sha256').update(machineName).digest().readUInt32BE(0);
+  return PICK_MIN + (h % slots) * USERNS_RANGE;
+}
+
+function resolveOwnership(want: PrivateUsersOwnership, tree: TreeOwnership, base: number | undefined, tree_path: string): 'off' | 'map' {
+  const fsName = IDMAP_FILESYSTEMS.get(tree.fsType);
+  if (want === 'off') return 'off';
+  // Already owned by the range (chowned earlier): nothing to do.
+  if (want === 'auto' && base !== undefined && tree.uid === base) return 'off';
+  if (want === 'map' || want === 'auto') {
+    if (fsName) return 'map';
+    refuse(
+      `cannot use --private-users-ownership=${want} on ${tree_path}: its file system (statfs type 0x${tree.fsType.toString(16)}) has no idmapped mounts (put the tree on ext4, xfs, btrfs or tmpfs, or use --private-users-ownership=off)`,
+    );
+  }
+  refuse(`cannot use --private-users-ownership=chown: tsnspawn does not chown trees yet (use map, the default with -U: idmapped mounts, the tree on disk unchanged)`);
+}
+
+/** The user namespace of a start, or undefined without one. */
+export function userNamespacePlan(settings: Pick<Settings, 'privateUsers' | 'privateUsersOwnership'>, tree: TreeOwnership, machineName: string, treePath: string): UserNamespacePlan | undefined {
+  const pu = settings.privateUsers;
+  switch (pu.mode) {
+    case 'no':
+      return undefined;
+    case 'identity':
+      return { mode: 'fixed', base: 0, count: USERNS_RANGE, idmapRoot: false };
+    case 'yes': {
+      // nspawn: the range is the tree owner's.
+      if (tree.uid % USERNS_RANGE !== 0 || tree.gid !== tree.uid)
+        refuse(`cannot use --private-users=yes: ${treePath} is owned by ${tree.uid}:${tree.gid}, not the first id of a range (use pick, or chown the tree)`);
+      if (tree.uid === 0) refuse(`cannot use --private-users=yes: ${treePath} is owned by root, which would map the container's root to the host's (use -U or --private-users=pick)`);
+      return { mode: 'fixed', base: tree.uid, count: USERNS_RANGE, idmapRoot: resolveOwnership(settings.privateUsersOwnership, tree, tree.uid, treePath) === 'map' };
+    }
+    case 'fixed':
+      return { mode: 'fixed', base: pu.base, count: pu.count, idmapRoot: resolveOwnership(settings.privateUsersOwnership, tree, pu.base, treePath) === 'map' };
+    case 'pick': {
+      // A tree already owned by a range of pick's (chowned by nspawn) keeps it.
+      const owned = tree.uid >= PICK_MIN && tree.uid < PICK_MAX && tree.uid % USERNS_RANGE === 0 && tree.gid === tree.uid;
+      if (owned && settings.privateUsersOwnership === 'auto') return { mode: 'fixed', base: tree.uid, count: USERNS_RANGE, idmapRoot: false };
+      return { mode: 'pick', base: pickHint(machineName), count: USERNS_RANGE, idmapRoot: resolveOwnership(settings.privateUsersOwnership, tree, undefined, treePath) === 'map' };
+    }
+  }
+}
+
+/** Where only the user namespace's own root can mount: its /proc, devpts, mqueue, and the cgroup file systems of its cgroup namespace. */
+const INNER_PREFIXES = ['/proc', '/dev/pts', '/dev/mqueue', '/sys/fs/cgroup'];
+
+const under = (path: string, prefix: string): boolean => path === prefix || path.startsWith(prefix + '/');
+
+function opPath(op: MountOp): string {
+  switch (op.kind) {
+    case 'mkdir':
+    case 'touch':
+    case 'mknod':
+    case 'write':
+    case 'symlink':
+    case 'console':
+    case 'notify-socket':
+    case 'unlink':
+      return op.path;
+    default:
+      return op.target;
+  }
+}
+
+/**
+ * Which ops run inside the user namespace (init, root of its namespaces)
+ * and which before it, as the host's root (native/child.c): the second list
+ * follows the first. Inside: everything under INNER_PREFIXES, a sysfs of a
+ * network namespace of its own, and unlinks (staging files removed after
+ * what is bound from them inside). Order within each list is kept.
+ */
+export function splitForUserNamespace(ops: readonly MountOp[], privateNetwork: boolean): { ops: MountOp[]; innerFrom: number } {
+  const inner = (op: MountOp): boolean =>
+    op.kind === 'unlink' || INNER_PREFIXES.some((p) => under(opPath(op), p)) || (privateNetwork && op.kind === 'mount' && op.fstype === 'sysfs');
+  const outside = ops.filter((op) => !inner(op));
+  const inside = ops.filter(inner);
+  return { ops: [...outside, ...inside], innerFrom: outside.length };
+}
