@@ -209,6 +209,7 @@ static int namespaces_to_enter(pid_t leader) {
         } kinds[] = {
                 { "mnt", CLONE_NEWNS }, { "uts", CLONE_NEWUTS }, { "ipc", CLONE_NEWIPC },
                 { "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID }, { "cgroup", CLONE_NEWCGROUP },
+                { "user", CLONE_NEWUSER },
         };
         int flags = 0;
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -296,9 +297,12 @@ static __attribute__((noreturn)) void child_main(const struct exec_args *a, pid_
         if (exec_cgroups_join(cg, err, sizeof err) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot place the command in container %s: %s: %s", m, err, strerror(errno));
         exec_cgroups_close(cg);
-        /* Now inside its cgroups, the cgroup namespace shows them as its root does. */
-        if ((ns_flags & CLONE_NEWCGROUP) && setns(pidfd, CLONE_NEWCGROUP) < 0)
-                child_fail(errfd, EXIT_EXEC_FAILED, "cannot enter the cgroup namespace of container %s (pid %d): %s", m, (int) a->leader, strerror(errno));
+        /* Now inside its cgroups, the cgroup namespace shows them as its root
+         * does; and the user namespace makes our uid the container's (0 is
+         * its root, not the host's, from here on). */
+        int late = ns_flags & (CLONE_NEWCGROUP | CLONE_NEWUSER);
+        if (late && setns(pidfd, late) < 0)
+                child_fail(errfd, EXIT_EXEC_FAILED, "cannot enter the cgroup and user namespaces of container %s (pid %d): %s", m, (int) a->leader, strerror(errno));
         close(pidfd);
         reset_signals();
 
@@ -377,8 +381,10 @@ int exec_main(int argc, char **argv) {
                 die(EXIT_EXEC_FAILED, "cannot find the cgroups of container %s (pid %d): %s: %s", m, (int) a.leader, err, strerror(errno));
         copy_rlimits(a.leader);
 
-        /* Everything but the cgroup namespace, which the child enters once in its cgroups. */
-        int now = ns_flags & ~CLONE_NEWCGROUP;
+        /* Everything but the cgroup namespace, which the child enters once in
+         * its cgroups, and the user namespace (-U), which would cost us the
+         * host's privileges we still need to place it there. */
+        int now = ns_flags & ~(CLONE_NEWCGROUP | CLONE_NEWUSER);
         if (now && setns(pidfd, now) < 0)
                 die(EXIT_EXEC_FAILED, "cannot enter the namespaces of container %s (pid %d): %s", m, (int) a.leader, strerror(errno));
         /* Our root and working directory are the container's root now. */

@@ -136,13 +136,20 @@ function opPath(op: MountOp): string {
  * Which ops run inside the user namespace (init, root of its namespaces)
  * and which before it, as the host's root (native/child.c): the second list
  * follows the first. Inside: everything under INNER_PREFIXES, a sysfs of a
- * network namespace of its own, and unlinks (staging files removed after
- * what is bound from them inside). Order within each list is kept.
+ * network namespace of its own, and the removal of a staging file once an
+ * op inside has bound it (the boot id). Order within each list is kept.
  */
 export function splitForUserNamespace(ops: readonly MountOp[], privateNetwork: boolean): { ops: MountOp[]; innerFrom: number } {
-  const inner = (op: MountOp): boolean =>
-    op.kind === 'unlink' || INNER_PREFIXES.some((p) => under(opPath(op), p)) || (privateNetwork && op.kind === 'mount' && op.fstype === 'sysfs');
-  const outside = ops.filter((op) => !inner(op));
-  const inside = ops.filter(inner);
+  const boundInside = new Set<string>();
+  const outside: MountOp[] = [];
+  const inside: MountOp[] = [];
+  for (const op of ops) {
+    const inner =
+      (op.kind === 'unlink' && boundInside.has(op.path)) ||
+      INNER_PREFIXES.some((p) => under(opPath(op), p)) ||
+      (privateNetwork && op.kind === 'mount' && op.fstype === 'sysfs');
+    if (inner && op.kind === 'bind-inner') boundInside.add(op.source);
+    (inner ? inside : outside).push(op);
+  }
   return { ops: [...outside, ...inside], innerFrom: outside.length };
 }
