@@ -12,6 +12,8 @@ export interface HostState {
   tmpEntries: string[];
   cgroups: string[];
   records: string[];
+  /** Locks of uid ranges (-U): nspawn's /run/systemd/nspawn-uid, which tsnspawn shares. */
+  uidRanges: string[];
 }
 
 /** Directories named tsnspawn-* in every cgroup hierarchy (a few levels deep: below our own cgroup). */
@@ -26,6 +28,14 @@ function tsnspawnCgroups(dir = '/sys/fs/cgroup', depth = 6): string[] {
   return entries
     .filter((e) => e.isDirectory())
     .flatMap((e) => (e.name.startsWith('tsnspawn-') ? [`${dir}/${e.name}`] : tsnspawnCgroups(`${dir}/${e.name}`, depth - 1)));
+}
+
+function uidRanges(): string[] {
+  try {
+    return readdirSync('/run/systemd/nspawn-uid').sort();
+  } catch {
+    return [];
+  }
 }
 
 function records(): string[] {
@@ -78,6 +88,7 @@ export function snapshot(): HostState {
     tmpEntries: readdirSync('/tmp').filter((n) => n.startsWith('tsnspawn')).sort(),
     cgroups: tsnspawnCgroups().sort(),
     records: records(),
+    uidRanges: uidRanges(),
   };
 }
 
@@ -100,6 +111,7 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const t of after.tmpEntries) if (!before.tmpEntries.includes(t)) out.push(`temp entry left: /tmp/${t}`);
   for (const c of after.cgroups) if (!before.cgroups.includes(c)) out.push(`cgroup left: ${c}`);
   for (const r of after.records) if (!before.records.includes(r)) out.push(`runtime record left: /run/tsnspawn/machines/${r}`);
+  for (const u of after.uidRanges) if (!before.uidRanges.includes(u)) out.push(`uid range still locked: /run/systemd/nspawn-uid/${u}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }
