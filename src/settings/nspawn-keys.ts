@@ -258,18 +258,18 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
       },
     }),
   ),
-  // [Exec] PrivateUsers= and [Files] ownership: privileged, as a fixed range could hand the guest a host user's ids.
-  { name: 'Exec.PrivateUsers', group: 'userns', privileged: true, apply: (v, x) => void (v.privateUsers = parsePrivateUsers(x)) },
+  // [Exec] PrivateUsers= and [Files] ownership: not privileged in nspawn either (a user namespace takes privileges away).
+  { name: 'Exec.PrivateUsers', group: 'userns', privileged: false, apply: (v, x) => void (v.privateUsers = parsePrivateUsers(x)) },
   {
     name: 'Files.PrivateUsersOwnership',
     group: 'userns',
-    privileged: true,
+    privileged: false,
     apply: (v, x) => {
       if (!(PRIVATE_USERS_OWNERSHIP as readonly string[]).includes(x)) refuse(`invalid PrivateUsersOwnership=${x}: use one of ${PRIVATE_USERS_OWNERSHIP.join(', ')}`);
       v.privateUsersOwnership = x as PrivateUsersOwnership;
     },
   },
-  { name: 'Files.PrivateUsersChown', group: 'userns', privileged: true, apply: (v, x) => void (bool(x) && (v.privateUsersOwnership = 'chown')) },
+  { name: 'Files.PrivateUsersChown', group: 'userns', privileged: false, apply: (v, x) => void (bool(x) && (v.privateUsersOwnership = 'chown')) },
   // [Network]
   { name: 'Network.Private', group: 'network', privileged: true, apply: (v, x) => void (v.privateNetwork = bool(x)) },
 ];

@@ -63,6 +63,9 @@ describe('key values', () => {
     ['Exec', 'KillSignal=RTMIN+3', { killSignal: 37 }],
     ['Exec', 'MachineID=0123456789abcdef0123456789abcdef', { uuid: '0123456789abcdef0123456789abcdef' }],
     ['Exec', 'Hostname=web.example', { hostname: 'web.example' }],
+    ['Exec', 'PrivateUsers=pick', { privateUsers: { mode: 'pick' } }],
+    ['Exec', 'PrivateUsers=1879048192:1000', { privateUsers: { mode: 'fixed', base: 1879048192, count: 1000 } }],
+    ['Files', 'PrivateUsersOwnership=map', { privateUsersOwnership: 'map' }],
     ['Exec', 'NotifyReady=yes', { notifyReady: true }],
     ['Exec', 'ResolvConf=bind-host', { resolvConf: 'bind-host' }],
     ['Exec', 'ResolvConf=no', { resolvConf: 'off' }],
@@ -153,10 +156,10 @@ describe('key values', () => {
     });
 
   it('names a systemd-nspawn key tsnspawn lacks as not supported, and an unknown key as unknown', () => {
-    const r = settingsFromFile(F, '[Exec]\nLimitNOFILE=100\nPrivateUsers=pick\nFrobnicate=1\nX-Mine=1\n[Network]\nVirtualEthernet=yes\n[Files]\nUser=x\n');
+    const r = settingsFromFile(F, '[Exec]\nLimitNOFILE=100\nPersonality=x86\nFrobnicate=1\nX-Mine=1\n[Network]\nVirtualEthernet=yes\n[Files]\nUser=x\n');
     assert.deepEqual(r.warnings, [
       `${F}:2: LimitNOFILE= is a systemd-nspawn key that tsnspawn does not support yet (no --rlimit), ignoring it`,
-      `${F}:3: PrivateUsers= is a systemd-nspawn key that tsnspawn does not support yet (no --private-users), ignoring it`,
+      `${F}:3: Personality= is a systemd-nspawn key that tsnspawn does not support yet (no --personality), ignoring it`,
       `${F}:4: unknown key Frobnicate= in section [Exec], ignoring it`,
       `${F}:7: VirtualEthernet= is a systemd-nspawn key that tsnspawn does not support yet (no --network-veth), ignoring it`,
       `${F}:9: unknown key User= in section [Files], ignoring it`,
