@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "bus-register.h"
 #include "cgroup.h"
+#include "device-policy.h"
 #include "child.h"
 #include "launch.h"
 #include "console.h"
@@ -236,7 +237,8 @@ int monitor_main(int control_fd, int parent_pid) {
          * into the ones it was not born in and on at once. If that fails,
          * init sees the barrier close without a go and ends. */
         if (plan.n_cgroups > 0) {
-                if (cgroup_attach(&cgroups, child, &f) < 0 || (userns && cgroup_chown(&cgroups, plan.uid_base, &f) < 0)) {
+                if (cgroup_attach(&cgroups, child, &f) < 0 || (userns && cgroup_chown(&cgroups, plan.uid_base, &f) < 0) ||
+                    device_policy_apply(child, &f) < 0) {
                         report_error(f.step, f.op, f.path, f.err, f.message);
                         kill(child, SIGKILL);
                 } else
@@ -256,6 +258,8 @@ int monitor_main(int control_fd, int parent_pid) {
                 .notify = &notify,
                 .bus = bus.fd >= 0 ? &bus : NULL,
                 .registered = registered,
+                /* A machine's or systemd's scope gets DevicePolicy=closed (registration.ts): systemd enforces it. */
+                .own_devices = !(registered && (plan.reg.kind == REG_MACHINE || plan.reg.kind == REG_SCOPE)),
                 .listen_fd = -1,
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,

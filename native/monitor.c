@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "monitor.h"
 #include "bus-register.h"
+#include "device-policy.h"
 #include "random-name.h"
 #include "report.h"
 
@@ -129,6 +130,14 @@ static void accept_supervisor(struct monitor *m) {
  * "handover" (the supervisor replaces Node), "quit". */
 static void handle_command(struct monitor *m, const char *line) {
         if (strcmp(line, "go") == 0) {
+                struct failure f = { 0 };
+                /* Init sits in its final cgroup now: the policy goes there before it runs. */
+                if (m->barrier_fd >= 0 && m->own_devices && device_policy_apply(m->child, &f) < 0) {
+                        report_error(f.step, f.op, f.path, f.err, f.message);
+                        kill(m->child, SIGKILL);
+                        close(m->barrier_fd);
+                        m->barrier_fd = -1;
+                }
                 if (m->barrier_fd >= 0) {
                         (void) write_all(m->barrier_fd, "g", 1);
                         close(m->barrier_fd);

@@ -21,6 +21,7 @@ struct monitor {
         struct notify *notify;
         struct bus *bus;    /* the scope's controller on the system bus, or NULL */
         bool registered;    /* we registered the container: let go of it (bus_unregister) at the end */
+        bool own_devices;   /* systemd does not enforce its device policy: we do, at "go" (device-policy.c) */
         struct workdir *workdirs; /* overlay work directories to remove once init is gone */
         size_t n_workdirs;
         bool reaped;
