@@ -428,6 +428,27 @@ static int give_up(struct supervisor *s) {
         return 1;
 }
 
+/* The monitor closed our channel without the container's end: how it
+ * ended is the cause worth naming (a SIGKILL from outside, a crash). */
+static void say_monitor_lost(struct supervisor *s) {
+        int st = 0;
+        pid_t r;
+        while ((r = waitpid(s->monitor, &st, 0)) < 0 && errno == EINTR) {
+        }
+        char how[32] = "";
+        if (r == s->monitor && WIFSIGNALED(st)) {
+                char name[20];
+                signal_name(WTERMSIG(st), name, sizeof name);
+                snprintf(how, sizeof how, "SIG%s", name);
+        }
+        else if (r == s->monitor)
+                snprintf(how, sizeof how, "exit %d", WEXITSTATUS(st));
+        if (how[0])
+                fprintf(stderr, "tsnspawn: the helper ended unexpectedly (%s) before reporting the end of container %s\n", how, s->machine);
+        else
+                fprintf(stderr, "tsnspawn: the helper ended without reporting the end of container %s\n", s->machine);
+}
+
 static int run(struct supervisor *s) {
         sigset_t mask = handled_signals();
         signal(SIGPIPE, SIG_IGN);
@@ -475,7 +496,7 @@ static int run(struct supervisor *s) {
                                 return status;
                 }
         }
-        fprintf(stderr, "tsnspawn: the helper ended without reporting the end of container %s\n", s->machine);
+        say_monitor_lost(s);
         return give_up(s);
 }
 

@@ -1,5 +1,6 @@
 /** `tsnspawn list [--json]`: the containers tsnspawn runs on this host, from its runtime state. */
 import { listStates, type MachineState } from '../runtime/state.js';
+import { sweepStale } from '../runtime/stale-sweep.js';
 import { usageError } from './table.js';
 
 /** What `list --json` prints for each: a stable subset of the state. */
@@ -17,6 +18,8 @@ export async function listCommand(args: string[]): Promise<number> {
   const json = args.includes('--json');
   const bad = args.find((a) => a !== '--json');
   if (bad) throw usageError('list', `unknown argument '${bad}' for list`);
+  // What SIGKILLed runs left (stale records, their empty cgroups) goes first.
+  sweepStale();
   const states = listStates();
   process.stdout.write(json ? JSON.stringify(states.map(listEntry)) + '\n' : listTable(states));
   return 0;

@@ -15,6 +15,21 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { refuse, UserError } from '../util/errors.js';
 import { ensurePrivateDirectory } from './private-dir.js';
+import { creationErrno, describeOwnError, spaceOf } from './import/failure-cause.js';
+
+/** For failures of the cache's file system: where else the tree can go. */
+const ELSEWHERE = 'unpack the archive elsewhere (tsnspawn import-tar --output=DIR FILE) and run that tree with -D DIR -x';
+
+/** Our own writes into the cache (the index, a private copy) failing for the file system's sake, as one line. */
+function cacheWriteError(e: unknown, file: string): unknown {
+  const errno = creationErrno(e, TARBALL_CACHE);
+  if (!errno) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code ? new UserError(`cannot use --tarball=${file}: cannot write into the cache ${TARBALL_CACHE} (${(e as Error).message})`) : e;
+  }
+  const where = { dir: TARBALL_CACHE, elsewhere: ELSEWHERE, freeNow: spaceOf(TARBALL_CACHE) };
+  return new UserError(`cannot use --tarball=${file}: ${describeOwnError(errno, where, 'tsnspawn', (e as Error).message)}; nothing was kept`);
+}
 
 export const TARBALL_CACHE = process.env.TSNSPAWN_TARBALL_CACHE ?? '/var/cache/tsnspawn/tarballs';
 
@@ -82,21 +97,29 @@ export async function treeForTarball(file: string, quiet: boolean): Promise<stri
   const open = [fd];
   try {
     if (!fstatSync(fd).isFile()) refuse(`cannot use --tarball=${file}: not a regular file`);
-    ensurePrivateDirectory(TARBALL_CACHE);
+    try {
+      ensurePrivateDirectory(TARBALL_CACHE);
+    } catch (e) {
+      throw cacheWriteError(e, file);
+    }
     const { onlyRootCanChange, fileIdentity, importTar } = await import('./import/import-tar.js');
     let source = fd;
     let hash: string;
     const before = fileIdentity(fstatSync(fd, { bigint: true }));
-    if (onlyRootCanChange(fd)) hash = indexedHash(fd);
-    else {
-      const copy = privateCopy(fd, TARBALL_CACHE);
-      open.push(copy.fd);
-      source = copy.fd;
-      hash = copy.hash;
+    try {
+      if (onlyRootCanChange(fd)) hash = indexedHash(fd);
+      else {
+        const copy = privateCopy(fd, TARBALL_CACHE);
+        open.push(copy.fd);
+        source = copy.fd;
+        hash = copy.hash;
+      }
+    } catch (e) {
+      throw cacheWriteError(e, file);
     }
     const tree = `${TARBALL_CACHE}/${hash.slice(0, 32)}`;
     if (!existsSync(tree)) {
-      await importTar({ file: `/proc/self/fd/${source}`, label: file, output: tree, force: false, quiet, keepExisting: true });
+      await importTar({ file: `/proc/self/fd/${source}`, label: file, output: tree, force: false, quiet, keepExisting: true, elsewhere: ELSEWHERE });
       // Only root could have changed it, but then the tree may not be what the hash says.
       if (source === fd && fileIdentity(fstatSync(fd, { bigint: true })) !== before) {
         rmSync(tree, { recursive: true, force: true });

@@ -30,7 +30,8 @@ export function plannedCgroupDirs(layout: CgroupLayout, leaf: string, own: Cgrou
   return dirs;
 }
 
-function hasProcesses(dir: string): boolean {
+/** Whether a cgroup or one below it has processes (an unreadable one counts as empty). */
+export function hasProcesses(dir: string): boolean {
   try {
     if (readFileSync(`${dir}/cgroup.procs`, 'utf8').trim() !== '') return true;
     return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && hasProcesses(`${dir}/${e.name}`));

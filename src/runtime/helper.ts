@@ -6,13 +6,33 @@
  * socket on fd 3.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { EventOrder, parseEvent, type HelperEvent } from './events.js';
 import { encodePlan } from '../plan/encode.js';
 import type { LaunchPlan } from '../plan/types.js';
 import { claimPreforkedHelper, FdChannel } from './launcher.js';
+
+/**
+ * How a process that is not our child ended, from field 52 of its
+ * /proc/PID/stat (its wait status, set as it exits): "SIGKILL", "exit 3",
+ * or undefined for exit 0 or when it is gone (reaped) already.
+ */
+export function abnormalEnd(pid: number): string | undefined {
+  let status: number;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    status = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[49]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(status) || status === 0) return undefined;
+  const signal = status & 0x7f;
+  if (signal === 0) return `exit ${(status >> 8) & 0xff}`;
+  return Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? `signal ${signal}`;
+}
 
 /**
  * The helper binary, found from this module's place: dist/bundle/cli.cjs (the
@@ -68,7 +88,12 @@ export class Helper {
     if (preforked) {
       this.helperPid = preforked.pid;
       // Its end of the socket closing is its exit.
-      const c = new FdChannel(preforked.fd, preforked.pid, onChunk, () => this.setClosed());
+      const c = new FdChannel(preforked.fd, preforked.pid, onChunk, () => {
+        // Not our child (the launcher forked it): how it ended is in its /proc entry until it is reaped.
+        const how = abnormalEnd(preforked.pid);
+        if (how) onProtocolError(new Error(`the helper ended unexpectedly (${how})`));
+        this.setClosed();
+      });
       this.control = { write: (line) => void c.write(line), end: () => {}, get writable() { return c.open; } };
       channel = c;
     } else {

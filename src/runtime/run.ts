@@ -10,7 +10,8 @@ import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, chownCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { systemBusSocket } from '../machined/bus-address.js';
-import { listStates, processRef, readState, removeState, STATE_DIR, stateFile, writeState } from './state.js';
+import { liveRecord, processRef, removeState, STATE_DIR, stateFile, writeState, type StateRecord } from './state.js';
+import { sweepStale } from './stale-sweep.js';
 import { refuse } from '../util/errors.js';
 import { planRegistration } from '../machined/registration.js';
 import type { HelperRegistration, LaunchPlan } from '../plan/types.js';
@@ -201,6 +202,38 @@ function prepareJournal(p: Prepared): void {
   if (p.journal.hostSymlink && !existsSync(p.journal.hostSymlink.path)) symlinkSync(p.journal.hostSymlink.target, p.journal.hostSymlink.path);
 }
 
+/** What the record says before init exists: who runs the name, and which cgroups it may create. */
+function claimRecord(p: Prepared, manager: NonNullable<ReturnType<typeof processRef>>): StateRecord {
+  return {
+    version: 1,
+    name: p.machineName,
+    uuid: p.uuid.dashed,
+    root: p.root,
+    manager,
+    boot: p.settings.boot,
+    caps: '0',
+    syscallFilter: true,
+    cgroups: p.cgroup.dirs,
+  };
+}
+
+/**
+ * Before anything is created: the record claims the name and lists the
+ * cgroups about to be made, so that whatever moment a SIGKILL ends us, the
+ * next start (or `tsnspawn list`) finds the record stale (by our pid and
+ * start time) and removes what it lists. Without it (a read-only /run) the
+ * container still runs, but a SIGKILL may leave empty cgroups until a sweep.
+ */
+function claimName(p: Prepared): void {
+  const manager = processRef(process.pid);
+  if (!manager) return;
+  try {
+    writeState(claimRecord(p, manager));
+  } catch (e) {
+    warn(`cannot record the container in ${STATE_DIR} (tsnspawn list/stop will not see it): ${(e as Error).message}`);
+  }
+}
+
 /** tsnspawn's record of the running container (state.ts), for list/stop/exec; a failure to write it is only worth a warning. */
 function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: number | undefined, registered: string | undefined): void {
   const leader = processRef(pid);
@@ -208,17 +241,13 @@ function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: num
   if (!leader || !manager) return; // init is gone already: the exit event follows
   try {
     writeState({
-      version: 1,
-      name: p.machineName,
-      uuid: p.uuid.dashed,
-      root: p.root,
+      ...claimRecord(p, manager),
       leader,
-      manager,
       ...(killSignal !== undefined ? { killSignal } : {}),
       caps: plan.capsRetain,
       syscallFilter: plan.syscallFilter,
       ...(registered ? { registered } : {}),
-      boot: p.settings.boot,
+      // After moveBelowScope: the cgroups below the registered scope.
       cgroups: p.cgroup.dirs,
     });
   } catch (e) {
@@ -228,13 +257,14 @@ function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: num
 
 export async function runContainer(p: Prepared): Promise<number> {
   // Records a SIGKILLed tsnspawn left go now, with their empty cgroups.
-  listStates();
-  // One container of a name at a time: list/stop/exec find it by its name.
-  const running = readState(p.machineName);
+  sweepStale();
+  // One container of a name at a time: list/stop/exec find it by its name
+  // (a record whose manager lives, even one still starting, holds it).
+  const running = liveRecord(p.machineName);
   if (running && running.manager.pid !== process.pid)
     refuse(`a container named '${p.machineName}' is already running (tsnspawn pid ${running.manager.pid}); stop it first or use another -M name`);
   // Before anything is touched: what cannot be registered is refused here.
-  let registration = planRegistration(p.settings, {
+  const registration = planRegistration(p.settings, {
     machineName: p.machineName,
     uuid: p.uuid.plain,
     root: p.root,
@@ -242,6 +272,20 @@ export async function runContainer(p: Prepared): Promise<number> {
     busSocket: systemBusSocket(),
     resumed: p.resumed,
   });
+  claimName(p);
+  try {
+    return await runClaimed(p, registration);
+  } finally {
+    // Also on a failure before init exists (the supervisor removes it after
+    // a handover); the cgroups it lists go first, or it would be their last trace.
+    if (p.cgroup.dirs.some((d) => existsSync(d))) await releaseCgroup(p.cgroup);
+    removeState(p.machineName, process.pid);
+  }
+}
+
+/** The runs of the container once its name is claimed; the outcome's exit status. */
+async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | undefined): Promise<number> {
+  let registration = firstRegistration;
   const events = EventStream.open(p.settings.eventsFd, p.settings.notifyReady);
   prepareJournal(p);
   info(`Spawning container ${p.machineName} on ${p.root}.`);
@@ -287,7 +331,6 @@ export async function runContainer(p: Prepared): Promise<number> {
     break;
   }
   relay?.stopWatchdog();
-  removeState(p.machineName, process.pid);
   process.off('SIGINT', onLateSignal);
   process.off('SIGTERM', onLateSignal);
   return status;

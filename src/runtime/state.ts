@@ -1,13 +1,16 @@
 /**
  * tsnspawn's own record of each running container, so that `tsnspawn
  * list/status/stop/kill/exec` work with and without machined:
- * /run/tsnspawn/machines/NAME, one JSON object, written by Node when init
- * exists (before it runs anything), removed when the container ends (by
- * Node, or by the supervisor that holds it then: --state). A record whose
- * manager or init is gone (SIGKILL of tsnspawn) is stale: recognised by pid
- * and start time, never trusted, and removed when found.
+ * /run/tsnspawn/machines/NAME, one JSON object. Node claims the name with a
+ * record that has no leader yet before it creates anything (the container's
+ * cgroups are listed in it from the start), completes it when init exists
+ * (before init runs anything), and the record goes when the container ends
+ * (removed by Node, or by the supervisor that holds it then: --state). A
+ * record whose manager is gone (SIGKILL of tsnspawn, at any moment) is
+ * stale: recognised by pid and start time, never trusted, and removed with
+ * the cgroups it lists at the next start or `tsnspawn list`.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export const STATE_DIR = '/run/tsnspawn/machines';
 
@@ -40,6 +43,13 @@ export interface MachineState {
   cgroups?: string[];
 }
 
+/**
+ * What the file holds: a MachineState, or the claim written before anything
+ * exists (no leader yet; list/stop/exec do not see it, but it owns its
+ * name and cgroups while its manager lives).
+ */
+export type StateRecord = Omit<MachineState, 'leader'> & { leader?: ProcessRef };
+
 /** Field 22 of /proc/PID/stat; undefined when there is no such process. */
 export function processStart(pid: number): string | undefined {
   try {
@@ -71,7 +81,7 @@ function checkName(name: string): void {
 }
 
 /** Written whole or not at all (a temporary file renamed into place), readable by root only. */
-export function writeState(s: MachineState): string {
+export function writeState(s: StateRecord): string {
   checkName(s.name);
   mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
   const tmp = `${STATE_DIR}/.${s.name}.${process.pid}`;
@@ -80,56 +90,89 @@ export function writeState(s: MachineState): string {
   return pathOf(s.name);
 }
 
-function parse(text: string): MachineState | undefined {
+const isRef = (p: unknown): p is ProcessRef =>
+  typeof p === 'object' && p !== null && Number.isInteger((p as ProcessRef).pid) && typeof (p as ProcessRef).start === 'string';
+
+function parse(text: string): StateRecord | undefined {
   try {
-    const v = JSON.parse(text) as MachineState;
-    const ref = (p: unknown): boolean => typeof p === 'object' && p !== null && Number.isInteger((p as ProcessRef).pid) && typeof (p as ProcessRef).start === 'string';
-    return v.version === 1 && typeof v.name === 'string' && ref(v.leader) && ref(v.manager) ? v : undefined;
+    const v = JSON.parse(text) as StateRecord;
+    return v.version === 1 && typeof v.name === 'string' && (v.leader === undefined || isRef(v.leader)) && isRef(v.manager) ? v : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The live record of NAME; a stale or unreadable one is removed and undefined returned. */
-export function readState(name: string): MachineState | undefined {
-  checkName(name);
+function readRecord(name: string): StateRecord | undefined | 'unreadable' {
   let text: string;
   try {
     text = readFileSync(pathOf(name), 'utf8');
   } catch {
     return undefined;
   }
-  const s = parse(text);
-  if (s && s.name === name && isAlive(s.manager) && isAlive(s.leader)) return s;
+  return parse(text) ?? 'unreadable';
+}
+
+/**
+ * The record of NAME whose manager lives (a running container, or one
+ * still starting: no leader yet); a stale or unreadable one is removed
+ * (with its cgroups) and undefined returned.
+ */
+export function liveRecord(name: string): StateRecord | undefined {
+  checkName(name);
+  const r = readRecord(name);
+  if (r === undefined) return undefined;
+  if (r !== 'unreadable' && r.name === name && isAlive(r.manager)) return r;
   // Left by a tsnspawn that was killed: nothing runs under it any more;
   // its cgroups went empty with its init (the kernel killed the rest).
-  if (!s || !isAlive(s.manager)) {
-    for (const dir of s?.cgroups ?? []) removeEmptyCgroup(dir);
-    rmSync(pathOf(name), { force: true });
-  }
+  // A cgroup that cannot go yet (its last process still dying) keeps the
+  // record, so that a later start or list tries again.
+  const left = r === 'unreadable' ? [] : (r.cgroups ?? []).filter((dir) => !removeEmptyCgroup(dir));
+  if (left.length === 0) rmSync(pathOf(name), { force: true });
   return undefined;
 }
 
-/** rmdir of an empty cgroup and its empty children; one with processes stays (rmdir refuses it). */
-function removeEmptyCgroup(dir: string): void {
-  if (!dir.startsWith('/sys/fs/cgroup/')) return;
+/** The live record of a running container NAME (init exists); a stale or unreadable one is removed and undefined returned. */
+export function readState(name: string): MachineState | undefined {
+  const r = liveRecord(name);
+  return r?.leader && isAlive(r.leader) ? (r as MachineState) : undefined;
+}
+
+/** rmdir of an empty cgroup and its empty children; one with processes stays (rmdir refuses it). True when it is gone. */
+export function removeEmptyCgroup(dir: string): boolean {
+  if (!dir.startsWith('/sys/fs/cgroup/')) return true;
   try {
     for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeEmptyCgroup(`${dir}/${e.name}`);
     rmdirSync(dir);
   } catch {
     // Gone already, or still in use.
   }
+  return !existsSync(dir);
+}
+
+/** The names of all records, live or not (files starting with '.' are records being written). */
+function recordNames(): string[] {
+  try {
+    return readdirSync(STATE_DIR).filter((n) => !n.startsWith('.'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The cgroups the live records own (running or starting containers),
+ * removing stale records on the way. A caller that removes cgroups no
+ * record owns must list those cgroups before calling this: a tsnspawn
+ * writes its record before it creates its cgroups.
+ */
+export function ownedCgroups(): Set<string> {
+  const owned = new Set<string>();
+  for (const n of recordNames()) for (const d of liveRecord(n)?.cgroups ?? []) owned.add(d);
+  return owned;
 }
 
 /** Every live record, by name. */
 export function listStates(): MachineState[] {
-  let names: string[];
-  try {
-    names = readdirSync(STATE_DIR).filter((n) => !n.startsWith('.'));
-  } catch {
-    return [];
-  }
-  return names
+  return recordNames()
     .sort()
     .map((n) => readState(n))
     .filter((s): s is MachineState => s !== undefined);

@@ -16,9 +16,18 @@ export interface HostState {
   uidRanges: string[];
 }
 
-/** Directories named tsnspawn-* in every cgroup hierarchy (a few levels deep: below our own cgroup). */
-function tsnspawnCgroups(dir = '/sys/fs/cgroup', depth = 6): string[] {
-  if (depth === 0) return [];
+/** Where each cgroup hierarchy is mounted (cgroup v1 with or without controllers, cgroup2), from our mountinfo. */
+export function cgroupMountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' '))
+    .filter((f) => ['cgroup', 'cgroup2'].includes(f[f.indexOf('-') + 1]!))
+    .map((f) => f[4]!.replace(/\\040/g, ' '));
+}
+
+/** Directories named tsnspawn-* anywhere in one hierarchy. */
+function tsnspawnCgroupsBelow(dir: string): string[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -27,7 +36,12 @@ function tsnspawnCgroups(dir = '/sys/fs/cgroup', depth = 6): string[] {
   }
   return entries
     .filter((e) => e.isDirectory())
-    .flatMap((e) => (e.name.startsWith('tsnspawn-') ? [`${dir}/${e.name}`] : tsnspawnCgroups(`${dir}/${e.name}`, depth - 1)));
+    .flatMap((e) => (e.name.startsWith('tsnspawn-') ? [`${dir}/${e.name}`] : tsnspawnCgroupsBelow(`${dir}/${e.name}`)));
+}
+
+/** Directories named tsnspawn-* in every mounted cgroup hierarchy, at any depth. */
+export function tsnspawnCgroups(): string[] {
+  return cgroupMountPoints().flatMap((m) => tsnspawnCgroupsBelow(m));
 }
 
 function uidRanges(): string[] {

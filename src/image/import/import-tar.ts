@@ -36,6 +36,7 @@ import { Progress } from './progress.js';
 import { displayPath, LISTING_ENV, LISTING_FLAGS, parseListingLine, parseTarComplaint } from './gnu-listing.js';
 import { openListingFile, type ListingFile } from './listing-file.js';
 import { ProcessSet } from './process-set.js';
+import { creationErrno, describeChildCause, describeNoSpace, errnoOfNodeError, describeOwnError, isFull, spaceOf, type Space, type Where } from './failure-cause.js';
 
 /**
  * How GNU tar reads the archive: xattrs of every namespace, owners by
@@ -64,6 +65,8 @@ export interface ImportOptions {
   quiet: boolean;
   /** A complete tree that another import put at the target meanwhile is kept and ours discarded (the tarball cache). */
   keepExisting?: boolean;
+  /** How a user puts the tree elsewhere, for failures of the target's file system (default: --output). */
+  elsewhere?: string;
 }
 
 /** A machine name from an archive's file name: debian-12.tar.xz -> debian-12. */
@@ -213,6 +216,34 @@ function moveIntoPlace(tree: string, target: string, privateDir: string, opts: I
   }
 }
 
+/**
+ * Facts for a message about the target's file system: the tree's size
+ * when it can be known (a plain archive's size; a compressed file's
+ * decompressed size, counted now: only on this failure path), and the space.
+ */
+async function whereFacts(target: string, opts: ImportOptions, freeBefore: Space | undefined, format: ArchiveFormat, inputFd: number | undefined): Promise<Where> {
+  const dir = dirname(target);
+  let treeBytes: number | undefined;
+  if (inputFd !== undefined) {
+    if (format === 'tar') treeBytes = fstatSync(inputFd).size;
+    else {
+      const { decompressedSize } = await import('./decompressed-size.js');
+      treeBytes = await decompressedSize(inputFd, DECOMPRESSORS[format]);
+    }
+  }
+  return { dir, elsewhere: opts.elsewhere ?? 'import elsewhere with --output=DIR', treeBytes, freeBefore, freeNow: spaceOf(dir) };
+}
+
+/** A failure to make the target's directories, as one line (a read-only or full file system named as such). */
+function placeError(e: unknown, target: string, opts: ImportOptions, shown: string): Error {
+  const errno = creationErrno(e, dirname(target));
+  const where: Where = { dir: dirname(target), elsewhere: opts.elsewhere ?? 'import elsewhere with --output=DIR', freeNow: spaceOf(dirname(target)) };
+  if (errno) return new UserError(`cannot import ${shown}: ${describeOwnError(errno, where, 'tsnspawn', (e as Error).message)}; nothing was kept`);
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code) return new UserError(`cannot import ${shown}: cannot create a directory in ${dirname(target)} (${code}: ${(e as Error).message}); nothing was kept`);
+  return e as Error;
+}
+
 export async function importTar(opts: ImportOptions): Promise<string> {
   const fromStdin = opts.file === '-';
   const shown = opts.label ?? opts.file;
@@ -223,7 +254,11 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   if (name) parseMachineName(name, 'NAME');
   const target = opts.output ?? `/var/lib/machines/${name}`;
   if (existsSync(target) && !opts.force) refuse(`cannot import into ${target}: it exists (use --force to replace it)`);
-  prepareParent(target, opts.output === undefined);
+  try {
+    prepareParent(target, opts.output === undefined);
+  } catch (e) {
+    throw placeError(e, target, opts, shown);
+  }
 
   // The archive is opened once; everything after reads this descriptor.
   const inputFd = fromStdin ? 0 : openSync(opts.file, 'r');
@@ -237,9 +272,16 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   }
 
   // mkdtemp makes it 0700: the tree inside gets the archive's mode, and nobody else can reach it.
-  const privateDir = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
+  let privateDir: string;
+  try {
+    privateDir = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
+  } catch (e) {
+    if (!fromStdin) closeSync(inputFd);
+    throw placeError(e, target, opts, shown);
+  }
   const staging = `${privateDir}/tree`;
   mkdirSync(staging, { mode: 0o700 });
+  const freeBefore = spaceOf(privateDir);
   const processes = new ProcessSet();
   const removePrivateDir = (): void => {
     // A dying tar may still add a file or two: retry on ENOTEMPTY.
@@ -272,15 +314,17 @@ export async function importTar(opts: ImportOptions): Promise<string> {
       if (!format) refuse('cannot import from stdin: not a tar archive (plain, gzip, xz, zstd or bzip2)');
     }
     const checker = new MemberChecker();
-    let refusal: string | undefined;
-    const refuseWith = (why: string): void => {
+    // 'member': the archive itself is bad; 'listing': tar's account of it
+    // cannot be read, which a failure elsewhere (a full disk) also causes.
+    let refusal: { why: string; kind: 'member' | 'listing'; at: number } | undefined;
+    const refuseWith = (why: string, kind: 'member' | 'listing'): void => {
       if (refusal) return;
-      refusal = why;
+      refusal = { why, kind, at: processes.mark() };
       processes.kill();
     };
     const onTarStderr = (line: string): void => {
       const complaint = parseTarComplaint(line);
-      if (complaint) refuseWith(complaint);
+      if (complaint) refuseWith(complaint, 'member');
     };
 
     // GNU tar writes one line per member, each its own write(2); into a
@@ -298,12 +342,12 @@ export async function importTar(opts: ImportOptions): Promise<string> {
           const m = parseListingLine(line);
           if (m === 'note') continue;
           // A line we cannot read may be a member we cannot check.
-          if (m === undefined) return refuseWith(`tar's listing has a line not understood: ${JSON.stringify(displayPath(line))}`);
+          if (m === undefined) return refuseWith(`tar's listing has a line not understood: ${JSON.stringify(displayPath(line))}`, 'listing');
           const reason = checker.check(m);
-          if (reason) refuseWith(displayPath(`member '${m.path}': ${reason}`));
+          if (reason) refuseWith(displayPath(`member '${m.path}': ${reason}`), 'member');
         }
       } catch (e) {
-        refuseWith(`cannot read tar's listing: ${(e as Error).message}`);
+        refuseWith(`cannot read tar's listing: ${(e as Error).message}`, 'listing');
       }
     };
     const timer = setInterval(() => {
@@ -313,8 +357,20 @@ export async function importTar(opts: ImportOptions): Promise<string> {
     const failure = await processes.finished();
     clearInterval(timer);
     checkListing();
-    if (listingFile.pendingBytes() > 0) refuseWith("tar's listing ends in the middle of a line");
-    if (refusal) throw new UserError(`cannot import ${shown}: ${refusal}; the archive was refused and nothing was kept`);
+    if (listingFile.pendingBytes() > 0) refuseWith("tar's listing ends in the middle of a line", 'listing');
+    if (refusal || failure) {
+      // Before the staging tree goes: is its file system full now?
+      const full = isFull(spaceOf(privateDir));
+      const first = processes.firstCause();
+      const archiveAtFault = refusal?.kind === 'member' && (!first || refusal.at < first.at);
+      if (!archiveAtFault && (first || full)) {
+        cleanup();
+        const where = await whereFacts(target, opts, freeBefore, format!, fromStdin ? undefined : inputFd);
+        const clause = first ? describeChildCause(first.cause, where) : describeNoSpace(where, full);
+        throw new UserError(`cannot import ${shown}: ${clause}; nothing was kept`);
+      }
+    }
+    if (refusal) throw new UserError(`cannot import ${shown}: ${refusal.why}; the archive was refused and nothing was kept`);
     if (failure) throw new UserError(`cannot import ${shown}: ${failure}; nothing was kept`);
     if (identity && fileIdentity(fstatSync(inputFd, { bigint: true })) !== identity)
       throw new UserError(`cannot import ${shown}: the file changed during the import; nothing was kept`);
@@ -328,6 +384,10 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   } catch (e) {
     progress.clear();
     cleanup();
+    // Our own writes (the listing file, the rename) fail for the same reasons tar's do.
+    const errno = errnoOfNodeError(e);
+    if (errno && !(e instanceof UserError))
+      throw new UserError(`cannot import ${shown}: ${describeOwnError(errno, await whereFacts(target, opts, freeBefore, format!, undefined), 'tsnspawn', (e as Error).message)}; nothing was kept`);
     throw e;
   } finally {
     for (const fd of openFds) closeSync(fd);
