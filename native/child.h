@@ -10,6 +10,7 @@ struct child_args {
         int console_fd;     /* pty peer for /dev/console and stdio, or -1 (pipe mode) */
         const char *console_path; /* the peer's /dev/pts path */
         int notify_fd;      /* the monitor's notify socket, bound by the notify-socket op */
+        int netready_fd;    /* write end: one byte once the network namespace exists (network.c makes links in it), or -1 */
 };
 
 /* Never returns. */

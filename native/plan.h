@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "network.h"
 #include "registration.h"
 #include "rootfs.h"
 
@@ -105,6 +106,7 @@ struct plan {
          * once (nothing to register first); none: Node does it at the barrier. */
         char **cgroups;
         size_t n_cgroups;
+        struct network net;     /* veth links and --port (network.h); none: no records */
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

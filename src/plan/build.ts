@@ -10,6 +10,8 @@ import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import { listenEnvironment, type ListenFds } from '../runtime/socket-activation.js';
 import type { Settings } from '../settings/model.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
+import { hasPrivateNetwork } from '../settings/network.js';
+import { planNetwork } from './network.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -38,6 +40,8 @@ export interface PlanFacts {
   credentials?: Credential[];
   /** Sockets systemd passed to tsnspawn, passed on to PID 1. */
   listenFds?: ListenFds;
+  /** The host's /etc/machine-id, from which the veth MAC addresses derive (needed with -n and the like). */
+  hostMachineId?: string;
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -85,7 +89,8 @@ export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
 }
 
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
-  const privateNetwork = settings.privateNetwork;
+  const privateNetwork = hasPrivateNetwork(settings);
+  const network = planNetwork(settings, { machineName: facts.machineName, hostMachineId: facts.hostMachineId ?? '' });
   // nspawn: a private network brings CAP_NET_ADMIN (it is the container's own network); --drop-capability still wins.
   const caps = retainedCapabilities([...settings.addCapabilities, ...(privateNetwork ? PRIVATE_NETWORK_CAPS : [])], settings.dropCapabilities);
 
@@ -142,5 +147,6 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     env,
     ops,
     ...(facts.listenFds ? { listenFds: facts.listenFds.count } : {}),
+    ...(network ? { network } : {}),
   };
 }

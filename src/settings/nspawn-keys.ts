@@ -11,6 +11,7 @@ import type { BindSpec, OverlaySpec, TmpfsSpec, VolatileMode } from './model.js'
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
+import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
 import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseOverlay, parseTmpfs } from './values.js';
 
 export const NSPAWN_SECTIONS = ['Exec', 'Files', 'Network'] as const;
@@ -39,6 +40,11 @@ export interface FileValues {
   tmpfs?: TmpfsSpec[];
   overlays?: OverlaySpec[];
   privateNetwork?: boolean;
+  networkVeth?: boolean;
+  networkVethExtra?: VethExtraSpec[];
+  networkBridge?: string;
+  networkZone?: string;
+  ports?: PortSpec[];
 }
 
 /** The groups a file can set. */
@@ -257,6 +263,21 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
   ),
   // [Network]
   { name: 'Network.Private', group: 'network', privileged: true, apply: (v, x) => void (v.privateNetwork = bool(x)) },
+  { name: 'Network.VirtualEthernet', group: 'network', privileged: true, apply: (v, x) => void (v.networkVeth = bool(x)) },
+  {
+    name: 'Network.VirtualEthernetExtra', group: 'network', privileged: true,
+    apply: (v, x) => void (v.networkVethExtra = [...(v.networkVethExtra ?? []), parseVethExtra(x, 'VirtualEthernetExtra')]),
+  },
+  { name: 'Network.Bridge', group: 'network', privileged: true, apply: (v, x) => void (v.networkBridge = parseBridgeName(x, 'Bridge')) },
+  { name: 'Network.Zone', group: 'network', privileged: true, apply: (v, x) => void (v.networkZone = parseZoneName(x, 'Zone')) },
+  {
+    name: 'Network.Port', group: 'expose-ports', privileged: true,
+    apply: (v, x) => {
+      const list = [...(v.ports ?? [])];
+      addPort(list, parsePort(x, 'Port'), 'Port');
+      v.ports = list;
+    },
+  },
 ];
 
 /**
@@ -283,14 +304,9 @@ export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Files.PrivateUsersChown': '--private-users-chown',
   'Files.PrivateUsersOwnership': '--private-users-ownership',
   'Files.BindUser': '--bind-user',
-  'Network.VirtualEthernet': '--network-veth',
-  'Network.VirtualEthernetExtra': '--network-veth-extra',
   'Network.Interface': '--network-interface',
   'Network.MACVLAN': '--network-macvlan',
   'Network.IPVLAN': '--network-ipvlan',
-  'Network.Bridge': '--network-bridge',
-  'Network.Zone': '--network-zone',
-  'Network.Port': '--port',
 };
 
 export const KEY_BY_NAME: ReadonlyMap<string, KeySpec> = new Map(NSPAWN_KEYS.map((k) => [k.name, k]));
