@@ -103,6 +103,29 @@ static int run_nft(const char *script, char *why, size_t whylen) {
         return -1;
 }
 
+/* Field 22 of /proc/self/stat: with the pid, names this process whatever pids are reused. */
+static const char *own_start_time(void) {
+        static char start[32];
+        if (start[0])
+                return start;
+        char buf[1024];
+        int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+                close(fd);
+        snprintf(start, sizeof start, "0");
+        if (n <= 0)
+                return start;
+        buf[n] = 0;
+        char *p = strrchr(buf, ')');
+        /* After "(comm)": field 3 on; the start time is field 22. */
+        for (int field = 2; p && field < 22; field++)
+                p = strchr(p + 1, ' ');
+        if (p)
+                snprintf(start, sizeof start, "%.*s", (int) strcspn(p + 1, " "), p + 1);
+        return start;
+}
+
 static const struct net_veth *main_link(const struct network *n) {
         for (size_t i = 0; i < n->n_links; i++)
                 if (n->links[i].register_index)
@@ -126,6 +149,8 @@ static int write_table(struct network *n, char *why, size_t whylen) {
         struct strbuf sb = { 0 };
         /* add + delete + define: one transaction that replaces the table whether or not it was there. */
         sb_addf(&sb, "add table inet %s\ndelete table inet %s\ntable inet %s {\n", n->table, n->table, n->table);
+        /* Who holds it: a table whose monitor is gone (SIGKILL) is stale (src/runtime/port-tables.ts). */
+        sb_addf(&sb, " comment \"tsnspawn monitor %d %s\"\n", (int) getpid(), own_start_time());
         sb_adds(&sb, " chain prerouting {\n  type nat hook prerouting priority dstnat; policy accept;\n");
         add_rules(&sb, n);
         sb_adds(&sb, " }\n chain output {\n  type nat hook output priority -100; policy accept;\n");

@@ -1,6 +1,7 @@
 /** `tsnspawn list [--json]`: the containers tsnspawn runs on this host, from its runtime state. */
 import { listStates, type MachineState } from '../runtime/state.js';
 import { usageError } from './table.js';
+import { removeStalePortTables } from '../runtime/port-tables.js';
 
 /** What `list --json` prints for each: a stable subset of the state. */
 export function listEntry(s: MachineState): Record<string, unknown> {
@@ -17,6 +18,8 @@ export async function listCommand(args: string[]): Promise<number> {
   const json = args.includes('--json');
   const bad = args.find((a) => a !== '--json');
   if (bad) throw usageError('list', `unknown argument '${bad}' for list`);
+  // Housekeeping as a list runs anyway: --port tables of containers killed with SIGKILL.
+  removeStalePortTables();
   const states = listStates();
   process.stdout.write(json ? JSON.stringify(states.map(listEntry)) + '\n' : listTable(states));
   return 0;

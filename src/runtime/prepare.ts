@@ -26,6 +26,7 @@ import { resolveInRoot } from '../image/in-root.js';
 import { takeRebootState } from './handover.js';
 import { inheritedListenFds } from './socket-activation.js';
 import { withSettingsFile } from './with-settings-file.js';
+import { nftPath, removeStalePortTables } from './port-tables.js';
 import { checkNetworkSettings, hasPrivateNetwork, hasVethLinks, networkOptionName } from '../settings/network.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
@@ -217,6 +218,11 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   const hostId = hostMachineId();
   if (hasVethLinks(settings) && !/^[0-9a-f]{32}$/.test(hostId ?? ''))
     refuse(`cannot use ${networkOptionName(settings)}: the veth's MAC addresses derive from the host's machine id, and /etc/machine-id ${hostId === undefined ? 'is missing' : 'is not 32 hex digits'} (systemd-machine-id-setup makes one)`);
+  if (settings.ports.length > 0) {
+    if (!nftPath()) refuse('cannot use --port: nft is not installed (apt-get install nftables)');
+    // A table left by a SIGKILLed tsnspawn (of this name or another) goes first.
+    removeStalePortTables();
+  }
   const cgroup = prepareCgroup(machineName);
   const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
   const facts = {

@@ -1,9 +1,11 @@
 /**
  * What a run may not leave behind on the host: mounts, helper processes,
  * processes living inside a test tree, temp dirs, cgroups named
- * tsnspawn-* in any hierarchy, runtime records. Snapshot before, compare after.
+ * tsnspawn-* in any hierarchy, runtime records, links named ve-/vb-/vz- and
+ * nftables tables named tsnspawn-* (--port). Snapshot before, compare after.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { HELPER } from './paths.js';
 
 export interface HostState {
@@ -12,6 +14,34 @@ export interface HostState {
   tmpEntries: string[];
   cgroups: string[];
   records: string[];
+  /** Links named as tsnspawn names them (ve-, vb-, vz-) in our network namespace. */
+  links: string[];
+  /** nftables tables of --port (inet tsnspawn-*). */
+  nftTables: string[];
+}
+
+const LINK_PREFIXES = ['ve-', 'vb-', 'vz-'];
+
+function links(): string[] {
+  try {
+    return readdirSync('/sys/class/net').filter((n) => LINK_PREFIXES.some((p) => n.startsWith(p))).sort();
+  } catch {
+    return [];
+  }
+}
+
+function nftTables(): string[] {
+  const nft = ['/usr/sbin/nft', '/sbin/nft'].find((p) => existsSync(p));
+  if (!nft) return [];
+  try {
+    return execFileSync(nft, ['list', 'tables', 'inet'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .map((l) => l.replace(/^table inet /, ''))
+      .filter((t) => t.startsWith('tsnspawn-'))
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Directories named tsnspawn-* in every cgroup hierarchy (a few levels deep: below our own cgroup). */
@@ -78,6 +108,8 @@ export function snapshot(): HostState {
     tmpEntries: readdirSync('/tmp').filter((n) => n.startsWith('tsnspawn')).sort(),
     cgroups: tsnspawnCgroups().sort(),
     records: records(),
+    links: links(),
+    nftTables: nftTables(),
   };
 }
 
@@ -100,6 +132,8 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const t of after.tmpEntries) if (!before.tmpEntries.includes(t)) out.push(`temp entry left: /tmp/${t}`);
   for (const c of after.cgroups) if (!before.cgroups.includes(c)) out.push(`cgroup left: ${c}`);
   for (const r of after.records) if (!before.records.includes(r)) out.push(`runtime record left: /run/tsnspawn/machines/${r}`);
+  for (const l of after.links) if (!before.links.includes(l)) out.push(`link left: ${l}`);
+  for (const t of after.nftTables) if (!before.nftTables.includes(t)) out.push(`nftables table left: inet ${t}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }
