@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "child.h"
 #include "caps.h"
+#include "network.h"
 #include "seccomp.h"
 #include "stub-init.h"
 #include "ops.h"
@@ -251,6 +252,7 @@ static int child_steps(const struct child_args *a, struct failure *f) {
 
         if (enter_namespaces(p, f) < 0)
                 return -1;
+        network_child_ready(a->netready_fd);
         if (wait_barrier(a->barrier_fd) < 0)
                 _exit(1);
 
@@ -422,6 +424,8 @@ static int outer_steps(const struct child_args *a, struct failure *f) {
                 goto bad;
         }
         close(a->pid_fd);
+        /* init's network namespace exists (made with it): the monitor may put links there. */
+        network_child_ready(a->netready_fd);
         if (wait_barrier(a->barrier_fd) < 0) {
                 kill(init, SIGKILL);
                 _exit(1);

@@ -11,6 +11,7 @@ struct child_args {
         const char *console_path; /* the peer's /dev/pts path */
         int notify_fd;      /* the monitor's notify socket, bound by the notify-socket op */
         int pid_fd;         /* with a user namespace: where init's pid goes (the outer child's); else -1 */
+        int netready_fd;    /* write end: one byte once the network namespace exists (network.c makes links in it), or -1 */
 };
 
 /* Never returns. */

@@ -22,6 +22,7 @@
 #include "exec.h"
 #include "monitor.h"
 #include "userns.h"
+#include "network.h"
 #include "notify.h"
 #include "plan.h"
 #include "report.h"
@@ -153,8 +154,9 @@ int monitor_main(int control_fd, int parent_pid) {
         if (notify_open(&notify) < 0)
                 die("notify", errno, "cannot create the notify socket");
 
-        int barrier[2], errpipe[2], pidpipe[2] = { -1, -1 };
-        if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || (userns && pipe2(pidpipe, O_CLOEXEC) < 0))
+        int barrier[2], errpipe[2], pidpipe[2] = { -1, -1 }, netready[2] = { -1, -1 };
+        if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || (userns && pipe2(pidpipe, O_CLOEXEC) < 0) ||
+            (plan.net.n_links > 0 && pipe2(netready, O_CLOEXEC) < 0))
                 die("startup", errno, "cannot create pipes");
 
         /* The next fork becomes PID 1 of a new PID namespace. With a user
@@ -168,6 +170,8 @@ int monitor_main(int control_fd, int parent_pid) {
         if (child == 0) {
                 close(barrier[1]);
                 close(errpipe[0]);
+                if (netready[0] >= 0)
+                        close(netready[0]);
                 close(control_fd);
                 if (bus.fd >= 0)
                         close(bus.fd);
@@ -180,6 +184,7 @@ int monitor_main(int control_fd, int parent_pid) {
                         .console_path = con.peer_fd >= 0 ? con.peer_path : NULL,
                         .notify_fd = notify.fd,
                         .pid_fd = pidpipe[1],
+                        .netready_fd = netready[1],
                 };
                 if (pidpipe[0] >= 0)
                         close(pidpipe[0]);
@@ -210,6 +215,26 @@ int monitor_main(int control_fd, int parent_pid) {
                 child = init;
         }
 
+        /* Init exists; once it has its network namespace, its links (network.c). */
+        if (plan.net.n_links > 0) {
+                close(netready[1]);
+                int r = network_setup(&plan.net, child, netready[0], plan.reg.netif, sizeof plan.reg.netif / sizeof plan.reg.netif[0], &plan.reg.n_netif, &f);
+                if (r < 0) {
+                        kill(child, SIGKILL);
+                        while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+                        }
+                        for (size_t i = 0; i < n_workdirs; i++)
+                                workdir_remove(&workdirs[i]);
+                        userns_release(uid_lock, plan.uid_base);
+                        /* -2: init failed before it had a namespace; its own failure says why. */
+                        if (r == -2)
+                                (void) failure_receive_and_report(errpipe[0]);
+                        else
+                                report_error(f.step, f.op, f.path, f.err, f.message);
+                        return 1;
+                }
+        }
+
         /* Init exists and waits at the barrier: register it. */
         bool registered = false;
         if (bus.fd >= 0) {
@@ -222,6 +247,8 @@ int monitor_main(int control_fd, int parent_pid) {
                         for (size_t i = 0; i < n_workdirs; i++)
                                 workdir_remove(&workdirs[i]);
                         userns_release(uid_lock, plan.uid_base);
+                        if (plan.net.n_links > 0)
+                                network_teardown(&plan.net);
                         report_error("register", op, "", 0, err);
                         return 1;
                 }
@@ -263,6 +290,7 @@ int monitor_main(int control_fd, int parent_pid) {
                 .listen_fd = -1,
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,
+                .net = plan.net.n_links > 0 ? &plan.net : NULL,
         };
         int r = monitor_run(&m);
         userns_release(uid_lock, plan.uid_base);

@@ -8,6 +8,7 @@
 #include "monitor.h"
 #include "bus-register.h"
 #include "device-policy.h"
+#include "port.h"
 #include "random-name.h"
 #include "report.h"
 
@@ -24,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { P_SIGNAL, P_CONTROL, P_LISTEN, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P_BUS, P__MAX };
+enum { P_SIGNAL, P_CONTROL, P_LISTEN, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P_BUS, P_NET, P__MAX };
 
 static int unhex_digit(char c) {
         return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
@@ -267,6 +268,7 @@ int monitor_run(struct monitor *m) {
                         [P_STDIN] = { .fd = relay_in ? STDIN_FILENO : -1, .events = POLLIN },
                         [P_NOTIFY] = { .fd = m->notify->fd, .events = POLLIN },
                         [P_BUS] = { .fd = m->bus ? m->bus->fd : -1, .events = POLLIN },
+                        [P_NET] = { .fd = m->net ? m->net->watch_fd : -1, .events = POLLIN },
                 };
                 if (poll(p, P__MAX, -1) < 0) {
                         if (errno == EINTR)
@@ -303,6 +305,8 @@ int monitor_run(struct monitor *m) {
                         notify_receive(m->notify, m->child);
                 if (p[P_BUS].revents)
                         receive_bus(m);
+                if (p[P_NET].revents)
+                        port_on_event(m->net);
         }
         /* Init is gone; the rest of its namespace dies with it. Report in
          * order: exec (or the failure), then the console's last words, then exit. */
@@ -316,6 +320,10 @@ int monitor_run(struct monitor *m) {
         /* Before the exit event: Node may end (and we with it) right after. */
         for (size_t i = 0; i < m->n_workdirs; i++)
                 workdir_remove(&m->workdirs[i]);
+        /* Links, zone bridge and --port rules: gone before tsnspawn exits,
+         * whoever holds the control socket (Node or the supervisor). */
+        if (m->net)
+                network_teardown(m->net);
         /* The machine's name is free again by the time tsnspawn exits. */
         if (m->bus && m->registered)
                 bus_unregister(m->bus, &m->plan->reg);

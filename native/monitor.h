@@ -29,6 +29,7 @@ struct monitor {
         bool quit;          /* Node is done with us after the exit event */
         int listen_fd;      /* the handover socket until the supervisor connected, else -1 */
         bool discard_read;  /* the control socket was just replaced */
+        struct network *net; /* links and --port rules to remove once init is gone, or NULL */
         char cmd[4096];
         size_t cmd_len;
 };

@@ -239,6 +239,8 @@ static const struct switch_layout *switch_record(const char *name) {
 
 static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t errlen) {
         int reg = registration_record(&p->reg, f, nf, err, errlen);
+        if (reg == 0)
+                reg = network_record(&p->net, f, nf, err, errlen);
         if (reg != 0)
                 return reg < 0 ? -1 : 0;
         const char *k = f[0];
@@ -481,7 +483,7 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
                 snprintf(err, errlen, "data after the plan's 'end' record");
                 return -1;
         }
-        if (registration_check(&p->reg, err, errlen) < 0)
+        if (registration_check(&p->reg, err, errlen) < 0 || network_check(&p->net, err, errlen) < 0)
                 return -1;
         if (!p->root || !p->has_root_id || !p->exec_path || p->n_argv == 0) {
                 snprintf(err, errlen, "plan lacks root, root-id, exec or arg records");
@@ -514,6 +516,7 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_adds(&sb, ",\"hostname\":");
         sb_add_json(&sb, p->hostname);
         registration_dump_json(&p->reg, &sb);
+        network_dump_json(&p->net, &sb);
         if (p->listen_count)
                 sb_addf(&sb, ",\"listenFds\":{\"first\":%d,\"count\":%d}", p->listen_first, p->listen_count);
         for (size_t i = 0; i < p->n_carry; i++)

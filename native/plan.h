@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "network.h"
 #include "registration.h"
 #include "rootfs.h"
 
@@ -116,6 +117,7 @@ struct plan {
         uid_t uid_base, uid_count;
         bool idmap_root;
         size_t inner_ops_from;
+        struct network net;     /* veth links and --port (network.h); none: no records */
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

@@ -36,6 +36,9 @@ struct registration {
         char *unit;                     /* scope */
         struct reg_prop *props;
         size_t n_props;
+        /* Host-side links of the container (network.c fills them in at run time): machined's ...WithNetwork. */
+        int netif[8];
+        size_t n_netif;
 };
 
 /* 1: a registration record, decoded; 0: not one of ours; -1: bad (err says why). */

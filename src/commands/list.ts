@@ -2,6 +2,7 @@
 import { listStates, type MachineState } from '../runtime/state.js';
 import { sweepStale } from '../runtime/stale-sweep.js';
 import { usageError } from './table.js';
+import { removeStalePortTables } from '../runtime/port-tables.js';
 
 /** What `list --json` prints for each: a stable subset of the state. */
 export function listEntry(s: MachineState): Record<string, unknown> {
@@ -20,6 +21,8 @@ export async function listCommand(args: string[]): Promise<number> {
   if (bad) throw usageError('list', `unknown argument '${bad}' for list`);
   // What SIGKILLed runs left (stale records, their empty cgroups) goes first.
   sweepStale();
+  // Housekeeping as a list runs anyway: --port tables of containers killed with SIGKILL.
+  removeStalePortTables();
   const states = listStates();
   process.stdout.write(json ? JSON.stringify(states.map(listEntry)) + '\n' : listTable(states));
   return 0;

@@ -11,6 +11,8 @@ import { listenEnvironment, type ListenFds } from '../runtime/socket-activation.
 import type { Settings } from '../settings/model.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
+import { hasPrivateNetwork } from '../settings/network.js';
+import { planNetwork } from './network.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -41,6 +43,8 @@ export interface PlanFacts {
   listenFds?: ListenFds;
   /** -U: the user namespace (userns.ts). */
   userns?: UserNamespacePlan;
+  /** The host's /etc/machine-id, from which the veth MAC addresses derive (needed with -n and the like). */
+  hostMachineId?: string;
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -88,7 +92,8 @@ export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
 }
 
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
-  const privateNetwork = settings.privateNetwork;
+  const privateNetwork = hasPrivateNetwork(settings);
+  const network = planNetwork(settings, { machineName: facts.machineName, hostMachineId: facts.hostMachineId ?? '' });
   // nspawn: a private network brings CAP_NET_ADMIN (it is the container's own network); --drop-capability still wins.
   const caps = retainedCapabilities([...settings.addCapabilities, ...(privateNetwork ? PRIVATE_NETWORK_CAPS : [])], settings.dropCapabilities);
 
@@ -148,5 +153,6 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ops,
     ...(facts.listenFds ? { listenFds: facts.listenFds.count } : {}),
     ...(facts.userns && split ? { userns: { ...facts.userns, innerOpsFrom: split.innerFrom } } : {}),
+    ...(network ? { network } : {}),
   };
 }

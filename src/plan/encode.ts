@@ -2,7 +2,7 @@
  * LaunchPlan -> the helper's wire format (native/plan.c): one record a line,
  * TAB-separated, each field percent-escaped.
  */
-import type { HelperRegistration, LaunchPlan, MountFlag, MountOp } from './types.js';
+import type { HelperRegistration, LaunchPlan, MountFlag, MountOp, PlanNetwork } from './types.js';
 
 function esc(value: string): string {
   if (value.includes('\0')) throw new Error(`plan field contains a NUL byte: ${JSON.stringify(value)}`);
@@ -65,6 +65,25 @@ function registrationRecords(r: HelperRegistration): Field[][] {
   ];
 }
 
+/** native/network.h's records: net-veth HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register], net-port PROTO HOST CONTAINER. */
+function networkRecords(n: PlanNetwork): Field[][] {
+  return [
+    ...n.links.map((l) => [
+      'net-veth',
+      l.host,
+      l.altName ?? '-',
+      l.hostMac,
+      l.container,
+      l.containerMac,
+      l.attach?.kind ?? 'none',
+      l.attach?.bridge ?? '-',
+      ...(l.register ? ['register'] : []),
+    ]),
+    ...n.ports.map((p) => ['net-port', p.protocol, String(p.hostPort), String(p.containerPort)]),
+    ...(n.table ? [['net-table', n.table]] : []),
+  ];
+}
+
 /**
  * helperFd: where the helper holds a descriptor of tsnspawn's (plan.carryFds;
  * the sockets of plan.listenFds are tsnspawn's 3, 4, ...). By default as
@@ -92,6 +111,7 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
     if (plan.userns.idmapRoot) rec.push(['userns-idmap-root']);
   }
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
+  if (plan.network) rec.push(...networkRecords(plan.network));
   rec.push(['end']);
   return rec.map((fields) => fields.map(escField).join('\t')).join('\n') + '\n';
 }

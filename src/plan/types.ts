@@ -83,6 +83,38 @@ export interface LaunchPlan {
    * run inside it, the ones before as the host's root (native/child.c).
    */
   userns?: { mode: 'fixed' | 'pick'; base: number; count: number; idmapRoot: boolean; innerOpsFrom: number };
+  /** Links the helper's monitor makes once init has its network namespace, and ports it forwards (src/plan/network.ts). */
+  network?: PlanNetwork;
+}
+
+/**
+ * One veth pair: host is the host side's name (altName: the full name
+ * when it was shortened to fit IFNAMSIZ), container the name inside.
+ * attach: the host side joins an existing bridge, or a zone's (made on
+ * demand, removed with its last member). register: its index (or its
+ * bridge's) goes to machined.
+ */
+export interface PlanVeth {
+  host: string;
+  altName?: string;
+  hostMac: string;
+  container: string;
+  containerMac: string;
+  attach?: { kind: 'bridge' | 'zone'; bridge: string };
+  register: boolean;
+}
+
+export interface PlanPort {
+  protocol: 'tcp' | 'udp';
+  hostPort: number;
+  containerPort: number;
+}
+
+export interface PlanNetwork {
+  links: PlanVeth[];
+  ports: PlanPort[];
+  /** With ports: the nftables table (family inet) that holds their rules, one a container. */
+  table?: string;
 }
 
 /** A unit property as the helper writes it on the bus: its D-Bus type and value(s) as text (a(ss): pairs). */

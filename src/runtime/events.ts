@@ -1,7 +1,8 @@
 /**
  * Events from the helper (one JSON object a line) and the order they may
  * come in: pid, then exec or error, then exit. Notify messages may come any
- * time after exec; "stop" and "warning" any time once init exists;
+ * time after exec; "stop" any time once init exists, "warning" any time
+ * before exit (the links of -n are made before init is reported);
  * "handover" (the supervisor takes the channel over) ends Node's part. Anything else is a protocol error.
  */
 
@@ -22,7 +23,7 @@ export type HelperEvent =
 type Phase = 'start' | 'spawned' | 'running' | 'failed' | 'exited' | 'handed-over';
 
 const ALLOWED: Record<Phase, ReadonlyArray<HelperEvent['event']>> = {
-  start: ['pid', 'error', 'exit'],
+  start: ['pid', 'error', 'exit', 'warning'],
   spawned: ['exec', 'error', 'exit', 'stop', 'warning'],
   running: ['notify', 'error', 'exit', 'handover', 'stop', 'warning'],
   failed: ['error', 'exit', 'stop', 'warning'],

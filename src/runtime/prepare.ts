@@ -27,6 +27,8 @@ import { resolveInRoot } from '../image/in-root.js';
 import { takeRebootState } from './handover.js';
 import { inheritedListenFds } from './socket-activation.js';
 import { withSettingsFile } from './with-settings-file.js';
+import { nftPath, removeStalePortTables } from './port-tables.js';
+import { checkNetworkSettings, hasPrivateNetwork, hasVethLinks, networkOptionName } from '../settings/network.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
   return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
@@ -212,7 +214,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
   const uuid = resumed ? parseUuidOption(resumed.uuid) : chooseUuid(settings, located.root);
   // /etc can be written when the root is writable or a throwaway layer.
-  const fileFacts = hostFileFacts(located.root, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes', settings.privateNetwork);
+  const fileFacts = hostFileFacts(located.root, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes', hasPrivateNetwork(settings));
   const hostFileOps = [...timezoneOps(settings.timezone, fileFacts), ...resolvConfOps(settings.resolvConf, fileFacts)];
   if (settings.linkJournal !== 'no' && uuid.plain === hostMachineId())
     refuse(`cannot use --link-journal=${settings.linkJournal}: the container's machine id ${uuid.plain} is the host's (give another --uuid, or --link-journal=no)`);
@@ -220,6 +222,15 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   if (journal === 'refuse')
     refuse(`cannot use --link-journal=${settings.linkJournal}: the host has no /var/log/journal, or /var/log/journal/${uuid.plain} is in the way (use try-${settings.linkJournal} or no)`);
   const userns = settings.privateUsers.mode === 'no' ? undefined : userNamespacePlan(settings, treeOwnership(located.root), machineName, located.root);
+  checkNetworkSettings(settings);
+  const hostId = hostMachineId();
+  if (hasVethLinks(settings) && !/^[0-9a-f]{32}$/.test(hostId ?? ''))
+    refuse(`cannot use ${networkOptionName(settings)}: the veth's MAC addresses derive from the host's machine id, and /etc/machine-id ${hostId === undefined ? 'is missing' : 'is not 32 hex digits'} (systemd-machine-id-setup makes one)`);
+  if (settings.ports.length > 0) {
+    if (!nftPath()) refuse('cannot use --port: nft is not installed (apt-get install nftables)');
+    // A table left by a SIGKILLed tsnspawn (of this name or another) goes first.
+    removeStalePortTables();
+  }
   const cgroup = prepareCgroup(machineName);
   const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
   const facts = {
@@ -241,6 +252,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     credentials: loadCredentials(settings),
     listenFds: inheritedListenFds(process.env, process.pid),
     userns,
+    ...(hostId ? { hostMachineId: hostId } : {}),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
   return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings, resumed: resumed !== undefined };

@@ -25,6 +25,7 @@ import { parseSignal } from './signals.js';
 import { refuse } from '../util/errors.js';
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
 import { parseSlice, parseUnitProperty } from './unit-properties.js';
+import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName } from './network.js';
 
 export const VERSION = '0.1.0';
 
@@ -97,6 +98,32 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     flags: '--private-network', sets: 'network',
     help: 'a network namespace of its own: only loopback, up (CAP_NET_ADMIN kept)',
     apply: (s) => (s.privateNetwork = true),
+  },
+  // Network links and forwarded ports (src/settings/network.ts).
+  {
+    flags: '-n, --network-veth', sets: 'network',
+    help: 'a veth pair: host0 inside, ve-NAME on the host (systemd-networkd configures both)',
+    apply: (s) => (s.networkVeth = true),
+  },
+  {
+    flags: '--network-veth-extra <host[:container]>', sets: 'network',
+    help: 'one more veth pair, named on each side',
+    apply: (s, v) => s.networkVethExtra.push(parseVethExtra(str(v))),
+  },
+  {
+    flags: '--network-bridge <bridge>', sets: 'network',
+    help: 'a veth pair whose host side (vb-NAME) joins this existing bridge',
+    apply: (s, v) => (s.networkBridge = parseBridgeName(str(v))),
+  },
+  {
+    flags: '--network-zone <zone>', sets: 'network',
+    help: 'a veth pair whose host side (vb-NAME) joins the bridge vz-ZONE, made on demand and removed with its last member',
+    apply: (s, v) => (s.networkZone = parseZoneName(str(v))),
+  },
+  {
+    flags: '-p, --port <[proto:]host[:container]>', sets: 'expose-ports',
+    help: 'forward a tcp (default) or udp port of the host to the container (nftables; needs a veth)',
+    apply: (s, v) => addPort(s.ports, parsePort(str(v))),
   },
   {
     flags: '-U', sets: 'userns',

@@ -77,7 +77,6 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
       s.overlays = v.overlays ?? [];
     },
   },
-  network: scalar('privateNetwork'),
   userns: {
     present: (v) => v.privateUsers !== undefined || v.privateUsersOwnership !== undefined,
     apply: (s, v) => {
@@ -85,6 +84,18 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
       if (v.privateUsersOwnership) s.privateUsersOwnership = v.privateUsersOwnership;
     },
   },
+  // As nspawn: a file that sets any [Network] link key sets them all (unset ones to their defaults).
+  network: {
+    present: (v) => [v.privateNetwork, v.networkVeth, v.networkBridge, v.networkZone, v.networkVethExtra].some((x) => x !== undefined),
+    apply: (s, v) => {
+      s.privateNetwork = v.privateNetwork ?? false;
+      s.networkVeth = v.networkVeth ?? false;
+      s.networkVethExtra = v.networkVethExtra ?? [];
+      s.networkBridge = v.networkBridge;
+      s.networkZone = v.networkZone;
+    },
+  },
+  'expose-ports': { present: (v) => (v.ports?.length ?? 0) > 0, apply: (s, v) => void (s.ports = v.ports ?? []) },
   'resolv-conf': scalar('resolvConf'),
   timezone: scalar('timezone'),
   'link-journal': scalar('linkJournal'),

@@ -7,6 +7,7 @@
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
 import type { SettingGroup, SettingsFileMode } from './provenance.js';
+import type { PortSpec, VethExtraSpec } from './network.js';
 
 /** option: how messages name it (the option and the ID, never the value). value: bytes; path: absolute, or a name in our $CREDENTIALS_DIRECTORY. */
 export type CredentialSpec = { id: string; value: Buffer; option: string } | { id: string; path: string; option: string };
@@ -93,6 +94,16 @@ export interface Settings {
   privateUsers: PrivateUsers;
   /** --private-users-ownership: how the tree's files get the container's ids. */
   privateUsersOwnership: PrivateUsersOwnership;
+  /** -n/--network-veth: a veth pair, host0 inside, ve-NAME outside (src/plan/network.ts). */
+  networkVeth: boolean;
+  /** --network-bridge: the veth's host side (vb-NAME) on this existing bridge. */
+  networkBridge?: string;
+  /** --network-zone: the veth's host side (vb-NAME) on the bridge vz-ZONE, made on demand. */
+  networkZone?: string;
+  /** --network-veth-extra: more veth pairs, HOST outside, CONTAINER inside. */
+  networkVethExtra: VethExtraSpec[];
+  /** -p/--port: forwarded from the host to the container (nftables). */
+  ports: PortSpec[];
   /** --capability: kept on top of nspawn's default set (canonical names). */
   addCapabilities: string[];
   /** --drop-capability: taken away from the set. */
@@ -131,6 +142,9 @@ export function defaultSettings(): Settings {
     privateNetwork: false,
     privateUsers: { mode: 'no' },
     privateUsersOwnership: 'auto',
+    networkVeth: false,
+    networkVethExtra: [],
+    ports: [],
     addCapabilities: [],
     dropCapabilities: [],
     syscallFilter: true,

@@ -12,6 +12,7 @@ import { parsePrivateUsers } from '../plan/userns.js';
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
+import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
 import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseOverlay, parseTmpfs } from './values.js';
 
 export const NSPAWN_SECTIONS = ['Exec', 'Files', 'Network'] as const;
@@ -42,6 +43,11 @@ export interface FileValues {
   privateNetwork?: boolean;
   privateUsers?: PrivateUsers;
   privateUsersOwnership?: PrivateUsersOwnership;
+  networkVeth?: boolean;
+  networkVethExtra?: VethExtraSpec[];
+  networkBridge?: string;
+  networkZone?: string;
+  ports?: PortSpec[];
 }
 
 /** The groups a file can set. */
@@ -272,6 +278,21 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
   { name: 'Files.PrivateUsersChown', group: 'userns', privileged: false, apply: (v, x) => void (bool(x) && (v.privateUsersOwnership = 'chown')) },
   // [Network]
   { name: 'Network.Private', group: 'network', privileged: true, apply: (v, x) => void (v.privateNetwork = bool(x)) },
+  { name: 'Network.VirtualEthernet', group: 'network', privileged: true, apply: (v, x) => void (v.networkVeth = bool(x)) },
+  {
+    name: 'Network.VirtualEthernetExtra', group: 'network', privileged: true,
+    apply: (v, x) => void (v.networkVethExtra = [...(v.networkVethExtra ?? []), parseVethExtra(x, 'VirtualEthernetExtra')]),
+  },
+  { name: 'Network.Bridge', group: 'network', privileged: true, apply: (v, x) => void (v.networkBridge = parseBridgeName(x, 'Bridge')) },
+  { name: 'Network.Zone', group: 'network', privileged: true, apply: (v, x) => void (v.networkZone = parseZoneName(x, 'Zone')) },
+  {
+    name: 'Network.Port', group: 'expose-ports', privileged: true,
+    apply: (v, x) => {
+      const list = [...(v.ports ?? [])];
+      addPort(list, parsePort(x, 'Port'), 'Port');
+      v.ports = list;
+    },
+  },
 ];
 
 /**
@@ -295,14 +316,9 @@ export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.SuppressSync': '--suppress-sync',
   'Files.Inaccessible': '--inaccessible',
   'Files.BindUser': '--bind-user',
-  'Network.VirtualEthernet': '--network-veth',
-  'Network.VirtualEthernetExtra': '--network-veth-extra',
   'Network.Interface': '--network-interface',
   'Network.MACVLAN': '--network-macvlan',
   'Network.IPVLAN': '--network-ipvlan',
-  'Network.Bridge': '--network-bridge',
-  'Network.Zone': '--network-zone',
-  'Network.Port': '--port',
 };
 
 export const KEY_BY_NAME: ReadonlyMap<string, KeySpec> = new Map(NSPAWN_KEYS.map((k) => [k.name, k]));

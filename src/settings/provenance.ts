@@ -19,7 +19,8 @@ export const SETTING_GROUPS = [
   'read-only', // --read-only; ReadOnly=
   'volatile', // --volatile; Volatile=
   'custom-mounts', // --bind, --bind-ro, --tmpfs, --overlay, --overlay-ro; Bind=, ... Overlay=
-  'network', // --private-network; Private=
+  'network', // --private-network, -n, --network-veth-extra, --network-bridge, --network-zone; Private=, VirtualEthernet=, ...
+  'expose-ports', // -p; Port=
   'resolv-conf', // --resolv-conf; ResolvConf=
   'timezone', // --timezone; Timezone=
   'link-journal', // --link-journal; LinkJournal=

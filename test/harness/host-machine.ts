@@ -20,6 +20,12 @@ export interface HostOptions {
   unified: boolean;
   /** Test trees to bind at /var/lib/machines/NAME inside. */
   machines: Record<string, string>;
+  /**
+   * A network namespace of its own (only loopback) with systemd-networkd
+   * running (systemd.wants= on init's command line; the image leaves it
+   * disabled): the network tests' links, addresses and rules stay in it.
+   */
+  network?: boolean;
 }
 
 function childrenOf(pid: number): number[] {
@@ -54,7 +60,9 @@ export class HostMachine {
       '--register=no', '--keep-unit', '-q', '--console=pipe', '-D', tree, '-M', name,
       `--bind-ro=${TOP}:${CHECKOUT_INSIDE}`, `--bind=${share}`,
       ...Object.entries(opts.machines).map(([n, t]) => `--bind=${t}:/var/lib/machines/${n}`),
+      ...(opts.network ? ['--private-network'] : []),
       '-b',
+      ...(opts.network ? ['systemd.wants=systemd-networkd.service'] : []),
     ];
     // Unset, nspawn gives a systemd guest on a hybrid host the hybrid layout;
     // "0" would mean legacy (no unified tree at all), "1" pure v2.

@@ -1,9 +1,11 @@
 /**
  * What a run may not leave behind on the host: mounts, helper processes,
  * processes living inside a test tree, temp dirs, cgroups named
- * tsnspawn-* in any hierarchy, runtime records. Snapshot before, compare after.
+ * tsnspawn-* in any hierarchy, runtime records, links named ve-/vb-/vz- and
+ * nftables tables named tsnspawn-* (--port). Snapshot before, compare after.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { HELPER } from './paths.js';
 
 export interface HostState {
@@ -14,6 +16,34 @@ export interface HostState {
   records: string[];
   /** Locks of uid ranges (-U): nspawn's /run/systemd/nspawn-uid, which tsnspawn shares. */
   uidRanges: string[];
+  /** Links named as tsnspawn names them (ve-, vb-, vz-) in our network namespace. */
+  links: string[];
+  /** nftables tables of --port (inet tsnspawn-*). */
+  nftTables: string[];
+}
+
+const LINK_PREFIXES = ['ve-', 'vb-', 'vz-'];
+
+function links(): string[] {
+  try {
+    return readdirSync('/sys/class/net').filter((n) => LINK_PREFIXES.some((p) => n.startsWith(p))).sort();
+  } catch {
+    return [];
+  }
+}
+
+function nftTables(): string[] {
+  const nft = ['/usr/sbin/nft', '/sbin/nft'].find((p) => existsSync(p));
+  if (!nft) return [];
+  try {
+    return execFileSync(nft, ['list', 'tables', 'inet'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .map((l) => l.replace(/^table inet /, ''))
+      .filter((t) => t.startsWith('tsnspawn-'))
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Where each cgroup hierarchy is mounted (cgroup v1 with or without controllers, cgroup2), from our mountinfo. */
@@ -103,6 +133,8 @@ export function snapshot(): HostState {
     cgroups: tsnspawnCgroups().sort(),
     records: records(),
     uidRanges: uidRanges(),
+    links: links(),
+    nftTables: nftTables(),
   };
 }
 
@@ -126,6 +158,8 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const c of after.cgroups) if (!before.cgroups.includes(c)) out.push(`cgroup left: ${c}`);
   for (const r of after.records) if (!before.records.includes(r)) out.push(`runtime record left: /run/tsnspawn/machines/${r}`);
   for (const u of after.uidRanges) if (!before.uidRanges.includes(u)) out.push(`uid range still locked: /run/systemd/nspawn-uid/${u}`);
+  for (const l of after.links) if (!before.links.includes(l)) out.push(`link left: ${l}`);
+  for (const t of after.nftTables) if (!before.nftTables.includes(t)) out.push(`nftables table left: inet ${t}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }

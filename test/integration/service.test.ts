@@ -28,7 +28,8 @@ describe('tsnspawn@.service (make install, inside the host image)', { skip }, ()
     // The guest boots writable: a private copy of the cached tree.
     copies = mkdtempSync('/var/tmp/tsnspawn-service-');
     execFileSync('cp', ['-a', '--reflink=auto', image('debian12'), `${copies}/deb`]);
-    host = await HostMachine.boot({ unified: false, machines: { deb: `${copies}/deb` } });
+    // network: the unit runs -n (as nspawn's); its ve- link stays in the host image's own namespace.
+    host = await HostMachine.boot({ unified: false, network: true, machines: { deb: `${copies}/deb` } });
     // Installed into the shared directory, seen at the same path inside.
     prefix = `${host.share}/prefix`;
     execFileSync('make', ['-s', '-C', TOP, 'install', `PREFIX=${prefix}`], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -24,7 +24,9 @@ const NSPAWN_252_KEYS = [
 ];
 
 /** Keys nspawn 252 ignores in an untrusted file (merge_settings(): the "is not trusted" branches). */
-const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Network.Private'];
+const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Network.Private',
+  // nspawn ignores every [Network] key in a file it does not trust.
+  'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Bridge', 'Network.Zone', 'Network.Port'];
 
 describe('the key table', () => {
   it('covers systemd-nspawn 252 exactly: every key is supported or named as not supported', () => {
@@ -76,6 +78,11 @@ describe('key values', () => {
     ['Files', 'Volatile=state', { volatile: 'state' }],
     ['Files', 'Volatile=off', { volatile: 'no' }],
     ['Network', 'Private=on', { privateNetwork: true }],
+    ['Network', 'VirtualEthernet=yes', { networkVeth: true }],
+    ['Network', 'VirtualEthernetExtra=ex0:in0', { networkVethExtra: [{ host: 'ex0', container: 'in0' }] }],
+    ['Network', 'Bridge=br0', { networkBridge: 'br0' }],
+    ['Network', 'Zone=lab', { networkZone: 'lab' }],
+    ['Network', 'Port=udp:53:5353', { ports: [{ protocol: 'udp', hostPort: 53, containerPort: 5353 }] }],
   ];
   for (const [section, line, expected] of cases)
     it(`[${section}] ${line}`, () => {
@@ -144,6 +151,8 @@ describe('key values', () => {
     ['Files', 'TemporaryFileSystem=rel', /absolute/],
     ['Files', 'Overlay=rel:/up:/dst', /not an absolute path/],
     ['Network', 'Private=perhaps', /yes or no/],
+    ['Network', 'Port=70000', /not a port number/],
+    ['Network', 'Zone=far-too-long-zone', /must be a valid link name/],
   ];
   for (const [section, line, pattern] of bad)
     it(`a bad value is one warning naming file, line and key: [${section}] ${line}`, () => {
@@ -156,12 +165,12 @@ describe('key values', () => {
     });
 
   it('names a systemd-nspawn key tsnspawn lacks as not supported, and an unknown key as unknown', () => {
-    const r = settingsFromFile(F, '[Exec]\nLimitNOFILE=100\nPersonality=x86\nFrobnicate=1\nX-Mine=1\n[Network]\nVirtualEthernet=yes\n[Files]\nUser=x\n');
+    const r = settingsFromFile(F, '[Exec]\nLimitNOFILE=100\nPersonality=x86\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\n');
     assert.deepEqual(r.warnings, [
       `${F}:2: LimitNOFILE= is a systemd-nspawn key that tsnspawn does not support yet (no --rlimit), ignoring it`,
       `${F}:3: Personality= is a systemd-nspawn key that tsnspawn does not support yet (no --personality), ignoring it`,
       `${F}:4: unknown key Frobnicate= in section [Exec], ignoring it`,
-      `${F}:7: VirtualEthernet= is a systemd-nspawn key that tsnspawn does not support yet (no --network-veth), ignoring it`,
+      `${F}:7: MACVLAN= is a systemd-nspawn key that tsnspawn does not support yet (no --network-macvlan), ignoring it`,
       `${F}:9: unknown key User= in section [Files], ignoring it`,
     ]);
   });

@@ -1,0 +1,425 @@
+/* The container's veth links, bridges and zones (network.h). */
+#define _GNU_SOURCE
+#include "network.h"
+#include "failure.h"
+#include "netlink.h"
+#include "port.h"
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* nspawn's lock around making, joining and removing zone bridges: taking
+ * the same one keeps tsnspawn and systemd-nspawn from removing a bridge the
+ * other is about to join. */
+#define ZONE_LOCK_DIR "/run/systemd"
+#define ZONE_LOCK ZONE_LOCK_DIR "/nspawn-network-zone"
+#define ZONE_PREFIX "vz-"
+
+static const char *const attach_words[] = { [NET_ATTACH_NONE] = "none", [NET_ATTACH_BRIDGE] = "bridge", [NET_ATTACH_ZONE] = "zone" };
+
+static int parse_mac(const char *s, unsigned char mac[6]) {
+        unsigned v[6];
+        char end;
+        if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6 || strlen(s) != 17)
+                return -1;
+        for (int i = 0; i < 6; i++)
+                mac[i] = (unsigned char) v[i];
+        return 0;
+}
+
+static bool ifname_ok(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n < IFNAMSIZ && !strpbrk(s, "/: \t\n%");
+}
+
+static int bad(char *err, size_t errlen, const char *k, const char *what) {
+        snprintf(err, errlen, "bad %s record: %s", k, what);
+        return -1;
+}
+
+static int port_number(const char *s, unsigned *out) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (!*s || *end || v < 1 || v > 65535)
+                return -1;
+        *out = (unsigned) v;
+        return 0;
+}
+
+int network_record(struct network *n, char **f, size_t nf, char *err, size_t errlen) {
+        const char *k = f[0];
+        if (strcmp(k, "net-veth") == 0) {
+                if (nf != 8 && !(nf == 9 && strcmp(f[8], "register") == 0))
+                        return bad(err, errlen, k, "takes HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register]");
+                struct net_veth v = { .host_index = 0 };
+                int a = -1;
+                for (int i = 0; i < 3; i++)
+                        if (strcmp(f[6], attach_words[i]) == 0)
+                                a = i;
+                if (!ifname_ok(f[1]) || !ifname_ok(f[4]) || parse_mac(f[3], v.host_mac) < 0 || parse_mac(f[5], v.container_mac) < 0 || a < 0 ||
+                    (a != NET_ATTACH_NONE) != (strcmp(f[7], "-") != 0) || (a != NET_ATTACH_NONE && !ifname_ok(f[7])))
+                        return bad(err, errlen, k, "a link name, MAC address or attachment is not valid");
+                struct net_veth *links = realloc(n->links, (n->n_links + 1) * sizeof *links);
+                if (!links)
+                        return bad(err, errlen, k, "out of memory");
+                n->links = links;
+                v.host = strdup(f[1]);
+                v.alt_name = strcmp(f[2], "-") == 0 ? NULL : strdup(f[2]);
+                v.container = strdup(f[4]);
+                v.attach = (enum net_attach) a;
+                v.bridge = a == NET_ATTACH_NONE ? NULL : strdup(f[7]);
+                v.register_index = nf == 9;
+                n->links[n->n_links++] = v;
+                return 1;
+        }
+        if (strcmp(k, "net-port") == 0) {
+                struct net_port p;
+                if (nf != 4 || (strcmp(f[1], "tcp") != 0 && strcmp(f[1], "udp") != 0) || port_number(f[2], &p.host_port) < 0 ||
+                    port_number(f[3], &p.container_port) < 0)
+                        return bad(err, errlen, k, "takes tcp|udp HOSTPORT CONTAINERPORT");
+                p.udp = strcmp(f[1], "udp") == 0;
+                struct net_port *ports = realloc(n->ports, (n->n_ports + 1) * sizeof *ports);
+                if (!ports)
+                        return bad(err, errlen, k, "out of memory");
+                n->ports = ports;
+                n->ports[n->n_ports++] = p;
+                return 1;
+        }
+        if (strcmp(k, "net-table") == 0) {
+                if (nf != 2 || !f[1][0] || strspn(f[1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(f[1]))
+                        return bad(err, errlen, k, "takes NAME (letters, digits, '-', '_', '.')");
+                free(n->table);
+                n->table = strdup(f[1]);
+                return 1;
+        }
+        return 0;
+}
+
+int network_check(const struct network *n, char *err, size_t errlen) {
+        if (n->n_ports > 0 && (!n->table || n->n_links == 0)) {
+                snprintf(err, errlen, "net-port records need a net-table record and a net-veth record");
+                return -1;
+        }
+        return 0;
+}
+
+static void dump_mac(struct strbuf *sb, const char *name, const unsigned char m[6]) {
+        sb_addf(sb, ",\"%s\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", name, m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+void network_dump_json(const struct network *n, struct strbuf *sb) {
+        if (n->n_links == 0 && n->n_ports == 0)
+                return;
+        sb_adds(sb, ",\"network\":{\"links\":[");
+        for (size_t i = 0; i < n->n_links; i++) {
+                const struct net_veth *v = &n->links[i];
+                sb_adds(sb, i ? ",{\"host\":" : "{\"host\":");
+                sb_add_json(sb, v->host);
+                if (v->alt_name) {
+                        sb_adds(sb, ",\"altName\":");
+                        sb_add_json(sb, v->alt_name);
+                }
+                dump_mac(sb, "hostMac", v->host_mac);
+                sb_adds(sb, ",\"container\":");
+                sb_add_json(sb, v->container);
+                dump_mac(sb, "containerMac", v->container_mac);
+                if (v->bridge) {
+                        sb_addf(sb, ",\"attach\":{\"kind\":\"%s\",\"bridge\":", attach_words[v->attach]);
+                        sb_add_json(sb, v->bridge);
+                        sb_adds(sb, "}");
+                }
+                sb_addf(sb, ",\"register\":%s}", v->register_index ? "true" : "false");
+        }
+        sb_adds(sb, "],\"ports\":[");
+        for (size_t i = 0; i < n->n_ports; i++)
+                sb_addf(sb, "%s{\"protocol\":\"%s\",\"hostPort\":%u,\"containerPort\":%u}", i ? "," : "", n->ports[i].udp ? "udp" : "tcp",
+                        n->ports[i].host_port, n->ports[i].container_port);
+        sb_adds(sb, "]");
+        if (n->table) {
+                sb_adds(sb, ",\"table\":");
+                sb_add_json(sb, n->table);
+        }
+        sb_adds(sb, "}");
+}
+
+void network_child_ready(int ready_fd) {
+        if (ready_fd < 0)
+                return;
+        (void) write(ready_fd, "n", 1);
+        close(ready_fd);
+}
+
+/* ---- the zone lock ---- */
+
+/* Held for making or joining a zone's bridge and for removing an empty
+ * one. nspawn removes the lock file when it lets go, so a descriptor whose
+ * file was unlinked meanwhile is opened again. */
+static int zone_lock(void) {
+        (void) mkdir(ZONE_LOCK_DIR, 0755);
+        for (int tries = 0; tries < 100; tries++) {
+                int fd = open(ZONE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        return -1;
+                struct stat st;
+                if (flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0)
+                        return fd;
+                close(fd);
+        }
+        errno = EDEADLK;
+        return -1;
+}
+
+static void zone_unlock(int fd) {
+        if (fd >= 0)
+                close(fd);
+}
+
+/* ---- links ---- */
+
+struct bridge_scan {
+        int index[64];
+        char name[64][IFNAMSIZ];
+        int members[64];
+        size_t n;
+        const char *keep;       /* the zone about to be joined: not swept */
+};
+
+static void scan_bridges(const struct nl_link *l, void *data) {
+        struct bridge_scan *s = data;
+        if (strcmp(l->kind, "bridge") == 0 && strncmp(l->name, ZONE_PREFIX, strlen(ZONE_PREFIX)) == 0 && s->n < 64) {
+                s->index[s->n] = l->index;
+                snprintf(s->name[s->n], IFNAMSIZ, "%s", l->name);
+                s->members[s->n++] = 0;
+        }
+}
+
+static void count_members(const struct nl_link *l, void *data) {
+        struct bridge_scan *s = data;
+        for (size_t i = 0; i < s->n; i++)
+                if (l->master == s->index[i])
+                        s->members[i]++;
+}
+
+static int delete_link(int fd, int index) {
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_DELLINK, 0, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = index;
+        return nl_call(fd, &m);
+}
+
+/* Zone bridges without members (left by a container whose manager was
+ * killed: its veth went with the namespace, the bridge stayed). Called
+ * with the zone lock held, so no bridge here is between being made and
+ * being joined. only: just that bridge (a zone's last member leaving). */
+static void remove_empty_zones(int fd, const char *only, const char *keep) {
+        struct bridge_scan s = { .n = 0, .keep = keep };
+        if (nl_dump_links(fd, scan_bridges, &s) < 0 || (s.n > 0 && nl_dump_links(fd, count_members, &s) < 0))
+                return;
+        for (size_t i = 0; i < s.n; i++) {
+                if (s.members[i] > 0 || (only && strcmp(s.name[i], only) != 0) || (keep && strcmp(s.name[i], keep) == 0))
+                        continue;
+                if (delete_link(fd, s.index[i]) < 0 && errno != ENODEV) {
+                        char msg[128];
+                        snprintf(msg, sizeof msg, "cannot remove the empty zone bridge %s", s.name[i]);
+                        report_warning(msg, errno);
+                }
+        }
+}
+
+static void set_link_flags(struct ifinfomsg *ifi, unsigned flags) {
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_flags = flags;
+        ifi->ifi_change = flags;
+}
+
+static int make_veth(int fd, const struct net_veth *v, pid_t child) {
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        nl_put_str(&m, IFLA_IFNAME, v->host);
+        nl_put(&m, IFLA_ADDRESS, v->host_mac, 6);
+        nl_nest_begin(&m, IFLA_LINKINFO, 0);
+        nl_put_str(&m, IFLA_INFO_KIND, "veth");
+        nl_nest_begin(&m, IFLA_INFO_DATA, 0);
+        /* The peer's attributes follow an ifinfomsg of its own. */
+        struct ifinfomsg *peer = nl_nest_begin(&m, VETH_INFO_PEER, sizeof(struct ifinfomsg));
+        if (peer)
+                peer->ifi_family = AF_UNSPEC;
+        nl_put_str(&m, IFLA_IFNAME, v->container);
+        nl_put(&m, IFLA_ADDRESS, v->container_mac, 6);
+        nl_put_u32(&m, IFLA_NET_NS_PID, (uint32_t) child);
+        nl_nest_end(&m);
+        nl_nest_end(&m);
+        nl_nest_end(&m);
+        return nl_call(fd, &m);
+}
+
+/* The full name as an alternative name when the kernel's was shortened (nspawn does the same; optional). */
+static void add_alt_name(int fd, const struct net_veth *v) {
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_NEWLINKPROP, NLM_F_EXCL, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = v->host_index;
+        nl_nest_begin(&m, IFLA_PROP_LIST, 0);
+        nl_put_str(&m, IFLA_ALT_IFNAME, v->alt_name);
+        nl_nest_end(&m);
+        if (nl_call(fd, &m) < 0) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "cannot give %s its full name %s as an alternative name", v->host, v->alt_name);
+                report_warning(msg, errno);
+        }
+}
+
+static int make_bridge(int fd, const char *name) {
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
+        /* Up at once: systemd-networkd (80-container-vz.network) configures it, and without networkd its members still reach each other. */
+        set_link_flags(ifi, IFF_UP);
+        nl_put_str(&m, IFLA_IFNAME, name);
+        nl_nest_begin(&m, IFLA_LINKINFO, 0);
+        nl_put_str(&m, IFLA_INFO_KIND, "bridge");
+        nl_nest_end(&m);
+        return nl_call(fd, &m);
+}
+
+static int join_bridge(int fd, int index, int bridge_index) {
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_SETLINK, 0, sizeof *ifi);
+        set_link_flags(ifi, IFF_UP);
+        ifi->ifi_index = index;
+        nl_put_u32(&m, IFLA_MASTER, (uint32_t) bridge_index);
+        return nl_call(fd, &m);
+}
+
+static const char *option_of(const struct net_veth *v) {
+        if (v->attach == NET_ATTACH_BRIDGE)
+                return "--network-bridge";
+        if (v->attach == NET_ATTACH_ZONE)
+                return "--network-zone";
+        return v->register_index ? "--network-veth" : "--network-veth-extra";
+}
+
+/* Attaches v's host side to its bridge; a zone's is made first if missing. */
+static int attach(int fd, struct net_veth *v, struct failure *f) {
+        int index = (int) if_nametoindex(v->bridge);
+        if (index == 0 && v->attach == NET_ATTACH_ZONE) {
+                if (make_bridge(fd, v->bridge) < 0 && errno != EEXIST)
+                        return fail(f, "network", "bridge", v->bridge, errno, "cannot make the zone's bridge %s (%s)", v->bridge, option_of(v));
+                index = (int) if_nametoindex(v->bridge);
+        }
+        if (index == 0)
+                return fail(f, "network", "bridge", v->bridge, errno, "cannot attach %s to the bridge %s: there is no such link (create the bridge, or fix %s)",
+                            v->host, v->bridge, option_of(v));
+        if (join_bridge(fd, v->host_index, index) < 0)
+                return fail(f, "network", "bridge", v->bridge, errno, "cannot attach %s to the bridge %s (is it a bridge? %s)", v->host, v->bridge, option_of(v));
+        v->bridge_index = index;
+        return 0;
+}
+
+static int wait_for_namespace(int ready_fd) {
+        char c;
+        ssize_t r;
+        do
+                r = read(ready_fd, &c, 1);
+        while (r < 0 && errno == EINTR);
+        close(ready_fd);
+        return r == 1 ? 0 : -1;
+}
+
+static bool has_zone(const struct network *n) {
+        for (size_t i = 0; i < n->n_links; i++)
+                if (n->links[i].attach == NET_ATTACH_ZONE)
+                        return true;
+        return false;
+}
+
+int network_setup(struct network *n, pid_t child, int ready_fd, int ifindex[], size_t max, size_t *n_ifindex, struct failure *f) {
+        *n_ifindex = 0;
+        n->watch_fd = -1;
+        if (wait_for_namespace(ready_fd) < 0)
+                return -2;
+        int fd = nl_open();
+        if (fd < 0)
+                return fail(f, "network", "netlink", "", errno, "cannot open a netlink socket");
+        /* One lock for the whole setup when a zone is involved: the sweep of
+         * stale zone bridges and the making and joining of ours. */
+        int lock = -1;
+        if (has_zone(n) && (lock = zone_lock()) < 0) {
+                close(fd);
+                return fail(f, "network", "lock", ZONE_LOCK, errno, "cannot take the network zone lock");
+        }
+        if (lock >= 0)
+                remove_empty_zones(fd, NULL, NULL);
+        int r = 0;
+        for (size_t i = 0; i < n->n_links && r == 0; i++) {
+                struct net_veth *v = &n->links[i];
+                if (make_veth(fd, v, child) < 0) {
+                        r = errno == EEXIST ? fail(f, "network", "veth", v->host, errno,
+                                                   "cannot make the veth link %s (%s): a link of that name exists (another container of this name, or one "
+                                                   "left behind: ip link delete %s)",
+                                                   v->host, option_of(v), v->host)
+                                            : fail(f, "network", "veth", v->host, errno, "cannot make the veth pair %s/%s (%s)", v->host, v->container, option_of(v));
+                        break;
+                }
+                v->host_index = (int) if_nametoindex(v->host);
+                if (v->host_index == 0) {
+                        r = fail(f, "network", "veth", v->host, errno, "cannot find the veth link %s just made", v->host);
+                        break;
+                }
+                if (v->alt_name)
+                        add_alt_name(fd, v);
+                if (v->attach != NET_ATTACH_NONE)
+                        r = attach(fd, v, f);
+                if (r == 0 && v->register_index && *n_ifindex < max)
+                        ifindex[(*n_ifindex)++] = v->bridge_index ? v->bridge_index : v->host_index;
+        }
+        close(fd);
+        zone_unlock(lock);
+        if (r == 0 && n->n_ports > 0)
+                r = port_start(n, child, f);
+        if (r < 0)
+                network_teardown(n);
+        return r;
+}
+
+void network_teardown(struct network *n) {
+        port_stop(n);
+        int fd = nl_open();
+        if (fd < 0) {
+                report_warning("cannot open a netlink socket to remove the container's links", errno);
+                return;
+        }
+        /* The links usually die with the container's namespace, but that
+         * happens in the kernel's own time: removed here, they are gone
+         * when tsnspawn exits, and a zone can tell it is empty. A link is
+         * ours only while it still has its index and name. */
+        for (size_t i = 0; i < n->n_links; i++) {
+                struct net_veth *v = &n->links[i];
+                struct nl_link l;
+                if (v->host_index > 0 && nl_get_link(fd, v->host_index, &l) == 0 && strcmp(l.name, v->host) == 0)
+                        (void) delete_link(fd, v->host_index);
+                v->host_index = 0;
+        }
+        if (has_zone(n)) {
+                int lock = zone_lock();
+                if (lock >= 0) {
+                        for (size_t i = 0; i < n->n_links; i++)
+                                if (n->links[i].attach == NET_ATTACH_ZONE)
+                                        remove_empty_zones(fd, n->links[i].bridge, NULL);
+                        zone_unlock(lock);
+                }
+        }
+        close(fd);
+}

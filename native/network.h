@@ -1,0 +1,69 @@
+/* The container's network links: veth pairs (-n, --network-veth-extra),
+ * their host sides on a bridge (--network-bridge) or a zone's bridge made on
+ * demand (--network-zone), and ports forwarded with nftables (--port).
+ *
+ * Plan records (src/plan/encode.ts, decoded by network_record):
+ *   net-veth HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register]
+ *       ALTNAME "-" for none; ATTACH none|bridge|zone (BRIDGE "-" with none);
+ *       register: its index (or its bridge's) goes to machined
+ *   net-port tcp|udp HOSTPORT CONTAINERPORT
+ *   net-table NAME                      the nftables table of --port
+ *
+ * Where it runs: the monitor, host namespaces, root; setup between forking
+ * init (which has made its network namespace and waits at the barrier)
+ * and registering it, as nspawn orders it; teardown once init is gone. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct failure;
+struct strbuf;
+
+enum net_attach { NET_ATTACH_NONE, NET_ATTACH_BRIDGE, NET_ATTACH_ZONE };
+
+struct net_veth {
+        char *host, *alt_name, *container, *bridge;
+        unsigned char host_mac[6], container_mac[6];
+        enum net_attach attach;
+        bool register_index;
+        /* Made by network_setup: */
+        int host_index, bridge_index;
+};
+
+struct net_port {
+        bool udp;
+        unsigned host_port, container_port;
+};
+
+struct network {
+        struct net_veth *links;
+        size_t n_links;
+        struct net_port *ports;
+        size_t n_ports;
+        char *table;
+        /* Runtime (port.c): the container's addresses the rules point at. */
+        int watch_fd;           /* address changes in the container's namespace, or -1 */
+        char addr4[64], addr6[64];
+        bool table_made;
+};
+
+/* 1: a network record, decoded; 0: not one of ours; -1: bad (err says why). */
+int network_record(struct network *n, char **f, size_t nf, char *err, size_t errlen);
+int network_check(const struct network *n, char *err, size_t errlen);
+void network_dump_json(const struct network *n, struct strbuf *sb);
+
+/* Makes the links once init has its network namespace: ready_fd gets one
+ * byte from init when it has (EOF: init failed before; returns -2 and the
+ * caller reports init's failure). -1: f says what failed, and nothing made
+ * is left. Indices for machined go to ifindex[] (at most max). */
+int network_setup(struct network *n, pid_t child, int ready_fd, int ifindex[], size_t max, size_t *n_ifindex, struct failure *f);
+
+/* Once init is gone: the host sides of our links (if the namespace's end
+ * has not taken them yet), the zone's bridge if we were its last member,
+ * the --port table. */
+void network_teardown(struct network *n);
+
+/* Said by init once its network namespace exists (child.c). */
+void network_child_ready(int ready_fd);

@@ -1,0 +1,128 @@
+/**
+ * Networking, inside the host image booted with a network namespace of its
+ * own and systemd-networkd running (so every link, address and rule the
+ * tests make lives in a namespace the test made): -n gives a Debian guest
+ * an address by DHCP from ve-NAME, machinectl shows it, the host reaches a
+ * service in the guest by name (nss-mymachines); --port forwards TCP and
+ * UDP from the host's address and from loopback; zones connect their
+ * members and nothing else; a SIGKILLed tsnspawn's leftovers (a zone's
+ * bridge, the --port table) go at the next start or list. After every case
+ * no ve-/vb-/vz- link and no tsnspawn nftables table is left. Needs root.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { HostMachine, TSNSPAWN_INSIDE } from '../harness/host-machine.js';
+import { image } from '../harness/images.js';
+import { TOP } from '../harness/paths.js';
+import { rootSkipReason } from '../harness/root.js';
+
+const skip = rootSkipReason();
+const BUSYBOX = '/var/lib/machines/busybox';
+const DEBIAN = '/var/lib/machines/debian12';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('networking (veth, zones, --port) in a host with systemd-networkd', { skip }, () => {
+  let host: HostMachine;
+  let echo: string;
+  before(async () => {
+    host = await HostMachine.boot({ unified: true, network: true, machines: { busybox: image('busybox'), debian12: image('debian12') } });
+    echo = `${host.share}/echo-server`;
+    execFileSync('gcc', ['-static', '-O2', '-o', echo, `${TOP}/test/harness/echo-server.c`]);
+  });
+  after(async () => host?.shutdown());
+
+  const sh = async (script: string): Promise<string> => (await host.sh(script, { direct: true })).stdout;
+  /** Polls a shell script until its output matches. */
+  const until = async (script: string, pattern: RegExp, what: string, tries = 300): Promise<string> => {
+    let out = '';
+    for (let i = 0; i < tries; i++) {
+      out = await sh(script);
+      if (pattern.test(out)) return out;
+      await sleep(200);
+    }
+    assert.fail(`${what}: last output ${JSON.stringify(out)}`);
+  };
+
+  afterEach(async () => {
+    if (!host) return;
+    const left = await sh("ip -o link | awk -F': ' '{print $2}' | grep -E '^(ve|vb|vz)-' ; nft list tables inet | grep tsnspawn- ; ls /run/tsnspawn/machines 2>/dev/null; true");
+    assert.equal(left, '', 'no link, nftables table or runtime record left in the host');
+  });
+
+  it('-n: DHCP on host0 from ve-NAME, machinectl shows the address, nss-mymachines resolves the name; --port forwards TCP and UDP from loopback and the host address', async () => {
+    const run = host.run([
+      TSNSPAWN_INSIDE, '-q', '--console=pipe', '-D', DEBIAN, '-M', 'web', '-x', '-b', '-n',
+      '-p', '8080:7000', '-p', 'udp:8053:7000', `--bind-ro=${echo}:/usr/local/bin/echo-server`,
+      'systemd.wants=systemd-networkd.service',
+    ]);
+    try {
+      const listed = await until('machinectl --no-pager list --no-legend', /^web\s.*\b\d+\.\d+\.\d+\.\d+\b/m, 'machinectl list shows an IPv4 address of web');
+      const guestAddress = /\b(\d+\.\d+\.\d+\.\d+)\b/.exec(listed)![1]!;
+      assert.match(await sh('machinectl --no-pager status web'), new RegExp(`Address: .*${guestAddress.replace(/\./g, '\\.')}`));
+      assert.match(await sh('ip -o link show ve-web'), /ve-web@/, 'the host side is ve-NAME');
+      assert.equal((await sh('getent ahostsv4 web | head -1')).split(/\s+/)[0], guestAddress, 'nss-mymachines resolves the machine name');
+      const server = host.run([TSNSPAWN_INSIDE, 'exec', 'web', '/usr/local/bin/echo-server', '7000']);
+      const tcp = (target: string, port: number): string => `timeout 5 bash -c 'exec 3<>/dev/tcp/${target}/${port}; head -1 <&3' 2>&1`;
+      const udp = (target: string, port: number): string => `timeout 5 bash -c 'exec 3<>/dev/udp/${target}/${port}; echo x >&3; head -1 <&3' 2>&1`;
+      assert.equal(await until(tcp('web', 7000), /tcp 7000/, 'the guest service by name'), 'tcp 7000\n');
+      const hostAddress = (await sh("ip -4 -o addr show ve-web | awk '{print $4}' | cut -d/ -f1 | head -1")).trim();
+      assert.match(hostAddress, /^\d+\.\d+\.\d+\.\d+$/, 'networkd gave ve-web an address');
+      for (const target of ['127.0.0.1', hostAddress]) {
+        assert.equal(await until(tcp(target, 8080), /tcp 7000/, `TCP through --port from ${target}`, 25), 'tcp 7000\n');
+        assert.equal(await until(udp(target, 8053), /udp 7000/, `UDP through --port from ${target}`, 25), 'udp 7000\n');
+      }
+      assert.match(await sh('nft list table inet tsnspawn-web'), /dnat ip to .*:7000/);
+      await sh('machinectl poweroff web');
+      const r = await run;
+      assert.equal(r.exitCode, 0, r.stderr);
+      await server;
+    } finally {
+      await sh('machinectl terminate web 2>/dev/null; true');
+      await run;
+    }
+  });
+
+  it('--network-zone: two members reach each other, not a third on another zone; the zone bridge goes with its last member', async () => {
+    const member = (name: string, zone: string, addr: string, script: string) =>
+      host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', name, `--network-zone=${zone}`, '/bin/sh', '-c', `ip addr add ${addr}/24 dev host0; ip link set host0 up; ${script}`]);
+    const a = member('za', 'lab', '10.77.0.1', 'sleep 8');
+    const c = member('zc', 'other', '10.77.0.3', 'sleep 8');
+    await until('ip -o link', /vb-za@.*master vz-lab[\s\S]*vb-zc@.*master vz-other|vb-zc@.*master vz-other[\s\S]*vb-za@.*master vz-lab/, 'both members attached');
+    const b = await member('zb', 'lab', '10.77.0.2', 'sleep 1; ping -c1 -W2 10.77.0.1 >/dev/null && echo reached-za; ping -c1 -W2 10.77.0.3 >/dev/null && echo reached-zc || echo not-zc');
+    assert.equal(b.stdout, 'reached-za\nnot-zc\n', b.stderr);
+    assert.equal((await a).exitCode, 0);
+    assert.equal((await c).exitCode, 0);
+  });
+
+  it('--network-bridge: vb-NAME joins an existing bridge; a missing bridge is refused with nothing left', async () => {
+    await sh('ip link add br-test type bridge && ip link set br-test up');
+    try {
+      const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'bm', '--network-bridge=br-test', '/bin/sh', '-c', 'cat /sys/class/net/host0/address']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\n$/);
+      const bad = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'bm', '--network-bridge=nosuchbr', '/bin/true']);
+      assert.equal(bad.exitCode, 1);
+      assert.match(bad.stderr, /cannot attach vb-bm to the bridge nosuchbr: there is no such link/);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
+    } finally {
+      await sh('ip link delete br-test');
+    }
+  });
+
+  it('SIGKILL of tsnspawn: the veth dies with the namespace; the zone bridge and the --port table go at the next start and list', async () => {
+    const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'killme', '--network-zone=kz', '-p', '9090', '/bin/sleep', '60']);
+    await until('ip -o link show vz-kz; nft list tables inet', /vz-kz[\s\S]*tsnspawn-killme/, 'zone bridge and table made');
+    await until('cat /run/tsnspawn/machines/killme', /"manager"/, 'runtime record');
+    await sh(`kill -KILL $(sed -E 's/.*"manager":\\{"pid":([0-9]+).*/\\1/' /run/tsnspawn/machines/killme)`);
+    await run;
+    await until("ip -o link | grep -c 'vb-killme' || true", /^0$/m, 'the veth went with the namespace');
+    assert.match(await sh('ip -o link show vz-kz; nft list tables inet'), /vz-kz[\s\S]*tsnspawn-killme/, 'what a SIGKILL leaves until the next start');
+    await sh(`${TSNSPAWN_INSIDE} list >/dev/null`);
+    assert.doesNotMatch(await sh('nft list tables inet'), /tsnspawn-killme/, 'tsnspawn list removed the stale table');
+    const next = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'next', '--network-zone=kz2', '/bin/true']);
+    assert.equal(next.exitCode, 0, next.stderr);
+    assert.equal(await sh('ip -o link show vz-kz 2>/dev/null; true'), '', 'the next zone start swept the empty bridge');
+    await sh('rm -f /run/tsnspawn/machines/killme');
+  });
+});
