@@ -38,6 +38,8 @@ export interface PlanFacts {
   credentials?: Credential[];
   /** Sockets systemd passed to tsnspawn, passed on to PID 1. */
   listenFds?: ListenFds;
+  /** The host's propagation directory for machinectl bind (src/runtime/propagate.ts). */
+  propagateDir?: string;
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -97,6 +99,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
       console: facts.console !== 'pipe',
       cgroupOps: facts.cgroupOps,
       privateNetwork,
+      propagateDir: facts.propagateDir,
     }),
     ...(facts.bootOps ?? []),
     ...(facts.hostFileOps ?? []),

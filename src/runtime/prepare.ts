@@ -26,6 +26,7 @@ import { resolveInRoot } from '../image/in-root.js';
 import { takeRebootState } from './handover.js';
 import { inheritedListenFds } from './socket-activation.js';
 import { withSettingsFile } from './with-settings-file.js';
+import { propagateDirOf } from './propagate.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
   return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
@@ -232,6 +233,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     hostFileOps: [...hostFileOps, ...journal.ops],
     credentials: loadCredentials(settings),
     listenFds: inheritedListenFds(process.env, process.pid),
+    propagateDir: propagateDirOf(machineName),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
   return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings, resumed: resumed !== undefined };

@@ -10,6 +10,7 @@ import { errorLine, info, isQuiet, warn } from '../util/log.js';
 import { canExecve, execSupervisor } from './handover.js';
 import { attachCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { systemBusSocket } from '../machined/bus-address.js';
+import { createPropagateDir, propagateDirOf, removePropagateDir } from './propagate.js';
 import { listStates, processRef, readState, removeState, STATE_DIR, stateFile, writeState } from './state.js';
 import { refuse } from '../util/errors.js';
 import { planRegistration } from '../machined/registration.js';
@@ -139,6 +140,7 @@ function bootOnce(
               pending: pending.map(signalNumber),
               nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
               statePath: stateFile(p.machineName),
+              propagateDir: propagateDirOf(p.machineName),
               events: events ? { fd: events.fd, readySent: events.readySent } : undefined,
               carryFds: plan.carryFds ?? [],
             });
@@ -231,7 +233,7 @@ export async function runContainer(p: Prepared): Promise<number> {
   if (running && running.manager.pid !== process.pid)
     refuse(`a container named '${p.machineName}' is already running (tsnspawn pid ${running.manager.pid}); stop it first or use another -M name`);
   // Before anything is touched: what cannot be registered is refused here.
-  let registration = planRegistration(p.settings, {
+  const registration = planRegistration(p.settings, {
     machineName: p.machineName,
     uuid: p.uuid.plain,
     root: p.root,
@@ -241,6 +243,21 @@ export async function runContainer(p: Prepared): Promise<number> {
   });
   const events = EventStream.open(p.settings.eventsFd, p.settings.notifyReady);
   prepareJournal(p);
+  try {
+    createPropagateDir(p.machineName);
+  } catch (e) {
+    refuse(`cannot create ${propagateDirOf(p.machineName)} (for machinectl bind): ${(e as Error).message}`);
+  }
+  try {
+    return await runBoots(p, registration, events);
+  } finally {
+    if (!removePropagateDir(p.machineName)) warn(`could not remove ${propagateDirOf(p.machineName)}: something machined mounted is still in it`);
+  }
+}
+
+/** The boots of one run (a guest reboot starts the next), until the container ends for good. */
+async function runBoots(p: Prepared, initialRegistration: HelperRegistration | undefined, events: EventStream | undefined): Promise<number> {
+  let registration = initialRegistration;
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
   // The relay's datagrams go out through the current helper (a reboot brings a new one).

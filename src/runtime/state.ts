@@ -7,6 +7,7 @@
  * manager or init is gone (SIGKILL of tsnspawn) is stale: recognised by pid
  * and start time, never trusted, and removed when found.
  */
+import { removePropagateDir } from './propagate.js';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export const STATE_DIR = '/run/tsnspawn/machines';
@@ -105,6 +106,7 @@ export function readState(name: string): MachineState | undefined {
   // its cgroups went empty with its init (the kernel killed the rest).
   if (!s || !isAlive(s.manager)) {
     for (const dir of s?.cgroups ?? []) removeEmptyCgroup(dir);
+    removePropagateDir(name);
     rmSync(pathOf(name), { force: true });
   }
   return undefined;

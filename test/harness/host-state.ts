@@ -12,6 +12,8 @@ export interface HostState {
   tmpEntries: string[];
   cgroups: string[];
   records: string[];
+  /** /run/systemd/nspawn/propagate/NAME: machinectl bind's path into a container (src/runtime/propagate.ts). */
+  propagate: string[];
 }
 
 /** Directories named tsnspawn-* in every cgroup hierarchy (a few levels deep: below our own cgroup). */
@@ -29,8 +31,12 @@ function tsnspawnCgroups(dir = '/sys/fs/cgroup', depth = 6): string[] {
 }
 
 function records(): string[] {
+  return entries('/run/tsnspawn/machines');
+}
+
+function entries(dir: string): string[] {
   try {
-    return readdirSync('/run/tsnspawn/machines').sort();
+    return readdirSync(dir).sort();
   } catch {
     return [];
   }
@@ -78,6 +84,7 @@ export function snapshot(): HostState {
     tmpEntries: readdirSync('/tmp').filter((n) => n.startsWith('tsnspawn')).sort(),
     cgroups: tsnspawnCgroups().sort(),
     records: records(),
+    propagate: entries('/run/systemd/nspawn/propagate'),
   };
 }
 
@@ -100,6 +107,7 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const t of after.tmpEntries) if (!before.tmpEntries.includes(t)) out.push(`temp entry left: /tmp/${t}`);
   for (const c of after.cgroups) if (!before.cgroups.includes(c)) out.push(`cgroup left: ${c}`);
   for (const r of after.records) if (!before.records.includes(r)) out.push(`runtime record left: /run/tsnspawn/machines/${r}`);
+  for (const d of after.propagate) if (!before.propagate.includes(d)) out.push(`propagation directory left: /run/systemd/nspawn/propagate/${d}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }
