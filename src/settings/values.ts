@@ -4,11 +4,12 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { refuse } from '../util/errors.js';
-import type { CredentialSpec, BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec } from './model.js';
+import type { CredentialSpec, BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec, VolatileMode } from './model.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
 
-const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
-const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
+export const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
+export const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
+export const VOLATILE_MODES: readonly VolatileMode[] = ['no', 'yes', 'state', 'overlay'];
 
 /**
  * systemd's hostname_is_valid(): at most 64 characters, dot-separated
