@@ -72,7 +72,7 @@ function userMounts(settings: Settings): MountOp[] {
     });
   }
   for (const t of settings.tmpfs)
-    ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: ['nosuid', 'nodev', 'mkdir'], data: t.options } });
+    ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: [...t.flags, 'mkdir'], data: t.options } });
   // A stable sort by depth keeps the command line's order among equals.
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);

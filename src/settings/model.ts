@@ -6,6 +6,7 @@
 
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
+import type { MountFlag } from '../plan/types.js';
 import type { SettingGroup, SettingsFileMode } from './provenance.js';
 
 /** option: how messages name it (the option and the ID, never the value). value: bytes; path: absolute, or a name in our $CREDENTIALS_DIRECTORY. */
@@ -39,8 +40,10 @@ export interface OverlaySpec {
 
 export interface TmpfsSpec {
   destination: string;
-  /** Mount options passed to tmpfs (default "mode=0755"). */
+  /** The tmpfs's own options (data: default "mode=0755"), without the flag words. */
   options: string;
+  /** Mount flags (nosuid and nodev unless the options say suid or dev; src/settings/mount-options.ts). */
+  flags: MountFlag[];
   option: string;
 }
 

@@ -143,3 +143,15 @@ describe('the table of nspawn\'s options', () => {
     assert.ok(readme.includes(optionTableMarkdown()), 'README.md is out of date: paste the output of node dist/src/tools/option-table.js');
   });
 });
+
+describe('machinectl bind\'s propagation path in the plan', () => {
+  it('binds the host\'s propagation directory read-only at /run/host/incoming, not recursively, after /run/host exists', async () => {
+    const { defaultMounts } = await import('../../src/plan/mount-table.js');
+    const ops = defaultMounts({ managerName: 'm', uuid: 'u', console: false, cgroupOps: [], propagateDir: '/run/systemd/nspawn/propagate/deb' });
+    const at = ops.findIndex((o) => o.kind === 'bind' && o.target === '/run/host/incoming');
+    assert.deepEqual(ops[at], { kind: 'bind', source: '/run/systemd/nspawn/propagate/deb', target: '/run/host/incoming', flags: ['ro', 'mkdir'] });
+    assert.ok(ops.findIndex((o) => o.kind === 'mount' && o.target === '/run/host') < at);
+    const without = defaultMounts({ managerName: 'm', uuid: 'u', console: false, cgroupOps: [] });
+    assert.ok(!without.some((o) => 'target' in o && o.target === '/run/host/incoming'));
+  });
+});

@@ -148,7 +148,7 @@ describe('buildPlan: mount order', () => {
     const byTarget = new Map(user.map((o) => [targetOf(o), o]));
     assert.deepEqual(byTarget.get('/tmp/x'), { kind: 'bind', source: '/srv/tmp', target: '/tmp/x', flags: ['mkdir', 'rec'] });
     assert.deepEqual(byTarget.get('/dev/a'), { kind: 'bind', source: '/srv/a', target: '/dev/a', flags: ['mkdir', 'rec', 'ro'] });
-    assert.deepEqual(byTarget.get('/var/tmp'), { kind: 'mount', fstype: 'tmpfs', target: '/var/tmp', flags: ['nosuid', 'nodev', 'mkdir'], data: 'mode=0755' });
+    assert.deepEqual(byTarget.get('/var/tmp'), { kind: 'mount', fstype: 'tmpfs', target: '/var/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755' });
     assert.equal(ops.findIndex((o) => o.kind === 'write' && o.path === '/run/host/boot-test'), ops.length - 5, 'boot ops come right before the user mounts');
     const tmp = indexOf(ops, '/tmp', (o) => o.kind === 'mount' && o.target === '/tmp');
     const dev = indexOf(ops, '/dev', (o) => o.kind === 'mount' && o.target === '/dev');
@@ -367,7 +367,7 @@ describe('buildPlan: snapshot of the mount ops', () => {
       { kind: 'bind-inner', source: '/proc/scsi', target: '/proc/scsi', flags: RODIR },
       { kind: 'bind', source: '/srv/data', target: '/data', flags: ['mkdir', 'rec', 'ro'] },
       { kind: 'bind', source: '/home/u/src', target: '/src', flags: ['mkdir'] },
-      { kind: 'mount', fstype: 'tmpfs', target: '/scratch', flags: ['nosuid', 'nodev', 'mkdir'], data: 'mode=0700' },
+      { kind: 'mount', fstype: 'tmpfs', target: '/scratch', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0700' },
       { kind: 'remount-ro', target: '/run/host', flags: ['nosuid', 'nodev', 'noexec'] },
     ];
     assert.deepEqual(JSON.parse(JSON.stringify(p.ops)), expected);
