@@ -3,7 +3,7 @@
  * system access, so unit tests pin the plan for each scenario without root.
  */
 import { capabilityMask, PRIVATE_NETWORK_CAPS, retainedCapabilities } from './capabilities.js';
-import { buildEnvironment, MANAGER_NAME, payloadTerm } from './environment.js';
+import { buildEnvironment, payloadTerm } from './environment.js';
 import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
 import { credentialEnvironment, credentialOps, type Credential } from './credentials.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
@@ -94,7 +94,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   const ops: MountOp[] = [
     ...defaultMounts({
       hostOsRelease: facts.hostOsReleasePath,
-      managerName: MANAGER_NAME,
+      managerName: settings.managerName,
       uuid: facts.uuid,
       console: facts.console !== 'pipe',
       cgroupOps: facts.cgroupOps,
@@ -112,6 +112,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   ];
 
   const env = buildEnvironment({
+    managerName: settings.managerName,
     uuid: facts.uuid,
     user: facts.user,
     term: payloadTerm(facts.console, facts.hostTerm),

@@ -28,6 +28,7 @@ import { refuse } from '../util/errors.js';
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
 import { parseSlice, parseUnitProperty } from './unit-properties.js';
 import { findNspawnOption, refusalOf } from './nspawn-options.js';
+import { MANAGER_NAMES } from '../plan/environment.js';
 import { CAPABILITY_WORDS } from '../plan/capabilities.js';
 
 export const VERSION = '0.1.0';
@@ -134,6 +135,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--no-ask-password', help: 'accepted for nspawn\'s sake: tsnspawn never asks for a password', apply: () => undefined },
   { flags: '--kill-signal <signal>', sets: 'kill-signal', values: SIGNAL_WORDS, help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
   { flags: '--register <mode>', values: REGISTER_MODES, help: 'register with systemd-machined: yes, no or auto', apply: (s, v) => (s.register = parseRegisterMode(str(v))) },
+  {
+    flags: '--container-name <name>', values: MANAGER_NAMES,
+    help: 'what the guest is told its manager is ($container): systemd-nspawn (default: the guest sees its interface) or tsnspawn',
+    apply: (s, v) => (s.managerName = oneOf(v, MANAGER_NAMES, '--container-name')),
+  },
   { flags: '--keep-unit', help: 'use the service unit tsnspawn runs in instead of a new scope', apply: (s) => (s.keepUnit = true) },
   { flags: '--timezone <mode>', sets: 'timezone', values: TIMEZONE_MODES, help: `/etc/localtime from the host: ${TIMEZONE_MODES.join(', ')}`, apply: (s, v) => (s.timezone = oneOf(v, TIMEZONE_MODES, '--timezone')) },
   { flags: '--resolv-conf <mode>', sets: 'resolv-conf', values: RESOLV_CONF_MODES, help: `/etc/resolv.conf from the host: ${RESOLV_CONF_MODES.join(', ')}`, apply: (s, v) => (s.resolvConf = oneOf(v, RESOLV_CONF_MODES, '--resolv-conf')) },

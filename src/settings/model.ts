@@ -7,6 +7,7 @@
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
 import type { MountFlag } from '../plan/types.js';
+import { DEFAULT_MANAGER_NAME, type ManagerName } from '../plan/environment.js';
 import type { SettingGroup, SettingsFileMode } from './provenance.js';
 
 /** option: how messages name it (the option and the ID, never the value). value: bytes; path: absolute, or a name in our $CREDENTIALS_DIRECTORY. */
@@ -98,6 +99,8 @@ export interface Settings {
   dropCapabilities: string[];
   /** nspawn's system call filter; off with SYSTEMD_SECCOMP=0 in the environment, as for nspawn. */
   syscallFilter: boolean;
+  /** --container-name: $container and /run/host/container-manager (src/plan/environment.ts). */
+  managerName: ManagerName;
   /** --settings: whether and how a .nspawn file is read. */
   settingsFile: SettingsFileMode;
   /** The groups the command line set (nspawn's SettingsMask): a .nspawn file does not change them unless --settings=override. */
@@ -133,6 +136,7 @@ export function defaultSettings(): Settings {
     linkJournal: 'auto',
     command: [],
     settingsFile: 'yes',
+    managerName: DEFAULT_MANAGER_NAME,
     setOnCommandLine: new Set(),
     setByFile: new Set(),
   };

@@ -70,6 +70,15 @@ describe('nspawn\'s command line', { skip }, () => {
       assertOneErrorLine(r, pattern);
     });
 
+  it('$container: systemd-nspawn by default (systemd-detect-virt says so), tsnspawn with --container-name=tsnspawn (container-other)', async () => {
+    const script = 'echo $container; cat /run/host/container-manager; systemd-detect-virt -c || true';
+    const nspawnLike = await runClean(['-q', '-P', '-D', debian, '/bin/sh', '-c', script], [debian]);
+    assert.equal(nspawnLike.stdout, 'systemd-nspawn\nsystemd-nspawn\nsystemd-nspawn\n', nspawnLike.stderr);
+    const own = await runClean(['-q', '-P', '--container-name=tsnspawn', '-D', debian, '/bin/sh', '-c', script], [debian]);
+    assert.equal(own.stdout, 'tsnspawn\ntsnspawn\ncontainer-other\n', own.stderr);
+    assertOneErrorLine(await runClean(['--container-name=lxc', '-D', tree, '/bin/true'], [tree]), /invalid --container-name=lxc: use one of systemd-nspawn, tsnspawn/);
+  });
+
   it('-j and --no-pager are taken', async () => {
     const r = await runClean(['-q', '-P', '--no-pager', '--no-ask-password', '-j', '-D', tree, '/bin/echo', 'ok'], [tree]);
     assert.equal(r.exitCode, 0, r.stderr);
