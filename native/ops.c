@@ -171,18 +171,27 @@ static int touch_in_root(int rootfd, const char *path, mode_t mode) {
         return open_in_root(rootfd, path, O_PATH);
 }
 
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+/* Plan flags to mount(2) flags: one row a flag. */
+static const struct {
+        unsigned flag;
+        unsigned long ms;
+} ms_table[] = {
+        { F_RO, MS_RDONLY },           { F_NOSUID, MS_NOSUID },         { F_NODEV, MS_NODEV },
+        { F_NOEXEC, MS_NOEXEC },       { F_STRICTATIME, MS_STRICTATIME }, { F_SYNC, MS_SYNCHRONOUS },
+        { F_DIRSYNC, MS_DIRSYNC },     { F_NOATIME, MS_NOATIME },       { F_NODIRATIME, MS_NODIRATIME },
+        { F_RELATIME, MS_RELATIME },   { F_LAZYTIME, MS_LAZYTIME },     { F_SILENT, MS_SILENT },
+        { F_NOSYMFOLLOW, MS_NOSYMFOLLOW },
+};
+
 static unsigned long ms_flags(unsigned f) {
         unsigned long m = 0;
-        if (f & F_RO)
-                m |= MS_RDONLY;
-        if (f & F_NOSUID)
-                m |= MS_NOSUID;
-        if (f & F_NODEV)
-                m |= MS_NODEV;
-        if (f & F_NOEXEC)
-                m |= MS_NOEXEC;
-        if (f & F_STRICTATIME)
-                m |= MS_STRICTATIME;
+        for (size_t i = 0; i < sizeof ms_table / sizeof ms_table[0]; i++)
+                if (f & ms_table[i].flag)
+                        m |= ms_table[i].ms;
         return m;
 }
 

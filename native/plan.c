@@ -59,6 +59,9 @@ static const struct {
         { "nodev", F_NODEV },       { "noexec", F_NOEXEC }, { "strictatime", F_STRICTATIME },
         { "optional", F_OPTIONAL }, { "mkdir", F_MKDIR },       { "tree", F_TREE },
         { "rw", F_RW },
+        { "sync", F_SYNC },         { "dirsync", F_DIRSYNC },       { "noatime", F_NOATIME },
+        { "nodiratime", F_NODIRATIME }, { "relatime", F_RELATIME }, { "lazytime", F_LAZYTIME },
+        { "silent", F_SILENT },     { "nosymfollow", F_NOSYMFOLLOW },
 };
 
 const char *op_kind_name(enum op_kind k) {

@@ -43,6 +43,15 @@ enum {
         F_MKDIR = 1 << 7,       /* create the destination (directory, or file for file sources) */
         F_TREE = 1 << 8,        /* bind-inner source from the user ('+'): on the tree's own mount only */
         F_RW = 1 << 9,          /* clear read-only on the new bind (a writable window in a read-only tree) */
+        /* A fresh mount's further flags, as a user gives them (--tmpfs=PATH:OPTIONS). */
+        F_SYNC = 1 << 10,
+        F_DIRSYNC = 1 << 11,
+        F_NOATIME = 1 << 12,
+        F_NODIRATIME = 1 << 13,
+        F_RELATIME = 1 << 14,
+        F_LAZYTIME = 1 << 15,
+        F_SILENT = 1 << 16,
+        F_NOSYMFOLLOW = 1 << 17,
 };
 
 struct workdir;

@@ -3,7 +3,7 @@
  *   tsnspawn-helper --supervise --monitor-pid PID --monitor-socket @NAME
  *       --machine NAME [--kill-signal SIG] [--ready-sent]
  *       [--keep-unit] [--quiet] [--cgroup DIR]... [--halted SIG]...
- *       [--pending SIG]... [--state PATH] [--events-fd FD [--events-ready-sent]]
+ *       [--pending SIG]... [--state PATH] [--propagate DIR] [--events-fd FD [--events-ready-sent]]
  *       [--carry-fd FD]...
  *       -- NODE ARG...
  *
@@ -61,6 +61,7 @@ struct supervisor {
         int n_cgroups;
         char **node_argv;   /* after "--": Node's command line, for a reboot */
         const char *state;  /* tsnspawn's record of the container (src/runtime/state.ts) */
+        const char *propagate; /* /run/systemd/nspawn/propagate/NAME (src/runtime/propagate.ts) */
         int events_fd;      /* --events=FD of tsnspawn (src/runtime/event-stream.ts), or -1 */
         int carry[32];      /* tsnspawn's descriptor numbers the monitor hands back (--carry-fd) */
         int n_carry;
@@ -252,9 +253,13 @@ static void release_cgroups(const struct supervisor *s) {
                         fprintf(stderr, "tsnspawn: could not remove the container's cgroup %s: processes remain in it\n", s->cgroups[i]);
 }
 
+/* The record goes, and with it the propagation directory for machinectl
+ * bind (empty unless machined died half way; then it stays and says so). */
 static void forget_state(const struct supervisor *s) {
         if (s->state)
                 (void) unlink(s->state);
+        if (s->propagate && rmdir(s->propagate) < 0 && errno != ENOENT)
+                fprintf(stderr, "tsnspawn: could not remove %s: %s\n", s->propagate, strerror(errno));
 }
 
 static void wait_monitor(const struct supervisor *s) {
@@ -529,6 +534,8 @@ int supervise_main(int argc, char **argv) {
                         s.monitor_socket = v;
                 else if (v && strcmp(a, "--state") == 0 && ++i)
                         s.state = v;
+                else if (v && strcmp(a, "--propagate") == 0 && ++i)
+                        s.propagate = v;
                 else if (v && strcmp(a, "--events-fd") == 0 && ++i)
                         s.events_fd = parse_int_arg(v);
                 else if (strcmp(a, "--events-ready-sent") == 0)

@@ -3,7 +3,7 @@
  * system access, so unit tests pin the plan for each scenario without root.
  */
 import { capabilityMask, PRIVATE_NETWORK_CAPS, retainedCapabilities } from './capabilities.js';
-import { buildEnvironment, MANAGER_NAME, payloadTerm } from './environment.js';
+import { buildEnvironment, payloadTerm } from './environment.js';
 import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
 import { credentialEnvironment, credentialOps, type Credential } from './credentials.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
@@ -45,6 +45,8 @@ export interface PlanFacts {
   userns?: UserNamespacePlan;
   /** The host's /etc/machine-id, from which the veth MAC addresses derive (needed with -n and the like). */
   hostMachineId?: string;
+  /** The host's propagation directory for machinectl bind (src/runtime/propagate.ts). */
+  propagateDir?: string;
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
@@ -77,7 +79,7 @@ function userMounts(settings: Settings): MountOp[] {
     });
   }
   for (const t of settings.tmpfs)
-    ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: ['nosuid', 'nodev', 'mkdir'], data: t.options } });
+    ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: [...t.flags, 'mkdir'], data: t.options } });
   // A stable sort by depth keeps the command line's order among equals.
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
@@ -100,11 +102,12 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   const allOps: MountOp[] = [
     ...defaultMounts({
       hostOsRelease: facts.hostOsReleasePath,
-      managerName: MANAGER_NAME,
+      managerName: settings.managerName,
       uuid: facts.uuid,
       console: facts.console !== 'pipe',
       cgroupOps: facts.cgroupOps,
       privateNetwork,
+      propagateDir: facts.propagateDir,
     }),
     ...(facts.bootOps ?? []),
     ...(facts.hostFileOps ?? []),
@@ -119,6 +122,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   const ops = split?.ops ?? allOps;
 
   const env = buildEnvironment({
+    managerName: settings.managerName,
     uuid: facts.uuid,
     user: facts.user,
     term: payloadTerm(facts.console, facts.hostTerm),

@@ -44,6 +44,11 @@ export const CAPABILITIES: Readonly<Record<string, number>> = {
   CAP_CHECKPOINT_RESTORE: 40,
 };
 
+/** The names --capability=help lists, as nspawn: lower case, in number order. */
+export const CAPABILITY_WORDS: readonly string[] = Object.entries(CAPABILITIES)
+  .sort((a, b) => a[1] - b[1])
+  .map(([name]) => name.toLowerCase());
+
 /** systemd-nspawn's default bounding set for the payload (nspawn.c, arg_caps_retain). */
 export const NSPAWN_DEFAULT_CAPS: readonly string[] = [
   'CAP_AUDIT_CONTROL',

@@ -1,6 +1,16 @@
 /** The environment of the container's PID 1 (systemd's Container Interface). */
 
-export const MANAGER_NAME = 'tsnspawn';
+/**
+ * What the guest is told its manager is ($container, /run/host/container-manager):
+ * systemd-nspawn by default, because the guest sees nspawn's interface
+ * (/run/host, the notify socket, machinectl bind's path, the same mounts),
+ * and guest units and tools key on the name (ConditionVirtualization=
+ * systemd-nspawn, systemd-detect-virt, networkd's container .network files);
+ * --container-name=tsnspawn says tsnspawn (systemd-detect-virt: container-other).
+ */
+export const MANAGER_NAMES = ['systemd-nspawn', 'tsnspawn'] as const;
+export type ManagerName = (typeof MANAGER_NAMES)[number];
+export const DEFAULT_MANAGER_NAME: ManagerName = 'systemd-nspawn';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const NOTIFY_SOCKET_PATH = '/run/host/notify';
 
@@ -8,6 +18,8 @@ export const NOTIFY_SOCKET_PATH = '/run/host/notify';
 export const HOST_OS_RELEASE_FIELDS: readonly string[] = ['ID', 'VERSION_ID', 'BUILD_ID', 'VARIANT_ID'];
 
 export interface EnvironmentInput {
+  /** $container. */
+  managerName: ManagerName;
   uuid: string;
   user: { name: string; home: string };
   /** $TERM for the payload: the host's for an interactive console, else a safe default. */
@@ -22,7 +34,7 @@ export interface EnvironmentInput {
 export function buildEnvironment(input: EnvironmentInput): string[] {
   const env = new Map<string, string>([
     ['PATH', DEFAULT_PATH],
-    ['container', MANAGER_NAME],
+    ['container', input.managerName],
     ['container_uuid', input.uuid],
     ['HOME', input.user.home],
     ['USER', input.user.name],

@@ -34,6 +34,9 @@ const S_IFBLK = 0o060000;
 
 export const INACCESSIBLE_DIR = '/run/host/inaccessible';
 
+/** Where machined's mounts come in (machinectl bind): its "incoming" path for nspawn's containers. */
+export const INCOMING_INSIDE = '/run/host/incoming';
+
 /** Objects of every type with mode 000, to bind over things the guest must not reach. */
 export const INACCESSIBLE_NODES: ReadonlyArray<MountOp> = [
   { kind: 'mknod', path: `${INACCESSIBLE_DIR}/reg`, mode: S_IFREG, major: 0, minor: 0 },
@@ -57,6 +60,12 @@ export interface MountTableInput {
   cgroupOps: MountOp[];
   /** --private-network: /proc/sys/net stays writable. */
   privateNetwork?: boolean;
+  /**
+   * The host's /run/systemd/nspawn/propagate/NAME (src/runtime/propagate.ts):
+   * bound read-only at /run/host/incoming, a slave of the host's mount, so
+   * what machined mounts there (machinectl bind) appears inside.
+   */
+  propagateDir?: string;
 }
 
 /**
@@ -99,6 +108,10 @@ function runMounts(input: MountTableInput): MountOp[] {
   ];
   if (input.hostOsRelease)
     ops.push({ kind: 'bind', source: input.hostOsRelease, target: '/run/host/os-release', flags: ['ro', 'nosuid', 'nodev', 'noexec', 'mkdir'] });
+  // Not recursive: only what machined mounts later propagates in. The child
+  // made the host's mounts slaves, and a bind of a slave is a slave of the
+  // same master, as machined's MS_MOVE out of it needs (not shared).
+  if (input.propagateDir) ops.push({ kind: 'bind', source: input.propagateDir, target: INCOMING_INSIDE, flags: ['ro', 'mkdir'] });
   return ops;
 }
 

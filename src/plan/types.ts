@@ -5,7 +5,10 @@
  */
 
 /** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. rw: clear read-only on the new bind. */
-export type MountFlag = 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir' | 'tree' | 'rw';
+export type MountFlag =
+  | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir' | 'tree' | 'rw'
+  // Further flags a user may give a fresh mount (--tmpfs options: src/settings/mount-options.ts).
+  | 'sync' | 'dirsync' | 'noatime' | 'nodiratime' | 'relatime' | 'lazytime' | 'silent' | 'nosymfollow';
 
 /** The closed vocabulary of setup steps. All paths are inside the tree unless named "source". */
 export type MountOp =

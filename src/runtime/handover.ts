@@ -33,6 +33,8 @@ export interface HandoverFacts {
   nodeArgv: string[];
   /** tsnspawn's record of the container (state.ts): removed when it ends. */
   statePath: string;
+  /** The host's propagation directory for machinectl bind (propagate.ts): removed with the record. */
+  propagateDir?: string;
   /** --events=FD: the supervisor goes on writing to it (event-stream.ts). */
   events?: { fd: number; readySent: boolean };
   /** tsnspawn's descriptors the monitor hands over (plan.carryFds), to be at these numbers again. */
@@ -59,6 +61,7 @@ export function supervisorArgv(f: HandoverFacts): string[] {
     ...f.pending.flatMap((s) => ['--pending', String(s)]),
     '--state',
     f.statePath,
+    ...(f.propagateDir ? ['--propagate', f.propagateDir] : []),
     ...(f.events ? ['--events-fd', String(f.events.fd), ...(f.events.readySent ? ['--events-ready-sent'] : [])] : []),
     ...f.carryFds.flatMap((fd) => ['--carry-fd', String(fd)]),
     '--',

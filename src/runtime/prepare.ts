@@ -29,6 +29,7 @@ import { inheritedListenFds } from './socket-activation.js';
 import { withSettingsFile } from './with-settings-file.js';
 import { nftPath, removeStalePortTables } from './port-tables.js';
 import { checkNetworkSettings, hasPrivateNetwork, hasVethLinks, networkOptionName } from '../settings/network.js';
+import { propagateDirOf } from './propagate.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
   return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
@@ -253,6 +254,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     listenFds: inheritedListenFds(process.env, process.pid),
     userns,
     ...(hostId ? { hostMachineId: hostId } : {}),
+    propagateDir: propagateDirOf(machineName),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
   return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings, resumed: resumed !== undefined };

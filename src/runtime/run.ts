@@ -12,6 +12,7 @@ import { attachCgroup, chownCgroup, makeCgroupDirs, moveBelowScope, releaseCgrou
 import { systemBusSocket } from '../machined/bus-address.js';
 import { liveRecord, processRef, removeState, STATE_DIR, stateFile, writeState, type StateRecord } from './state.js';
 import { sweepStale } from './stale-sweep.js';
+import { createPropagateDir, propagateDirOf, removePropagateDir } from './propagate.js';
 import { refuse } from '../util/errors.js';
 import { planRegistration } from '../machined/registration.js';
 import type { HelperRegistration, LaunchPlan } from '../plan/types.js';
@@ -143,6 +144,7 @@ function bootOnce(
               pending: pending.map(signalNumber),
               nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
               statePath: stateFile(p.machineName),
+              propagateDir: propagateDirOf(p.machineName),
               events: events ? { fd: events.fd, readySent: events.readySent } : undefined,
               carryFds: plan.carryFds ?? [],
             });
@@ -288,6 +290,21 @@ async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | u
   let registration = firstRegistration;
   const events = EventStream.open(p.settings.eventsFd, p.settings.notifyReady);
   prepareJournal(p);
+  try {
+    createPropagateDir(p.machineName);
+  } catch (e) {
+    refuse(`cannot create ${propagateDirOf(p.machineName)} (for machinectl bind): ${(e as Error).message}`);
+  }
+  try {
+    return await runBoots(p, registration, events);
+  } finally {
+    if (!removePropagateDir(p.machineName)) warn(`could not remove ${propagateDirOf(p.machineName)}: something machined mounted is still in it`);
+  }
+}
+
+/** The boots of one run (a guest reboot starts the next), until the container ends for good. */
+async function runBoots(p: Prepared, initialRegistration: HelperRegistration | undefined, events: EventStream | undefined): Promise<number> {
+  let registration = initialRegistration;
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
   // The relay's datagrams go out through the current helper (a reboot brings a new one).

@@ -10,6 +10,7 @@
  * stale: recognised by pid and start time, never trusted, and removed with
  * the cgroups it lists at the next start or `tsnspawn list`.
  */
+import { removePropagateDir } from './propagate.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export const STATE_DIR = '/run/tsnspawn/machines';
@@ -127,7 +128,10 @@ export function liveRecord(name: string): StateRecord | undefined {
   // A cgroup that cannot go yet (its last process still dying) keeps the
   // record, so that a later start or list tries again.
   const left = r === 'unreadable' ? [] : (r.cgroups ?? []).filter((dir) => !removeEmptyCgroup(dir));
-  if (left.length === 0) rmSync(pathOf(name), { force: true });
+  if (left.length === 0) {
+    removePropagateDir(name);
+    rmSync(pathOf(name), { force: true });
+  }
   return undefined;
 }
 

@@ -20,12 +20,18 @@ import {
   parseLoadCredential,
   parseSetCredential,
   parseOverlay,
+  CONSOLE_MODES,
+  REGISTER_MODES,
+  VOLATILE_MODES,
 } from './values.js';
-import { parseSignal } from './signals.js';
+import { parseSignal, SIGNAL_WORDS } from './signals.js';
 import { refuse } from '../util/errors.js';
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
 import { parseSlice, parseUnitProperty } from './unit-properties.js';
 import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName } from './network.js';
+import { findNspawnOption, refusalOf } from './nspawn-options.js';
+import { MANAGER_NAMES } from '../plan/environment.js';
+import { CAPABILITY_WORDS } from '../plan/capabilities.js';
 
 export const VERSION = '0.1.0';
 
@@ -35,7 +41,10 @@ function oneOf<T extends string>(v: string | boolean, allowed: readonly T[], opt
 }
 
 interface OptionSpec {
+  /** "-D, --directory <path>"; "[mode]" for a value that may be left out (nspawn's optional_argument), "-j" for a short one alone. */
   flags: string;
+  /** The fixed list of words it takes: OPTION=help prints them, one a line, as nspawn does. */
+  values?: readonly string[];
   /** The group of settings the option sets (nspawn's SettingsMask bit), so a .nspawn file leaves it alone. */
   sets?: SettingGroup;
   help: string;
@@ -146,39 +155,49 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     apply: (s) => (s.privateUsersOwnership = 'chown'),
   },
   {
-    flags: '--capability <caps>', sets: 'capability',
+    flags: '--capability <caps>', sets: 'capability', values: CAPABILITY_WORDS,
     help: 'keep these capabilities too (CAP_NET_ADMIN,..., or all)',
     apply: (s, v) => s.addCapabilities.push(...parseCapabilities(str(v), '--capability')),
   },
   {
-    flags: '--drop-capability <caps>', sets: 'capability',
+    flags: '--drop-capability <caps>', sets: 'capability', values: CAPABILITY_WORDS,
     help: 'drop these capabilities from the default set (or all)',
     apply: (s, v) => s.dropCapabilities.push(...parseCapabilities(str(v), '--drop-capability')),
   },
   { flags: '-x, --ephemeral', sets: 'ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
   {
-    flags: '--volatile <mode>', sets: 'volatile',
-    help: 'no, yes (tmpfs root with the tree\'s /usr), state (tmpfs /var), overlay (tmpfs overlay over the root)',
+    flags: '--volatile [mode]', sets: 'volatile', values: VOLATILE_MODES,
+    help: 'no, yes (tmpfs root with the tree\'s /usr; the default without a mode), state (tmpfs /var), overlay (tmpfs overlay over the root)',
     apply: (s, v) => {
-      const b = parseBooleanWord(str(v));
-      s.volatile = b === true ? 'yes' : b === false ? 'no' : oneOf(v, ['no', 'yes', 'state', 'overlay'] as const, '--volatile');
+      // Bare --volatile means yes, as nspawn.
+      const b = v === true ? true : parseBooleanWord(str(v));
+      s.volatile = b === true ? 'yes' : b === false ? 'no' : oneOf(v, VOLATILE_MODES, '--volatile');
     },
   },
-  { flags: '--console <mode>', sets: 'console', help: 'interactive, read-only, passive, pipe or autopipe', apply: (s, v) => (s.console = parseConsoleMode(str(v))) },
+  { flags: '--console <mode>', sets: 'console', values: CONSOLE_MODES, help: 'interactive, read-only, passive, pipe or autopipe', apply: (s, v) => (s.console = parseConsoleMode(str(v))) },
   // The later of -P and --console wins, as in nspawn.
   { flags: '-P, --pipe', sets: 'console', help: 'same as --console=pipe, and quiet', apply: (s) => ((s.pipe = true), (s.console = 'pipe')) },
   { flags: '-q, --quiet', help: 'do not show status messages', apply: (s) => (s.quiet = true) },
-  { flags: '--kill-signal <signal>', sets: 'kill-signal', help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
-  { flags: '--register <mode>', help: 'register with systemd-machined: yes, no or auto', apply: (s, v) => (s.register = parseRegisterMode(str(v))) },
-  { flags: '--keep-unit', help: 'use the service unit tsnspawn runs in instead of a new scope', apply: (s) => (s.keepUnit = true) },
-  { flags: '--timezone <mode>', sets: 'timezone', help: `/etc/localtime from the host: ${TIMEZONE_MODES.join(', ')}`, apply: (s, v) => (s.timezone = oneOf(v, TIMEZONE_MODES, '--timezone')) },
-  { flags: '--resolv-conf <mode>', sets: 'resolv-conf', help: `/etc/resolv.conf from the host: ${RESOLV_CONF_MODES.join(', ')}`, apply: (s, v) => (s.resolvConf = oneOf(v, RESOLV_CONF_MODES, '--resolv-conf')) },
+  // Accepted for scripts written for nspawn; they mean nothing here.
+  { flags: '--no-pager', help: 'accepted for nspawn\'s sake: tsnspawn never starts a pager', apply: () => undefined },
+  { flags: '--no-ask-password', help: 'accepted for nspawn\'s sake: tsnspawn never asks for a password', apply: () => undefined },
+  { flags: '--kill-signal <signal>', sets: 'kill-signal', values: SIGNAL_WORDS, help: 'signal sent to init on SIGTERM/SIGINT (default: SIGRTMIN+3 with -b, else SIGKILL)', apply: (s, v) => (s.killSignal = parseSignal(str(v), '--kill-signal')) },
+  { flags: '--register <mode>', values: REGISTER_MODES, help: 'register with systemd-machined: yes, no or auto', apply: (s, v) => (s.register = parseRegisterMode(str(v))) },
   {
-    flags: '--link-journal <mode>', sets: 'link-journal',
+    flags: '--container-name <name>', values: MANAGER_NAMES,
+    help: 'what the guest is told its manager is ($container): systemd-nspawn (default: the guest sees its interface) or tsnspawn',
+    apply: (s, v) => (s.managerName = oneOf(v, MANAGER_NAMES, '--container-name')),
+  },
+  { flags: '--keep-unit', help: 'use the service unit tsnspawn runs in instead of a new scope', apply: (s) => (s.keepUnit = true) },
+  { flags: '--timezone <mode>', sets: 'timezone', values: TIMEZONE_MODES, help: `/etc/localtime from the host: ${TIMEZONE_MODES.join(', ')}`, apply: (s, v) => (s.timezone = oneOf(v, TIMEZONE_MODES, '--timezone')) },
+  { flags: '--resolv-conf <mode>', sets: 'resolv-conf', values: RESOLV_CONF_MODES, help: `/etc/resolv.conf from the host: ${RESOLV_CONF_MODES.join(', ')}`, apply: (s, v) => (s.resolvConf = oneOf(v, RESOLV_CONF_MODES, '--resolv-conf')) },
+  {
+    flags: '--link-journal <mode>', sets: 'link-journal', values: LINK_JOURNAL_MODES,
     help: `make the guest's journal visible on the host: ${LINK_JOURNAL_MODES.join(', ')}`,
     // nspawn takes "yes" for auto.
     apply: (s, v) => (s.linkJournal = str(v) === 'yes' ? 'auto' : oneOf(v, LINK_JOURNAL_MODES, '--link-journal')),
   },
+  { flags: '-j', sets: 'link-journal', help: 'same as --link-journal=try-guest', apply: (s) => (s.linkJournal = 'try-guest') },
   {
     flags: '--notify-ready <bool>', sets: 'notify-ready',
     help: "with yes, report READY=1 to the service manager only when the guest's init did",
@@ -198,7 +217,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
   {
-    flags: '--settings <mode>',
+    flags: '--settings <mode>', values: SETTINGS_FILE_MODES,
     help: 'read NAME.nspawn: yes, no, override (the file wins over the command line) or trusted (every key applies)',
     apply: (s, v) => {
       // nspawn takes a boolean too.
@@ -216,22 +235,21 @@ function applyOption(spec: OptionSpec, settings: Settings, value: string | boole
 
 interface ParsedFlags {
   short?: string;
-  /** '' for a short option alone (-U). */
-  long: string;
+  long?: string;
   takesValue: boolean;
-  /** "[mode]": a value only with '=' (--private-users=pick); bare, the option gets true. */
-  optionalValue?: boolean;
+  /** The value may be left out (only "--name=value" gives one then, as getopt's optional_argument). */
+  optionalValue: boolean;
 }
 
-/** "-D, --directory <path>" -> { short: "D", long: "directory", takesValue: true }; "-U"; "--private-users [mode]" */
+/** "-D, --directory <path>" -> { short: "D", long: "directory", takesValue: true, optionalValue: false } */
 export function parseFlags(flags: string): ParsedFlags {
-  const m = flags.match(/^(?:-([A-Za-z])(?:, |$))?(?:--([a-z][a-z0-9-]*)(?: (<[^>]+>|\[[^\]]+\]))?)?$/);
+  const m = flags.match(/^(?:-([A-Za-z]))?(?:, )?(?:--([a-z][a-z0-9-]*))?(?: (<[^>]+>|\[[^\]]+\]))?$/);
   if (!m || (!m[1] && !m[2])) throw new Error(`bad option spec ${flags}`);
-  return { short: m[1], long: m[2] ?? '', takesValue: m[3]?.startsWith('<') ?? false, ...(m[3]?.startsWith('[') ? { optionalValue: true } : {}) };
+  return { short: m[1], long: m[2], takesValue: m[3] !== undefined, optionalValue: m[3]?.startsWith('[') ?? false };
 }
 
 const PARSED = OPTION_TABLE.map((spec) => ({ spec, ...parseFlags(spec.flags) }));
-const BY_LONG = new Map(PARSED.filter((p) => p.long).map((p) => [p.long, p]));
+const BY_LONG = new Map(PARSED.filter((p) => p.long).map((p) => [p.long!, p]));
 const BY_SHORT = new Map(PARSED.filter((p) => p.short).map((p) => [p.short!, p]));
 
 /**
@@ -252,8 +270,17 @@ async function showHelpOrVersion(which: 'help' | 'version'): Promise<void> {
   else process.stdout.write(`tsnspawn ${VERSION}\n`);
 }
 
-function unknown(token: string): never {
-  throw new UserError(`unknown option '${token}' (see 'tsnspawn --help')`);
+/** An option tsnspawn does not take: nspawn's own ones are refused with the reason (nspawn-options.ts). */
+function unknown(token: string, name: { long?: string; short?: string }): never {
+  const nspawn = findNspawnOption(name);
+  const refusal = nspawn && refusalOf(nspawn, token);
+  throw new UserError(refusal ?? `unknown option '${token}' (see 'tsnspawn --help')`);
+}
+
+/** OPTION=help: the words it takes, one a line (nspawn's DUMP_STRING_TABLE). */
+function printValues(values: readonly string[]): 'exit' {
+  process.stdout.write(values.map((v) => `${v}\n`).join(''));
+  return 'exit';
 }
 
 /**
@@ -279,22 +306,23 @@ export async function settingsFromArgs(argv: string[]): Promise<Settings | 'exit
     if (token.startsWith('--')) {
       const eq = token.indexOf('=');
       const name = token.slice(2, eq < 0 ? undefined : eq);
-      const opt = BY_LONG.get(name) ?? unknown(eq < 0 ? token : token.slice(0, eq));
-      if (!opt.takesValue) {
-        if (eq >= 0 && !opt.optionalValue) throw new UserError(`option '--${name}' takes no value (see 'tsnspawn --help')`);
-        applyOption(opt.spec, settings, eq >= 0 ? token.slice(eq + 1) : true);
+      const opt = BY_LONG.get(name) ?? unknown(eq < 0 ? token : token.slice(0, eq), { long: name });
+      if (!opt.takesValue || (opt.optionalValue && eq < 0)) {
+        if (eq >= 0) throw new UserError(`option '--${name}' takes no value (see 'tsnspawn --help')`);
+        applyOption(opt.spec, settings, true);
         continue;
       }
       let value: string;
       if (eq >= 0) value = token.slice(eq + 1);
       else if (i + 1 < argv.length) value = argv[++i]!;
       else throw new UserError(`option '--${name}' needs a value (see 'tsnspawn --help')`);
+      if (value === 'help' && opt.spec.values) return printValues(opt.spec.values);
       applyOption(opt.spec, settings, value);
       continue;
     }
     // Short options, possibly grouped (-qP) and with an attached value (-Dtree).
     for (let j = 1; j < token.length; j++) {
-      const opt = BY_SHORT.get(token[j]!) ?? unknown(`-${token[j]}`);
+      const opt = BY_SHORT.get(token[j]!) ?? unknown(`-${token[j]}`, { short: token[j] });
       if (!opt.takesValue) {
         applyOption(opt.spec, settings, true);
         continue;
@@ -303,6 +331,7 @@ export async function settingsFromArgs(argv: string[]): Promise<Settings | 'exit
       if (j + 1 < token.length) value = token.slice(j + 1);
       else if (i + 1 < argv.length) value = argv[++i]!;
       else throw new UserError(`option '-${opt.short}' (--${opt.long}) needs a value (see 'tsnspawn --help')`);
+      if (value === 'help' && opt.spec.values) return printValues(opt.spec.values);
       applyOption(opt.spec, settings, value);
       break;
     }

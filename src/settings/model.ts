@@ -6,6 +6,8 @@
 
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
+import type { MountFlag } from '../plan/types.js';
+import { DEFAULT_MANAGER_NAME, type ManagerName } from '../plan/environment.js';
 import type { SettingGroup, SettingsFileMode } from './provenance.js';
 import type { PortSpec, VethExtraSpec } from './network.js';
 
@@ -40,8 +42,10 @@ export interface OverlaySpec {
 
 export interface TmpfsSpec {
   destination: string;
-  /** Mount options passed to tmpfs (default "mode=0755"). */
+  /** The tmpfs's own options (data: default "mode=0755"), without the flag words. */
   options: string;
+  /** Mount flags (nosuid and nodev unless the options say suid or dev; src/settings/mount-options.ts). */
+  flags: MountFlag[];
   option: string;
 }
 
@@ -110,6 +114,8 @@ export interface Settings {
   dropCapabilities: string[];
   /** nspawn's system call filter; off with SYSTEMD_SECCOMP=0 in the environment, as for nspawn. */
   syscallFilter: boolean;
+  /** --container-name: $container and /run/host/container-manager (src/plan/environment.ts). */
+  managerName: ManagerName;
   /** --settings: whether and how a .nspawn file is read. */
   settingsFile: SettingsFileMode;
   /** The groups the command line set (nspawn's SettingsMask): a .nspawn file does not change them unless --settings=override. */
@@ -166,6 +172,7 @@ export function defaultSettings(): Settings {
     linkJournal: 'auto',
     command: [],
     settingsFile: 'yes',
+    managerName: DEFAULT_MANAGER_NAME,
     setOnCommandLine: new Set(),
     setByFile: new Set(),
   };

@@ -34,3 +34,13 @@ export function parseSignal(value: string, option: string): number {
     refuse(`invalid ${option}=${value}: use a signal name like SIGTERM or SIGRTMIN+3, or its number`);
   return num;
 }
+
+/** The words --kill-signal=help lists, as nspawn: names without SIG, in number order, then the real-time ones. */
+export const SIGNAL_WORDS: readonly string[] = [
+  ...Object.entries(NAMED)
+    .filter(([, n]) => n >= 1 && n < SIGRTMIN)
+    .sort((a, b) => a[1] - b[1])
+    .map(([name]) => name)
+    .filter((name, i, all) => all.indexOf(name) === i),
+  ...Array.from({ length: SIGRTMAX - SIGRTMIN + 1 }, (_, i) => `RTMIN+${i}`),
+];

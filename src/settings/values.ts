@@ -4,11 +4,13 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { refuse } from '../util/errors.js';
-import type { CredentialSpec, BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec } from './model.js';
+import type { CredentialSpec, BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec, VolatileMode } from './model.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
+import { splitMountOptions } from './mount-options.js';
 
-const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
-const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
+export const CONSOLE_MODES: readonly ConsoleMode[] = ['interactive', 'read-only', 'passive', 'pipe', 'autopipe'];
+export const REGISTER_MODES: readonly RegisterMode[] = ['yes', 'no', 'auto'];
+export const VOLATILE_MODES: readonly VolatileMode[] = ['no', 'yes', 'state', 'overlay'];
 
 /**
  * systemd's hostname_is_valid(): at most 64 characters, dot-separated
@@ -233,7 +235,14 @@ export function parseLoadCredential(assignment: string): CredentialSpec {
   return { id, path: rest.includes('/') ? resolvePath(rest) : rest, option: label };
 }
 
-/** --tmpfs PATH[:OPTIONS] */
+/**
+ * The flags of a user's tmpfs before its options: nspawn's (nodev,
+ * strictatime) and nosuid, which tsnspawn has always added (suid, dev,
+ * noatime or relatime in the options turn them off).
+ */
+export const TMPFS_DEFAULT_FLAGS = ['nosuid', 'nodev', 'strictatime'] as const;
+
+/** --tmpfs PATH[:OPTIONS]; OPTIONS split into mount flags and tmpfs data, as nspawn. */
 export function parseTmpfs(value: string): TmpfsSpec {
   const colon = value.indexOf(':');
   const path = colon < 0 ? value : value.slice(0, colon);
@@ -241,7 +250,8 @@ export function parseTmpfs(value: string): TmpfsSpec {
   if (!path.startsWith('/')) refuse(`invalid --tmpfs=${value}: the path must be absolute inside the container`);
   if (path.split('/').includes('..')) refuse(`invalid --tmpfs=${value}: the path must not contain '..'`);
   if (/[\t\n]/.test(options)) refuse(`invalid --tmpfs=${value}: options must not contain tabs or newlines`);
-  return { destination: normalizeAbsolute(path), options, option: `--tmpfs=${value}` };
+  const { flags, data } = splitMountOptions(options, TMPFS_DEFAULT_FLAGS);
+  return { destination: normalizeAbsolute(path), options: data, flags, option: `--tmpfs=${value}` };
 }
 
 /** --chdir: an absolute path inside the container. */

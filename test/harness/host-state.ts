@@ -20,6 +20,8 @@ export interface HostState {
   links: string[];
   /** nftables tables of --port (inet tsnspawn-*). */
   nftTables: string[];
+  /** /run/systemd/nspawn/propagate/NAME: machinectl bind's path into a container (src/runtime/propagate.ts). */
+  propagate: string[];
 }
 
 const LINK_PREFIXES = ['ve-', 'vb-', 'vz-'];
@@ -83,8 +85,12 @@ function uidRanges(): string[] {
 }
 
 function records(): string[] {
+  return entries('/run/tsnspawn/machines');
+}
+
+function entries(dir: string): string[] {
   try {
-    return readdirSync('/run/tsnspawn/machines').sort();
+    return readdirSync(dir).sort();
   } catch {
     return [];
   }
@@ -135,6 +141,7 @@ export function snapshot(): HostState {
     uidRanges: uidRanges(),
     links: links(),
     nftTables: nftTables(),
+    propagate: entries('/run/systemd/nspawn/propagate'),
   };
 }
 
@@ -160,6 +167,7 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const u of after.uidRanges) if (!before.uidRanges.includes(u)) out.push(`uid range still locked: /run/systemd/nspawn-uid/${u}`);
   for (const l of after.links) if (!before.links.includes(l)) out.push(`link left: ${l}`);
   for (const t of after.nftTables) if (!before.nftTables.includes(t)) out.push(`nftables table left: inet ${t}`);
+  for (const d of after.propagate) if (!before.propagate.includes(d)) out.push(`propagation directory left: /run/systemd/nspawn/propagate/${d}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }

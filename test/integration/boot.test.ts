@@ -55,7 +55,7 @@ for (const release of ['debian12', 'debian13']) {
         // The console shows the boot.
         assert.match(r.stdout, /Reached target .*[Mm]ulti-[Uu]ser/);
         assert.match(r.stderr, /has been shut down\./);
-        assert.equal(facts.virt, 'container-other');
+        assert.equal(facts.virt, 'systemd-nspawn', 'tsnspawn says it is systemd-nspawn (--container-name)');
         assert.equal(facts.machine_id, uuid.replace(/-/g, ''), '/etc/machine-id is initialised from --uuid');
         assert.equal(facts.kmsg, '0', '/proc/kmsg is masked');
         if (facts.state !== 'running') {

@@ -199,7 +199,7 @@ describe('tsnspawn exec in a plain-command container (busybox tree)', { skip }, 
     assert.ok(env.some((v) => /^container_uuid=[0-9a-f-]{36}$/.test(v)));
     assert.ok(!env.some((v) => v.startsWith('NOTIFY_SOCKET=')), 'the notify socket is PID 1\'s');
     const plain = await exec(c.name, ['/bin/sh', '-c', 'echo $container']);
-    assert.equal(plain.stdout, 'tsnspawn\n');
+    assert.equal(plain.stdout, 'systemd-nspawn\n');
   });
 
   it('-u: the user of the tree, with its groups, home and no capabilities; --chdir', async () => {

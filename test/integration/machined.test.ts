@@ -107,7 +107,7 @@ for (const unified of [false, true]) {
       assert.equal(String(entry?.leader), (await show('probe-cli')).Leader, 'the same leader machined knows');
       const exec = await host.run([TSNSPAWN_INSIDE, 'exec', 'probe-cli', '/bin/sh', '-c', 'echo "$container $(hostname)"; exit 4']);
       assert.equal(exec.exitCode, 4, exec.stderr);
-      assert.equal(exec.stdout, 'tsnspawn probe-cli\n');
+      assert.equal(exec.stdout, 'systemd-nspawn probe-cli\n');
       const stop = await host.sh(`${TSNSPAWN_INSIDE} stop probe-cli`, { direct: true });
       assert.equal(stop.exitCode, 0, stop.stderr);
       assert.equal((await run).exitCode, 1, 'a container without a kill signal is killed');

@@ -38,7 +38,7 @@ describe('the npm package', { skip: rootSkipReason() }, () => {
       stdin: 'ignore',
     });
     assert.equal(r.exitCode, 0, String(r.stderr));
-    assert.equal(r.stdout, 'tsnspawn');
+    assert.equal(r.stdout, 'systemd-nspawn');
 
     // The API, imported by the package's name from a script beside node_modules, as a user's test would.
     assert.ok(existsSync(`${installed}/dist/api/index.d.ts`), 'the declarations are in the package');
@@ -59,6 +59,6 @@ describe('the npm package', { skip: rootSkipReason() }, () => {
     // Node 24 runs the TypeScript file itself (type stripping).
     const api = await execa(node, [`${user}/use-api.mts`, image('busybox')], { env: { PATH: `${node.slice(0, node.lastIndexOf('/'))}:${process.env.PATH}` }, reject: false, stdin: 'ignore' });
     assert.equal(api.exitCode, 0, String(api.stderr));
-    assert.equal(api.stdout, '0 tsnspawn');
+    assert.equal(api.stdout, '0 systemd-nspawn');
   });
 });

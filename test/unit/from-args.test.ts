@@ -157,7 +157,7 @@ describe('settingsFromArgs: refusals', () => {
   });
 
   it('refuses an unknown short option, naming it and --help', async () => {
-    await rejectsUserError(() => settingsFromArgs(['-Z']), '-Z', '--help');
+    await rejectsUserError(() => settingsFromArgs(['-Y']), '-Y', '--help');
   });
 
   it('refuses an option without its value', async () => {

@@ -108,7 +108,7 @@ describe('key values', () => {
       { source: '/srv/a', destination: '/a', readOnly: false, recursive: false, option: `Bind=/srv/a:/a:norbind (${F}:2)` },
       { source: '+/etc', destination: '/mnt/etc', readOnly: true, recursive: true, option: `BindReadOnly=+/etc:/mnt/etc (${F}:3)` },
     ]);
-    assert.deepEqual(r.values.tmpfs, [{ destination: '/scratch', options: 'size=1M', option: `TemporaryFileSystem=/scratch:size=1M (${F}:4)` }]);
+    assert.deepEqual(r.values.tmpfs, [{ destination: '/scratch', options: 'size=1M', flags: ['nosuid', 'nodev', 'strictatime'], option: `TemporaryFileSystem=/scratch:size=1M (${F}:4)` }]);
     assert.deepEqual(r.values.overlays, [
       { lowers: ['/l1', '/l2'], upper: '/up', destination: '/o', option: `Overlay=/l1:/l2:/up:/o (${F}:5)` },
       { lowers: ['/l', '/ro'], destination: '/ro', option: `OverlayReadOnly=/l:/ro (${F}:6)` },

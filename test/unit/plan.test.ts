@@ -110,7 +110,7 @@ describe('buildPlan: mount order', () => {
     assert.deepEqual(
       writes.map((w) => [w.path, w.content]),
       [
-        ['/run/host/container-manager', 'tsnspawn\n'],
+        ['/run/host/container-manager', 'systemd-nspawn\n'],
         ['/run/host/container-uuid', `${UUID}\n`],
       ],
     );
@@ -148,7 +148,7 @@ describe('buildPlan: mount order', () => {
     const byTarget = new Map(user.map((o) => [targetOf(o), o]));
     assert.deepEqual(byTarget.get('/tmp/x'), { kind: 'bind', source: '/srv/tmp', target: '/tmp/x', flags: ['mkdir', 'rec'] });
     assert.deepEqual(byTarget.get('/dev/a'), { kind: 'bind', source: '/srv/a', target: '/dev/a', flags: ['mkdir', 'rec', 'ro'] });
-    assert.deepEqual(byTarget.get('/var/tmp'), { kind: 'mount', fstype: 'tmpfs', target: '/var/tmp', flags: ['nosuid', 'nodev', 'mkdir'], data: 'mode=0755' });
+    assert.deepEqual(byTarget.get('/var/tmp'), { kind: 'mount', fstype: 'tmpfs', target: '/var/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755' });
     assert.equal(ops.findIndex((o) => o.kind === 'write' && o.path === '/run/host/boot-test'), ops.length - 5, 'boot ops come right before the user mounts');
     const tmp = indexOf(ops, '/tmp', (o) => o.kind === 'mount' && o.target === '/tmp');
     const dev = indexOf(ops, '/dev', (o) => o.kind === 'mount' && o.target === '/dev');
@@ -233,7 +233,10 @@ describe('buildPlan: payload and identity', () => {
 
   it('builds the Container Interface environment', async () => {
     const env = envMap(await plan());
-    assert.equal(env.get('container'), 'tsnspawn');
+    assert.equal(env.get('container'), 'systemd-nspawn', 'nspawn\'s name by default');
+    const own = await plan(['--container-name=tsnspawn']);
+    assert.equal(envMap(own).get('container'), 'tsnspawn');
+    assert.ok(own.ops.some((o) => o.kind === 'write' && o.path === '/run/host/container-manager' && o.content === 'tsnspawn\n'));
     assert.equal(env.get('container_uuid'), UUID);
     assert.equal(env.get('container_host_id'), 'debian');
     assert.equal(env.get('container_host_version_id'), '12');
@@ -257,7 +260,7 @@ describe('buildPlan: payload and identity', () => {
     assert.equal(env.get('PATH'), '/opt/bin');
     assert.equal(env.get('FOO'), 'bar baz');
     assert.equal(env.get('LANG'), 'de_DE.UTF-8');
-    assert.equal(env.get('container'), 'tsnspawn');
+    assert.equal(env.get('container'), 'systemd-nspawn');
   });
 
   it('takes the user identity for env, uid/gid/groups and cwd', async () => {
@@ -340,7 +343,7 @@ describe('buildPlan: snapshot of the mount ops', () => {
       { kind: 'console', path: '/dev/console' },
       { kind: 'mount', fstype: 'tmpfs', target: '/run', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755,size=20%,nr_inodes=800k' },
       { kind: 'mount', fstype: 'tmpfs', target: '/run/host', flags: ['nosuid', 'nodev', 'mkdir'], data: 'mode=0755,size=4m' },
-      { kind: 'write', path: '/run/host/container-manager', mode: 0o444, content: 'tsnspawn\n' },
+      { kind: 'write', path: '/run/host/container-manager', mode: 0o444, content: 'systemd-nspawn\n' },
       { kind: 'write', path: '/run/host/container-uuid', mode: 0o444, content: `${UUID}\n` },
       { kind: 'mkdir', path: '/run/host/inaccessible', mode: 0o755 },
       { kind: 'mknod', path: '/run/host/inaccessible/reg', mode: 0o100000, major: 0, minor: 0 },
@@ -367,7 +370,7 @@ describe('buildPlan: snapshot of the mount ops', () => {
       { kind: 'bind-inner', source: '/proc/scsi', target: '/proc/scsi', flags: RODIR },
       { kind: 'bind', source: '/srv/data', target: '/data', flags: ['mkdir', 'rec', 'ro'] },
       { kind: 'bind', source: '/home/u/src', target: '/src', flags: ['mkdir'] },
-      { kind: 'mount', fstype: 'tmpfs', target: '/scratch', flags: ['nosuid', 'nodev', 'mkdir'], data: 'mode=0700' },
+      { kind: 'mount', fstype: 'tmpfs', target: '/scratch', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0700' },
       { kind: 'remount-ro', target: '/run/host', flags: ['nosuid', 'nodev', 'noexec'] },
     ];
     assert.deepEqual(JSON.parse(JSON.stringify(p.ops)), expected);

@@ -185,10 +185,21 @@ describe('parseBind', () => {
 
 describe('parseTmpfs', () => {
   it('defaults to mode=0755 and keeps given options', () => {
-    assert.deepEqual(parseTmpfs('/scratch'), { destination: '/scratch', options: 'mode=0755', option: '--tmpfs=/scratch' });
+    assert.deepEqual(parseTmpfs('/scratch'), { destination: '/scratch', options: 'mode=0755', flags: ['nosuid', 'nodev', 'strictatime'], option: '--tmpfs=/scratch' });
     const t = parseTmpfs('/var/tmp/:mode=1777,size=10M');
     assert.equal(t.destination, '/var/tmp');
     assert.equal(t.options, 'mode=1777,size=10M');
+  });
+
+  it('splits the options into mount flags and tmpfs data, as nspawn (a later word wins)', () => {
+    const t = parseTmpfs('/var:rw,nosuid,noexec');
+    assert.deepEqual([t.flags, t.options], [['nosuid', 'nodev', 'strictatime', 'noexec'], '']);
+    const u = parseTmpfs('/m:ro,size=1m,exec,suid,dev,mode=0700,noatime,uid=5,relatime,nosymfollow');
+    assert.deepEqual(u.flags, ['ro', 'relatime', 'nosymfollow'], 'the last atime word wins');
+    assert.equal(u.options, 'size=1m,mode=0700,uid=5');
+    assert.deepEqual(parseTmpfs('/m:ro,rw,defaults').flags, ['nosuid', 'nodev', 'strictatime']);
+    assert.deepEqual(parseTmpfs('/m:noexec,exec').flags, ['nosuid', 'nodev', 'strictatime']);
+    assert.equal(parseTmpfs('/m:nr_inodes=10,huge=always').options, 'nr_inodes=10,huge=always');
   });
 
   it("refuses relative paths and '..', naming --tmpfs and the value", () => {

@@ -1,0 +1,177 @@
+/**
+ * Every option of systemd-nspawn 252 (Debian 12) and 257 (Debian 13), with
+ * what tsnspawn does with it: implemented (with nspawn's meaning), refused
+ * (one line saying why), or planned (refused for now, naming the issue that
+ * brings it). The command line refuses the ones not implemented from here,
+ * and the README's option table is printed from it (`node
+ * dist/tools/option-table.js`; a unit test keeps the two equal).
+ */
+
+import { NSPAWN_KEYS, NSPAWN_KEYS_NOT_SUPPORTED } from './nspawn-keys.js';
+
+export type Support =
+  | { kind: 'implemented'; note?: string }
+  | { kind: 'refused'; why: string }
+  | { kind: 'planned'; issue: number; why: string };
+
+export interface NspawnOption {
+  /** As nspawn's manual spells them, e.g. "-D, --directory=". */
+  names: string;
+  /** The first of the two versions that has it. */
+  since: 252 | 257;
+  support: Support;
+}
+
+const yes = (note?: string): Support => ({ kind: 'implemented', ...(note ? { note } : {}) });
+const no = (why: string): Support => ({ kind: 'refused', why });
+const planned = (issue: number, why: string): Support => ({ kind: 'planned', issue, why });
+
+const USERNS = (what: string): Support => planned(13, `user namespaces (${what})`);
+const NET = (what: string): Support => planned(14, `networking (${what})`);
+const IMAGE_ONLY = no('only for disk images (-i), which tsnspawn does not run yet');
+
+export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
+  { names: '-h, --help', since: 252, support: yes() },
+  { names: '--version', since: 252, support: yes() },
+  { names: '-q, --quiet', since: 252, support: yes() },
+  { names: '--no-pager', since: 252, support: yes('accepted; tsnspawn never starts a pager') },
+  { names: '--no-ask-password', since: 257, support: yes('accepted; tsnspawn never asks for a password') },
+  { names: '--settings=', since: 252, support: yes() },
+  { names: '--cleanup', since: 257, support: no('tsnspawn leaves no mounts to clean up; a SIGKILLed run\'s record, cgroups and propagation directory are swept at the next start') },
+  // Image
+  { names: '-D, --directory=', since: 252, support: yes() },
+  { names: '--template=', since: 252, support: planned(15, 'a tree made from a template on first use') },
+  { names: '-x, --ephemeral', since: 252, support: yes('an overlay on a tmpfs, never a copy') },
+  { names: '-i, --image=', since: 252, support: planned(15, 'GPT disk images') },
+  { names: '--image-policy=', since: 257, support: IMAGE_ONLY },
+  { names: '--oci-bundle=', since: 252, support: no('OCI bundles: tsnspawn runs whole OS trees (use runc or crun)') },
+  { names: '--read-only', since: 252, support: yes() },
+  { names: '--volatile[=MODE]', since: 252, support: yes('bare means yes') },
+  { names: '--root-hash=', since: 252, support: IMAGE_ONLY },
+  { names: '--root-hash-sig=', since: 252, support: IMAGE_ONLY },
+  { names: '--verity-data=', since: 252, support: IMAGE_ONLY },
+  { names: '--pivot-root=', since: 252, support: planned(15, 'needs a change to the helper\'s root setup') },
+  // Execution
+  { names: '-a, --as-pid2', since: 252, support: yes() },
+  { names: '-b, --boot', since: 252, support: yes() },
+  { names: '--chdir=', since: 252, support: yes() },
+  { names: '-E, --setenv=', since: 252, support: yes() },
+  { names: '-u, --user=', since: 252, support: yes() },
+  { names: '--kill-signal=', since: 252, support: yes() },
+  { names: '--notify-ready=', since: 252, support: yes() },
+  { names: '--suppress-sync=', since: 252, support: planned(15, 'needs system call filter rules in the helper') },
+  // System identity
+  { names: '-M, --machine=', since: 252, support: yes() },
+  { names: '--hostname=', since: 252, support: yes() },
+  { names: '--uuid=', since: 252, support: yes() },
+  // Properties
+  { names: '-S, --slice=', since: 252, support: yes() },
+  { names: '--property=', since: 252, support: yes('resource settings (MemoryMax, TasksMax, CPUQuota, ...)') },
+  { names: '--register=', since: 252, support: yes() },
+  { names: '--keep-unit', since: 252, support: yes() },
+  // User namespacing
+  { names: '--private-users[=MODE]', since: 252, support: yes('no, yes, identity, pick, UID[:COUNT]; bare means yes') },
+  { names: '--private-users-ownership=', since: 252, support: yes('off, map, auto (map: idmapped mounts); chown is refused for now') },
+  { names: '--private-users-chown', since: 252, support: yes('refused for now, as --private-users-ownership=chown') },
+  { names: '-U', since: 252, support: yes('pick and auto: a free 64K range, the tree idmapped') },
+  // Networking
+  { names: '--private-network', since: 252, support: yes() },
+  { names: '--network-interface=', since: 252, support: NET('moving a host interface in') },
+  { names: '--network-macvlan=', since: 252, support: NET('macvlan') },
+  { names: '--network-ipvlan=', since: 252, support: NET('ipvlan') },
+  { names: '-n, --network-veth', since: 252, support: yes() },
+  { names: '--network-veth-extra=', since: 252, support: yes() },
+  { names: '--network-bridge=', since: 252, support: yes() },
+  { names: '--network-zone=', since: 252, support: yes() },
+  { names: '--network-namespace-path=', since: 252, support: NET('a given network namespace') },
+  { names: '-p, --port=', since: 252, support: yes('nftables; IPv4 (IPv6 rules are written but do not forward yet)') },
+  // Security
+  { names: '--capability=', since: 252, support: yes() },
+  { names: '--drop-capability=', since: 252, support: yes() },
+  { names: '--ambient-capability=', since: 252, support: no('not implemented: ambient capabilities for the payload') },
+  { names: '--no-new-privileges=', since: 252, support: no('not implemented: PR_SET_NO_NEW_PRIVS for the payload') },
+  { names: '--system-call-filter=', since: 252, support: no('not implemented: changes to the system call filter (SYSTEMD_SECCOMP=0 turns it off)') },
+  { names: '-Z, --selinux-context=', since: 252, support: no('SELinux labels: not supported') },
+  { names: '-L, --selinux-apifs-context=', since: 252, support: no('SELinux labels: not supported') },
+  // Resources
+  { names: '--rlimit=', since: 252, support: no('not implemented: resource limits for the payload') },
+  { names: '--oom-score-adjust=', since: 252, support: no('not implemented: the payload\'s OOM score') },
+  { names: '--cpu-affinity=', since: 252, support: no('not implemented: the payload\'s CPU affinity (--property=AllowedCPUs= is not either)') },
+  { names: '--personality=', since: 252, support: no('not implemented: 32-bit personality') },
+  // Integration
+  { names: '--resolv-conf=', since: 252, support: yes() },
+  { names: '--timezone=', since: 252, support: yes() },
+  { names: '--link-journal=', since: 252, support: yes() },
+  { names: '-j', since: 252, support: yes('--link-journal=try-guest') },
+  // Mounts
+  { names: '--bind=, --bind-ro=', since: 252, support: yes('options rbind, norbind; idmap, noidmap, rootidmap, owneridmap with issue 13') },
+  { names: '--bind-user=', since: 252, support: USERNS('--bind-user needs an idmapped home') },
+  { names: '--inaccessible=', since: 252, support: planned(15, 'masking a path') },
+  { names: '--tmpfs=', since: 252, support: yes('options split into mount flags and tmpfs data, as nspawn') },
+  { names: '--overlay=, --overlay-ro=', since: 252, support: yes() },
+  // Input/output
+  { names: '--console=', since: 252, support: yes() },
+  { names: '-P, --pipe', since: 252, support: yes() },
+  { names: '--background=', since: 257, support: no('not implemented: a terminal background colour') },
+  // Credentials
+  { names: '--load-credential=, --set-credential=', since: 252, support: yes('text only') },
+];
+
+export interface OptionName {
+  short?: string;
+  long?: string;
+}
+
+/** "-D, --directory=" and "--bind=, --bind-ro=" into their names. */
+export function namesOf(entry: NspawnOption): OptionName[] {
+  return entry.names.split(', ').reduce<OptionName[]>((out, part) => {
+    const short = /^-([A-Za-z])$/.exec(part)?.[1];
+    const long = /^--([a-z][a-z0-9-]*)/.exec(part)?.[1];
+    if (short && out.length === 0) out.push({ short });
+    else if (long && out.length === 1 && out[0]!.short && !out[0]!.long) out[0]!.long = long;
+    else if (long) out.push({ long });
+    else if (short) out.push({ short });
+    return out;
+  }, []);
+}
+
+/** The entry for a long option name (no dashes), or a short letter. */
+export function findNspawnOption(name: { long?: string; short?: string }): NspawnOption | undefined {
+  return NSPAWN_OPTIONS.find((o) => namesOf(o).some((n) => (name.long !== undefined && n.long === name.long) || (name.short !== undefined && n.short === name.short)));
+}
+
+/** The one line for an option tsnspawn does not take (undefined: implemented). */
+export function refusalOf(entry: NspawnOption, spelled: string): string | undefined {
+  const s = entry.support;
+  if (s.kind === 'implemented') return undefined;
+  if (s.kind === 'planned') return `${spelled} is not supported yet: ${s.why} (planned in issue ${s.issue})`;
+  return `${spelled} is not supported: ${s.why}`;
+}
+
+const statusText = (s: Support): string =>
+  s.kind === 'implemented' ? `implemented${s.note ? `: ${s.note}` : ''}` : s.kind === 'planned' ? `planned (issue ${s.issue}): ${s.why}` : `refused: ${s.why}`;
+
+/**
+ * The README's tables: one row an option, then one a .nspawn key (a key
+ * tsnspawn does not read has its option's status; a file using it gets a
+ * warning naming it, and the rest of the file applies).
+ */
+export function optionTableMarkdown(): string {
+  const options = NSPAWN_OPTIONS.map((o) => `| \`${o.names}\` | ${o.since === 252 ? '252, 257' : '257'} | ${statusText(o.support)} |`);
+  const keys = [
+    ...NSPAWN_KEYS.map((k) => `| \`[${k.name.replace('.', '] ')}=\` | implemented${k.privileged ? ' (ignored in an untrusted file, as nspawn)' : ''} |`),
+    ...Object.entries(NSPAWN_KEYS_NOT_SUPPORTED).map(([key, option]) => {
+      const entry = findNspawnOption({ long: option.replace(/^--/, '') });
+      return `| \`[${key.replace('.', '] ')}=\` | ${entry ? statusText(entry.support) : 'not read'} (as \`${option}\`) |`;
+    }),
+  ];
+  return [
+    '| nspawn option | in nspawn | tsnspawn |',
+    '|---|---|---|',
+    ...options,
+    '',
+    '| .nspawn key | tsnspawn |',
+    '|---|---|',
+    ...keys,
+  ].join('\n') + '\n';
+}

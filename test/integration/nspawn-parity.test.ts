@@ -1,0 +1,87 @@
+/**
+ * nspawn's command line as users of nspawn write it (issue 15): --tmpfs
+ * options split into flags and data as nspawn does (compared with Debian's
+ * systemd-nspawn in the same test), a bare --volatile, OPTION=help, and
+ * nspawn's options tsnspawn refuses: one line, nothing left behind. Needs root.
+ */
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { before, describe, it } from 'node:test';
+import { image } from '../harness/images.js';
+import { rootSkipReason } from '../harness/root.js';
+import { assertOneErrorLine, run, runClean } from '../harness/run.js';
+
+const skip = rootSkipReason();
+
+/** The mountinfo line of PATH: its per-mount options and its super options. */
+const MOUNT_OF = (path: string): string => `awk '$5 == "${path}" { for (i = 7; $i != "-"; i++); print $6, $(i + 3) }' /proc/self/mountinfo`;
+
+describe('nspawn\'s command line', { skip }, () => {
+  let tree = '';
+  let debian = '';
+  before(() => {
+    tree = image('busybox');
+    debian = image('debian12');
+  });
+
+  it('--tmpfs=/var:rw,nosuid,noexec works: flags become mount flags, the rest tmpfs data, as under systemd-nspawn', async () => {
+    const opts = '--tmpfs=/mnt:rw,nosuid,noexec,size=1m,mode=0700';
+    const script = `${MOUNT_OF('/mnt')}; cp /bin/busybox /mnt/bb; /mnt/bb true 2>/dev/null && echo exec-ok || echo noexec`;
+    const r = await runClean(['-q', '-P', '-D', tree, opts, '/bin/sh', '-c', script], [tree]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout, 'rw,nosuid,nodev,noexec rw,size=1024k,mode=700\nnoexec\n');
+    const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', '-D', tree, opts, '/bin/sh', '-c', script], { reject: false });
+    assert.equal(String(theirs.stdout), r.stdout.trimEnd(), 'the same mount as nspawn\'s');
+
+    const plain = await runClean(['-q', '-P', '-D', tree, '--tmpfs=/var:rw,nosuid,noexec', '/bin/sh', '-c', MOUNT_OF('/var')], [tree]);
+    assert.equal(plain.exitCode, 0, plain.stderr);
+    assert.equal(plain.stdout, 'rw,nosuid,nodev,noexec rw\n');
+    // exec and dev turn tsnspawn's defaults off; ro and noatime go on.
+    const other = await runClean(['-q', '-P', '-D', tree, '--tmpfs=/mnt:ro,dev,suid,noatime,nr_inodes=100', '/bin/sh', '-c', MOUNT_OF('/mnt')], [tree]);
+    assert.equal(other.stdout, 'ro,noatime ro,nr_inodes=100\n', other.stderr);
+  });
+
+  it('a bare --volatile is --volatile=yes: a tmpfs root with the tree\'s /usr', async () => {
+    const r = await runClean(['-q', '-P', '--volatile', '-D', debian, '/bin/sh', '-c', 'stat -f -c %T /; touch /new && echo writable; touch /usr/new 2>/dev/null || echo usr-ro'], [debian]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout, 'tmpfs\nwritable\nusr-ro\n');
+  });
+
+  it('OPTION=help prints the words and exits 0 without starting anything', async () => {
+    const r = await runClean(['--volatile=help', '-D', tree, '/bin/false'], [tree]);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.stdout, 'no\nyes\nstate\noverlay\n');
+    const caps = await run(['--capability=help']);
+    assert.equal(caps.exitCode, 0);
+    assert.ok(caps.stdout.split('\n').includes('cap_sys_admin'));
+  });
+
+  for (const [args, pattern] of [
+    [['-U'], /^tsnspawn: -U is not supported yet: user namespaces .*issue 13/],
+    [['--private-users'], /--private-users is not supported yet: .*issue 13/],
+    [['-n'], /-n is not supported yet: networking .*issue 14/],
+    [['--network-veth'], /issue 14/],
+    [['-p', '8080'], /-p is not supported yet: .*issue 14/],
+    [['--image=/x.raw'], /--image is not supported yet: GPT disk images/],
+    [['--oci-bundle=/b'], /--oci-bundle is not supported: OCI bundles/],
+  ] as Array<[string[], RegExp]>)
+    it(`refuses ${args.join(' ')} with one line and leaves nothing behind`, async () => {
+      const r = await runClean(['-D', tree, ...args, '/bin/true'], [tree]);
+      assertOneErrorLine(r, pattern);
+    });
+
+  it('$container: systemd-nspawn by default (systemd-detect-virt says so), tsnspawn with --container-name=tsnspawn (container-other)', async () => {
+    const script = 'echo $container; cat /run/host/container-manager; systemd-detect-virt -c || true';
+    const nspawnLike = await runClean(['-q', '-P', '-D', debian, '/bin/sh', '-c', script], [debian]);
+    assert.equal(nspawnLike.stdout, 'systemd-nspawn\nsystemd-nspawn\nsystemd-nspawn\n', nspawnLike.stderr);
+    const own = await runClean(['-q', '-P', '--container-name=tsnspawn', '-D', debian, '/bin/sh', '-c', script], [debian]);
+    assert.equal(own.stdout, 'tsnspawn\ntsnspawn\ncontainer-other\n', own.stderr);
+    assertOneErrorLine(await runClean(['--container-name=lxc', '-D', tree, '/bin/true'], [tree]), /invalid --container-name=lxc: use one of systemd-nspawn, tsnspawn/);
+  });
+
+  it('-j and --no-pager are taken', async () => {
+    const r = await runClean(['-q', '-P', '--no-pager', '--no-ask-password', '-j', '-D', tree, '/bin/echo', 'ok'], [tree]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout, 'ok\n');
+  });
+});
