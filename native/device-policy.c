@@ -12,6 +12,7 @@
  * cgroup. */
 #define _GNU_SOURCE
 #include "device-policy.h"
+#include "report.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -136,6 +137,15 @@ int device_policy_apply(pid_t pid, struct failure *f) {
         if (pfd < 0) {
                 int e = errno;
                 close(cg);
+                /* No BPF here (inside a container whose manager filters bpf(),
+                 * or a kernel without it): said, not hidden; -U still keeps the
+                 * host's devices out (a user namespace cannot mknod). */
+                if (e == EPERM || e == ENOSYS || e == EINVAL) {
+                        report_warning("no device policy for this container: BPF cgroup device programs are not available here, so its root can open "
+                                       "any device node it can make or finds in its tree (register it with machined, or use -U)",
+                                       e);
+                        return 0;
+                }
                 return fail(f, "devices", "bpf", "", e, "cannot load the device policy program (a BPF cgroup device program)");
         }
         union bpf_attr at = { 0 };

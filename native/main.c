@@ -285,8 +285,10 @@ int monitor_main(int control_fd, int parent_pid) {
                 .notify = &notify,
                 .bus = bus.fd >= 0 ? &bus : NULL,
                 .registered = registered,
-                /* A machine's or systemd's scope gets DevicePolicy=closed (registration.ts): systemd enforces it. */
-                .own_devices = !(registered && (plan.reg.kind == REG_MACHINE || plan.reg.kind == REG_SCOPE)),
+                /* Registered, systemd enforces the device policy: a machine's or
+                 * systemd's scope gets DevicePolicy=closed (registration.ts), a
+                 * --keep-unit service has it in its unit (tsnspawn@.service). */
+                .own_devices = !registered,
                 .listen_fd = -1,
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,

@@ -608,8 +608,9 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
         /* lowerdir+ adds below what was added before: walk from the top. */
         char *lowers = strdup(o->d);
         size_t n = 0;
-        char *list[64];
-        for (char *save = NULL, *l = strtok_r(lowers, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
+        char *list[OVERLAY_MAX_LOWERS];
+        /* The decoder refused more (plan.c). */
+        for (char *save = NULL, *l = strtok_r(lowers, "\n", &save); l && n < OVERLAY_MAX_LOWERS; l = strtok_r(NULL, "\n", &save))
                 list[n++] = l;
         int r = 0, e = 0;
         for (size_t i = n; i-- > 0 && r == 0;) {

@@ -166,7 +166,18 @@ static int decode_op(struct plan *p, char **f, size_t nf, char *err, size_t errl
                 case 'a': o->a = strdup(v); break;
                 case 'b': o->b = strdup(v); break;
                 case 'c': o->c = strdup(v); break;
-                case 'd': o->d = strdup(v); break;
+                case 'd': {
+                        /* Layers, one a line: never more than ops.c takes. */
+                        size_t layers = 1;
+                        for (const char *c = v; *c; c++)
+                                layers += *c == '\n';
+                        if (layers > OVERLAY_MAX_LOWERS) {
+                                snprintf(err, errlen, "op '%s': %zu lower layers, at most %d", f[1], layers, OVERLAY_MAX_LOWERS);
+                                return -1;
+                        }
+                        o->d = strdup(v);
+                        break;
+                }
                 case 'm':
                         if (parse_uint(v, 8, 0177777, &n) < 0)
                                 goto bad;

@@ -56,6 +56,10 @@ enum {
 
 struct workdir;
 
+/* Lower layers of one overlay: the kernel's overlayfs stacks at most 500
+ * (OVL_MAX_STACK). More is refused (Node first, the decoder again). */
+#define OVERLAY_MAX_LOWERS 500
+
 struct op {
         enum op_kind kind;
         char *a, *b, *c, *d;    /* positional string arguments, meaning per kind */

@@ -9,6 +9,7 @@ import { credentialEnvironment, credentialOps, type Credential } from './credent
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import { listenEnvironment, type ListenFds } from '../runtime/socket-activation.js';
 import type { Settings } from '../settings/model.js';
+import { refuse } from '../util/errors.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
 import { hasPrivateNetwork } from '../settings/network.js';
@@ -73,6 +74,8 @@ function userMounts(settings: Settings): MountOp[] {
       lowers = [...lowers, `${OPTIONAL_LAYER}${upper}`];
       upper = '';
     }
+    if (lowers.length > OVERLAY_MAX_LOWERS)
+      refuse(`cannot use ${o.option} for ${o.destination}: ${lowers.length} lower layers, and the kernel's overlayfs stacks at most ${OVERLAY_MAX_LOWERS}`);
     ops.push({
       target: o.destination,
       op: { kind: 'overlay', target: o.destination, upper: upper ?? '-', lowers },
@@ -84,6 +87,9 @@ function userMounts(settings: Settings): MountOp[] {
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
 }
+
+/** The kernel's OVL_MAX_STACK; the helper's OVERLAY_MAX_LOWERS (native/plan.h) is the same. */
+export const OVERLAY_MAX_LOWERS = 500;
 
 /** Marks an overlay layer the helper skips when it does not exist. */
 export const OPTIONAL_LAYER = '?';

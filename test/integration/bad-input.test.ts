@@ -45,6 +45,7 @@ describe('bad input is refused cleanly', { skip }, () => {
     ['a bad --console value', () => ['-D', tree, '--console=fancy', '/bin/true'], /invalid --console value 'fancy'/],
     ['a bad --kill-signal', () => ['-D', tree, '--kill-signal=SIGNOPE', '/bin/true'], /invalid --kill-signal=SIGNOPE/],
     ['an unknown capability', () => ['-D', tree, '--capability=CAP_BOGUS', '/bin/true'], /invalid --capability=CAP_BOGUS: unknown capability 'CAP_BOGUS'/],
+    ['an overlay of more lower layers than overlayfs stacks', () => ['-D', tree, `--overlay-ro=${Array.from({ length: 501 }, () => '/tmp').join(':')}:/mnt`, '/bin/true'], /501 lower layers, and the kernel's overlayfs stacks at most 500/],
     ['an unknown --property', () => ['-D', tree, '--property=Bogus=1', '/bin/true'], /invalid --property=Bogus=1: tsnspawn does not know the property Bogus/],
     ['--property without systemd to ask', () => ['-D', tree, '--register=no', '--property=TasksMax=5', '/bin/true'], /cannot use --slice\/--property: there is no system bus/],
     // Failures inside the helper come back with the step and the option that caused them.

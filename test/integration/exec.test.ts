@@ -288,7 +288,7 @@ describe('tsnspawn exec in a booted Debian 12 (systemd) on the bare host', { ski
     const r = await exec(c.name, ['/bin/sh', '-c', '. /etc/os-release; echo $VERSION_ID $container; [ "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)" ] && echo same-cgroup; grep -E "^(CapBnd|Seccomp):" /proc/self/status /proc/1/status']);
     assert.equal(r.exitCode, 0, r.stderr);
     const [release, same, ...status] = r.stdout.trim().split('\n');
-    assert.equal(release, '12 tsnspawn');
+    assert.equal(release, '12 systemd-nspawn');
     assert.equal(same, 'same-cgroup');
     const v = status.map((l) => l.replace(/^\/proc\/(self|1)\/status:/, ''));
     assert.equal(v[0], v[2]);

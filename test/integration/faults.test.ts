@@ -83,7 +83,7 @@ describe('faults', { skip }, () => {
     assert.deepEqual(lines(end.stderr), []);
     const left = await leftovers();
     assert.ok(left.includes(`runtime record left: /run/tsnspawn/machines/${name(tag)}`), `the stale record is there to find: ${left.join('; ')}`);
-    for (const l of left) assert.match(l, /^(cgroup left: \/sys\/fs\/cgroup\/\S+\/tsnspawn-fault-|runtime record left: )/, `only what a SIGKILL cannot clean: ${left.join('; ')}`);
+    for (const l of left) assert.match(l, /^(cgroup left: \/sys\/fs\/cgroup\/\S+\/tsnspawn-fault-|runtime record left: |propagation directory left: \/run\/systemd\/nspawn\/propagate\/fault-)/, `only what a SIGKILL cannot clean: ${left.join('; ')}`);
     const list = await run(['list']);
     assert.equal(list.exitCode, 0, list.stderr);
     assert.doesNotMatch(list.stdout, new RegExp(name(tag)));

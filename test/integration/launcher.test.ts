@@ -44,7 +44,7 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
     const r = await sh('env', ['--uuid', uuid, '-E', 'FOO=bar baz', '--setenv=PATH=/usr/bin:/bin'], { env: { TERM: 'xterm-test' } });
     const env = Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     const hostId = /^ID=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1]!.replace(/"/g, '');
-    assert.equal(env.container, 'tsnspawn');
+    assert.equal(env.container, 'systemd-nspawn');
     assert.equal(env.container_uuid, uuid);
     assert.equal(env.container_host_id, hostId);
     assert.equal(env.NOTIFY_SOCKET, '/run/host/notify');
@@ -68,7 +68,7 @@ describe('tsnspawn -D busybox COMMAND', { skip }, () => {
     assert.equal(r.exitCode, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.deepEqual(lines, [
-      'tsnspawn',
+      'systemd-nspawn',
       uuid,
       'inaccessible/reg regular empty file 0 0:0',
       'inaccessible/dir directory 0 0:0',

@@ -57,11 +57,8 @@ describe('nspawn\'s command line', { skip }, () => {
   });
 
   for (const [args, pattern] of [
-    [['-U'], /^tsnspawn: -U is not supported yet: user namespaces .*issue 13/],
-    [['--private-users'], /--private-users is not supported yet: .*issue 13/],
-    [['-n'], /-n is not supported yet: networking .*issue 14/],
-    [['--network-veth'], /issue 14/],
-    [['-p', '8080'], /-p is not supported yet: .*issue 14/],
+    [['--bind-user=root'], /--bind-user is not supported yet: .*issue 13/],
+    [['--network-macvlan=eth0'], /--network-macvlan is not supported yet: .*issue 14/],
     [['--image=/x.raw'], /--image is not supported yet: GPT disk images/],
     [['--oci-bundle=/b'], /--oci-bundle is not supported: OCI bundles/],
   ] as Array<[string[], RegExp]>)

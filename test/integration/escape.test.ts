@@ -1,0 +1,141 @@
+/**
+ * The escape suite: root inside a container attacks its host, once without
+ * a user namespace and once with -U. Every attack is its own case and has a
+ * benign neighbour that must work (so a container that can do nothing at
+ * all cannot pass), and the host is checked afterwards where the attack
+ * would have left a mark. Needs root (and gcc, for the probe).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { after, before, describe, it } from 'node:test';
+import { image } from '../harness/images.js';
+import { TOP } from '../harness/paths.js';
+import { rootSkipReason } from '../harness/root.js';
+import { runClean } from '../harness/run.js';
+
+const skip = rootSkipReason();
+
+/** A loop device over a file holding a secret: a disk of the host's that root on the host can read. */
+function hostDisk(dir: string): { dev: string; major: number; minor: number } {
+  writeFileSync(`${dir}/disk.img`, Buffer.concat([Buffer.from('HOST-DISK-SECRET'), Buffer.alloc(1 << 20)]));
+  const dev = execFileSync('losetup', ['-f', '--show', `${dir}/disk.img`], { encoding: 'utf8' }).trim();
+  const rdev = statSync(dev).rdev;
+  return { dev, major: Math.floor(rdev / 256) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
+}
+
+for (const mode of ['without a user namespace', 'with -U'] as const) {
+  const modeArgs = mode === 'with -U' ? ['-U'] : [];
+  describe(`escape attempts ${mode}`, { skip }, () => {
+    let dir = '';
+    let tree = '';
+    let disk: { dev: string; major: number; minor: number } | undefined;
+    before(() => {
+      dir = mkdtempSync('/var/tmp/tsnspawn-escape-');
+      execFileSync('gcc', ['-static', '-O2', '-o', `${dir}/escape-probe`, `${TOP}/test/harness/escape-probe.c`]);
+      disk = hostDisk(dir);
+      // A private copy of the tree: some cases plant symlinks in it.
+      tree = `${dir}/tree`;
+      cpSync(image('busybox'), tree, { recursive: true, verbatimSymlinks: true });
+    });
+    after(() => {
+      if (disk) execFileSync('losetup', ['-d', disk.dev]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** Runs a shell script as root in an ephemeral container of the tree, with the probe at /probe; its stdout lines. */
+    async function inside(script: string, extra: string[] = []): Promise<string[]> {
+      const r = await runClean(['-q', '--console=pipe', '--register=no', '-x', ...modeArgs, ...extra, `--bind-ro=${dir}/escape-probe:/probe`, '-D', tree, '/bin/sh', '-c', script], [tree]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      return r.stdout.trim().split('\n');
+    }
+
+    it("writing the kernel's tunables in /proc/sys is refused; reading them works", async () => {
+      const before = readFileSync('/proc/sys/kernel/randomize_va_space', 'utf8');
+      const [write, read] = await inside('echo 0 > /proc/sys/kernel/randomize_va_space && echo open || echo blocked; cat /proc/sys/kernel/ostype');
+      assert.equal(write, 'blocked');
+      assert.equal(read, 'Linux');
+      assert.equal(readFileSync('/proc/sys/kernel/randomize_va_space', 'utf8'), before);
+    });
+
+    it('/proc/sysrq-trigger cannot be written; /proc/uptime can be read', async () => {
+      const [sysrq, uptime] = await inside('echo h > /proc/sysrq-trigger && echo open || echo blocked; cat /proc/uptime >/dev/null && echo read');
+      assert.equal(sysrq, 'blocked');
+      assert.equal(uptime, 'read');
+    });
+
+    it("a node for the host's disk cannot be used (nor mounted); the API devices and a tmpfs can", async () => {
+      const { major, minor } = disk!;
+      const out = await inside(
+        `mknod /dev/hostdisk b ${major} ${minor} 2>/dev/null; head -c 16 /dev/hostdisk 2>/dev/null || echo no-read; ` +
+          `mkdir -p /mnt/d; mount -t ext4 /dev/hostdisk /mnt/d 2>/dev/null && echo mounted || echo no-mount; ` +
+          `echo x > /dev/null && head -c 4 /dev/urandom | wc -c; mount -t tmpfs none /mnt && echo tmpfs`,
+      );
+      assert.deepEqual(out, ['no-read', 'no-mount', '4', 'tmpfs']);
+    });
+
+    it('kernel modules cannot be loaded; /proc/version can be read', async () => {
+      const [load, list] = await inside('/probe init-module; cat /proc/version >/dev/null && echo read');
+      assert.match(load!, /^blocked /);
+      assert.equal(list, 'read');
+    });
+
+    it('open_by_handle_at on a file handle of the host is refused; opening by path works', async () => {
+      const [handle, path] = await inside('/probe open-by-handle; cat /etc/passwd >/dev/null && echo read');
+      assert.match(handle!, /^blocked /);
+      assert.equal(path, 'read');
+    });
+
+    it('host processes cannot be traced or signalled; our own can', async () => {
+      const host = process.pid;
+      const out = await inside(`/probe ptrace-host ${host}; /probe kill-host ${host}; sleep 5 & kill $! && echo own`);
+      assert.match(out[0]!, /^blocked /);
+      assert.match(out[1]!, /^blocked /);
+      assert.equal(out[2], 'own');
+    });
+
+    it("the host's clock and kernel keyring cannot be changed, nor ctrl-alt-del; the container's hostname can, the host's stays", async () => {
+      const hostBefore = hostname();
+      const out = await inside('/probe clock; /probe keyring; /probe reboot; hostname escaped && hostname');
+      assert.match(out[0]!, /^blocked /);
+      assert.match(out[1]!, /^blocked /);
+      assert.match(out[2]!, /^blocked /);
+      assert.equal(out[3], 'escaped');
+      assert.equal(hostname(), hostBefore);
+    });
+
+    it("the host's /run sockets (D-Bus, machined) are not there; the container's /run is", async () => {
+      const out = await inside('for s in /run/dbus/system_bus_socket /run/systemd/private /run/systemd/machine; do [ -e $s ] && echo open || echo blocked; done; touch /run/mine && echo own');
+      assert.deepEqual(out, ['blocked', 'blocked', 'blocked', 'own']);
+    });
+
+    it("/proc/1/root leads into the container, not to the host's root", async () => {
+      const marker = `tsnspawn-escape-${process.pid}`;
+      const out = await inside(`echo x > /proc/1/root/tmp/${marker} && [ -e /tmp/${marker} ] && echo inside`);
+      assert.deepEqual(out, ['inside']);
+      assert.ok(!existsSync(`/tmp/${marker}`), 'the write reached the host');
+    });
+
+    it("PID 1 inherits no descriptor of tsnspawn's: only stdin, stdout and stderr", async () => {
+      // A child of PID 1 has what PID 1 got: sleep opens nothing of its own.
+      const out = await inside('sleep 2 & ls /proc/$!/fd | sort -n | tr "\\n" " "');
+      assert.equal(out[0]!.trim(), '0 1 2');
+    });
+
+    it("a symlink in the tree cannot point a --bind destination at the host: it resolves inside the tree", async () => {
+      const src = mkdtempSync(`${dir}/src-`);
+      // Readable by a container root that is not the host's (-U; binds are not idmapped).
+      chmodSync(dir, 0o755);
+      chmodSync(src, 0o755);
+      writeFileSync(`${src}/planted`, 'x');
+      // Absolute, as an image would carry it: /srv/dest -> /etc
+      rmSync(`${tree}/srv`, { recursive: true, force: true });
+      execFileSync('mkdir', ['-p', `${tree}/srv`]);
+      symlinkSync('/etc', `${tree}/srv/dest`);
+      const out = await inside('[ -e /etc/planted ] && echo in-container-etc', [`--bind=${src}:/srv/dest`]);
+      assert.deepEqual(out, ['in-container-etc']);
+      assert.ok(!existsSync('/etc/planted'), 'the bind landed on the host');
+    });
+  });
+}
