@@ -27,12 +27,10 @@ export interface NspawnEnvironment {
   tmpfsTmp: boolean;
   /** -b refuses a tree without os-release. */
   checkOsRelease: boolean;
-  /** The tree is locked while the container runs (src/runtime/tree-lock.ts). */
-  lockTree: boolean;
 }
 
 export function defaultNspawnEnvironment(): NspawnEnvironment {
-  return { cgroupNamespace: true, apiVfs: 'read-only', tmpfsTmp: true, checkOsRelease: true, lockTree: true };
+  return { cgroupNamespace: true, apiVfs: 'read-only', tmpfsTmp: true, checkOsRelease: true };
 }
 
 interface Variable {
@@ -100,13 +98,14 @@ export const NSPAWN_VARIABLES: readonly Variable[] = [
     name: 'SYSTEMD_NSPAWN_CHECK_OS_RELEASE',
     takes: BOOLEAN,
     apply: boolean((env, on) => (env.checkOsRelease = on)),
-    meaning: 'false: -b boots a tree without /etc/os-release or /usr/lib/os-release (one warning; e.g. an empty /etc with /usr bound in)',
+    meaning: 'false: -b boots a tree without /etc/os-release or /usr/lib/os-release (e.g. an empty /etc with /usr bound in); without -b no os-release is asked for, as by nspawn',
   },
   {
     name: 'SYSTEMD_NSPAWN_LOCK',
     takes: BOOLEAN,
-    apply: boolean((env, on) => (env.lockTree = on)),
-    meaning: 'false: the tree is not locked (see "Locking the tree")',
+    // Only checked: tsnspawn does not lock trees yet, so every value means what 0 means to nspawn.
+    apply: boolean(() => {}),
+    meaning: 'not implemented: tsnspawn does not lock trees yet (nspawn\'s `.#NAME.lck` beside the tree), so it runs as nspawn with `0`; a bad value is still refused',
   },
 ];
 
