@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "ops.h"
 #include "notify.h"
+#include "own-cgroup.h"
 #include "random-name.h"
 #include "report.h"
 #include "workdir.h"
@@ -264,7 +265,36 @@ static int do_bind(int rootfd, const struct op *o, int srcfd, struct failure *fl
         return 0;
 }
 
+static int op_bind(int rootfd, const struct op *o, struct failure *fl);
+
+/* Without a cgroup namespace the hierarchy at o->a is the host's whole
+ * tree: our own cgroup in it is bound onto itself (writable), as nspawn's
+ * mount_systemd_cgroup_writable; the plan's next op makes the rest
+ * read-only. In the root cgroup there is nothing to do. */
+static int op_bind_own_cgroup(int rootfd, const struct op *o, struct failure *fl) {
+        int fd = open_in_root(rootfd, o->a, O_PATH | O_DIRECTORY);
+        if (fd < 0)
+                return fail(fl, "mount", "bind-inner", o->a, errno, "cannot open the cgroup hierarchy %s", o->a);
+        char own[PATH_MAX];
+        int r = own_cgroup_path(fd, own, sizeof own);
+        int e = errno;
+        close(fd);
+        if (r < 0)
+                return fail(fl, "mount", "bind-inner", o->a, e, "cannot find our own cgroup for %s in /proc/self/cgroup", o->a);
+        if (strcmp(own, "/") == 0)
+                return 0;
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s%s", o->a, own) >= (int) sizeof path)
+                return fail(fl, "mount", "bind-inner", o->a, ENAMETOOLONG, "our cgroup's path in %s is too long", o->a);
+        struct op own_op = *o;
+        own_op.a = own_op.b = path;
+        own_op.flags &= ~F_OWN_CGROUP;
+        return op_bind(rootfd, &own_op, fl);
+}
+
 static int op_bind(int rootfd, const struct op *o, struct failure *fl) {
+        if (o->flags & F_OWN_CGROUP)
+                return op_bind_own_cgroup(rootfd, o, fl);
         /* bind: a host path; bind-inner: a path in the container, on the
          * tree's own mount only when it comes from the user ('+', F_TREE). */
         int srcfd = o->kind == OP_BIND       ? open(o->a, O_PATH | O_CLOEXEC)

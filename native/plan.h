@@ -52,6 +52,8 @@ enum {
         F_LAZYTIME = 1 << 15,
         F_SILENT = 1 << 16,
         F_NOSYMFOLLOW = 1 << 17,
+        /* bind-inner of a cgroup hierarchy's mount: our own cgroup in it, onto itself (own-cgroup.c) */
+        F_OWN_CGROUP = 1 << 18,
 };
 
 struct workdir;

@@ -30,8 +30,12 @@ export function findOsRelease(root: string): string | undefined {
   return undefined;
 }
 
-/** Refuses a directory that does not look like an OS tree. */
-export function checkOsTree(root: string, option: string): void {
+/**
+ * Refuses a directory that does not look like an OS tree, as nspawn: every
+ * tree needs /usr; one to boot (-b) needs an os-release too, unless
+ * $SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0 (requireOsRelease false).
+ */
+export function checkOsTree(root: string, option: string, requireOsRelease = true): void {
   let st;
   try {
     st = statSync(root);
@@ -44,8 +48,8 @@ export function checkOsTree(root: string, option: string): void {
   const usr = resolveInRoot(root, '/usr');
   if (!usr || !usr.stat.isDirectory())
     refuse(`${root} does not look like an OS tree: it has no /usr directory (point ${option} at the root of an OS tree)`);
-  if (!findOsRelease(root))
-    refuse(`${root} does not look like an OS tree: it has no /etc/os-release or /usr/lib/os-release (point ${option} at the root of an OS tree)`);
+  if (requireOsRelease && !findOsRelease(root))
+    refuse(`${root} does not look like an OS tree to boot: it has no /etc/os-release or /usr/lib/os-release (point ${option} at the root of an OS tree, or set SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0)`);
 }
 
 /** The host's os-release as a source for /run/host/os-release. */

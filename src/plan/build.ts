@@ -114,6 +114,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
       cgroupOps: facts.cgroupOps,
       privateNetwork,
       propagateDir: facts.propagateDir,
+      apiVfs: settings.nspawnEnvironment.apiVfs,
+      tmpfsTmp: settings.nspawnEnvironment.tmpfsTmp,
     }),
     ...(facts.bootOps ?? []),
     ...(facts.hostFileOps ?? []),

@@ -5,6 +5,7 @@
  */
 import { DEVICE_NODES, DEVICE_SYMLINKS } from './devices.js';
 import type { MountFlag, MountOp } from './types.js';
+import type { ApiVfsMode } from '../settings/nspawn-environment.js';
 
 /** /proc files that leak kernel internals: an inaccessible file is bound over them. */
 export const PROC_MASKED_FILES: readonly string[] = [
@@ -66,18 +67,27 @@ export interface MountTableInput {
    * what machined mounts there (machinectl bind) appears inside.
    */
   propagateDir?: string;
+  /** $SYSTEMD_NSPAWN_API_VFS_WRITABLE (default read-only). */
+  apiVfs?: ApiVfsMode;
+  /** $SYSTEMD_NSPAWN_TMPFS_TMP (default true): a fresh tmpfs on /tmp. */
+  tmpfsTmp?: boolean;
 }
 
 /**
  * /proc with /proc/sys read-only. With a network namespace of its own, its
- * /proc/sys/net is the container's to set (nspawn leaves it writable too).
+ * /proc/sys/net is the container's to set (nspawn leaves it writable too);
+ * $SYSTEMD_NSPAWN_API_VFS_WRITABLE=network leaves it writable even without
+ * one (then it is the host's, as with nspawn), =yes all of /proc/sys.
  * Masks come later, once /run/host/inaccessible exists.
  */
-function procMounts(privateNetwork: boolean): MountOp[] {
+function procMounts(privateNetwork: boolean, apiVfs: ApiVfsMode): MountOp[] {
+  const proc: MountOp = { kind: 'mount', fstype: 'proc', target: '/proc', flags: [...API, 'mkdir'], data: '' };
+  if (apiVfs === 'writable') return [proc];
+  const netWritable = privateNetwork || apiVfs === 'network-writable';
   return [
-    { kind: 'mount', fstype: 'proc', target: '/proc', flags: [...API, 'mkdir'], data: '' },
+    proc,
     { kind: 'bind-inner', source: '/proc/sys', target: '/proc/sys', flags: ['ro', ...API] },
-    ...(privateNetwork ? [{ kind: 'bind-inner', source: '/proc/sys/net', target: '/proc/sys/net', flags: ['rw', ...API] } as MountOp] : []),
+    ...(netWritable ? [{ kind: 'bind-inner', source: '/proc/sys/net', target: '/proc/sys/net', flags: ['rw', ...API] } as MountOp] : []),
   ];
 }
 
@@ -126,14 +136,19 @@ function procMasks(): MountOp[] {
 
 /** The default mounts, in the order the helper executes them. */
 export function defaultMounts(input: MountTableInput): MountOp[] {
+  const apiVfs = input.apiVfs ?? 'read-only';
+  // nspawn's MOUNT_APPLY_APIVFS_RO covers the read-only sysfs and the /proc masks alike: writable drops all of them.
+  const readOnlyApi = apiVfs !== 'writable';
   return [
-    ...procMounts(input.privateNetwork ?? false),
+    ...procMounts(input.privateNetwork ?? false, apiVfs),
     ...devMounts(input),
     ...runMounts(input),
-    { kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' },
-    { kind: 'mount', fstype: 'sysfs', target: '/sys', flags: ['ro', ...API, 'mkdir'], data: '' },
+    ...(input.tmpfsTmp ?? true
+      ? [{ kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' } as MountOp]
+      : []),
+    { kind: 'mount', fstype: 'sysfs', target: '/sys', flags: [...(readOnlyApi ? (['ro'] as const) : []), ...API, 'mkdir'], data: '' },
     ...input.cgroupOps,
-    ...procMasks(),
+    ...(readOnlyApi ? procMasks() : []),
   ];
 }
 

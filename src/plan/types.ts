@@ -8,7 +8,9 @@
 export type MountFlag =
   | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir' | 'tree' | 'rw'
   // Further flags a user may give a fresh mount (--tmpfs options: src/settings/mount-options.ts).
-  | 'sync' | 'dirsync' | 'noatime' | 'nodiratime' | 'relatime' | 'lazytime' | 'silent' | 'nosymfollow';
+  | 'sync' | 'dirsync' | 'noatime' | 'nodiratime' | 'relatime' | 'lazytime' | 'silent' | 'nosymfollow'
+  // bind-inner of a cgroup hierarchy's mount: the helper appends its own cgroup there (no cgroup namespace: src/runtime/cgroup-layout.ts).
+  | 'own-cgroup';
 
 /** The closed vocabulary of setup steps. All paths are inside the tree unless named "source". */
 export type MountOp =

@@ -6,9 +6,15 @@
  *   hybrid: tmpfs with each v1 controller read-only, cgroup2 at "unified"
  *           and name=systemd at "systemd" writable; the tmpfs then read-only.
  *   legacy: as hybrid without "unified".
+ * The container's layout is the host's unless $SYSTEMD_NSPAWN_UNIFIED_HIERARCHY
+ * asks for unified or legacy. Without a cgroup namespace
+ * ($SYSTEMD_NSPAWN_USE_CGNS=0) each hierarchy is the host's whole tree:
+ * read-only, with only the container's own cgroup bound writable onto
+ * itself (nspawn's mount_systemd_cgroup_writable).
  */
 import { readFileSync, statfsSync } from 'node:fs';
 import type { MountFlag, MountOp } from '../plan/types.js';
+import { refuse } from '../util/errors.js';
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
 
@@ -53,10 +59,37 @@ export function ownMembership(): CgroupMembership {
 
 const API: MountFlag[] = ['nosuid', 'nodev', 'noexec'];
 
-/** The mounts at /sys/fs/cgroup inside the container, for a given layout. */
-export function cgroupMounts(layout: CgroupLayout, controllers: Iterable<string>): MountOp[] {
+/**
+ * The container's layout: the host's, or what $SYSTEMD_NSPAWN_UNIFIED_HIERARCHY
+ * asks for where the host has the hierarchy it needs (cgroup2 for unified,
+ * name=systemd for legacy: the container's cgroup is made in the host's).
+ */
+export function containerLayout(host: CgroupLayout, requested: 'unified' | 'legacy' | undefined): CgroupLayout {
+  if (requested === undefined || requested === host) return host;
+  if (requested === 'unified' && host === 'legacy')
+    refuse('cannot use SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1: the host has no cgroup2 hierarchy (its layout is legacy); unset it');
+  if (requested === 'legacy' && host === 'unified')
+    refuse('cannot use SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0: the host has no cgroup v1 name=systemd hierarchy (its layout is pure cgroup2); unset it');
+  return requested;
+}
+
+/**
+ * Without a cgroup namespace: the container's own cgroup in the hierarchy
+ * at target (the helper finds it in /proc/self/cgroup) bound writable onto
+ * itself, then the hierarchy's root made read-only (not recursively).
+ */
+function ownCgroupWritable(target: string): MountOp[] {
+  return [
+    { kind: 'bind-inner', source: target, target, flags: ['own-cgroup'] },
+    { kind: 'remount-ro', target, flags: [...API] },
+  ];
+}
+
+/** The mounts at /sys/fs/cgroup inside the container, for a given layout, with or without a cgroup namespace. */
+export function cgroupMounts(layout: CgroupLayout, controllers: Iterable<string>, namespace = true): MountOp[] {
+  const systemdWritable = (target: string): MountOp[] => (namespace ? [] : ownCgroupWritable(target));
   if (layout === 'unified')
-    return [{ kind: 'mount', fstype: 'cgroup2', target: '/sys/fs/cgroup', flags: [...API, 'mkdir'], data: '' }];
+    return [{ kind: 'mount', fstype: 'cgroup2', target: '/sys/fs/cgroup', flags: [...API, 'mkdir'], data: '' }, ...systemdWritable('/sys/fs/cgroup')];
   const ops: MountOp[] = [
     {
       kind: 'mount',
@@ -74,9 +107,12 @@ export function cgroupMounts(layout: CgroupLayout, controllers: Iterable<string>
     if (names.includes(','))
       for (const n of names.split(',')) ops.push({ kind: 'symlink', target: names, path: `/sys/fs/cgroup/${n}` });
   }
-  if (layout === 'hybrid')
+  if (layout === 'hybrid') {
     ops.push({ kind: 'mount', fstype: 'cgroup2', target: '/sys/fs/cgroup/unified', flags: [...API, 'mkdir'], data: '' });
+    ops.push(...systemdWritable('/sys/fs/cgroup/unified'));
+  }
   ops.push({ kind: 'mount', fstype: 'cgroup', target: '/sys/fs/cgroup/systemd', flags: [...API, 'mkdir'], data: 'none,name=systemd' });
+  ops.push(...systemdWritable('/sys/fs/cgroup/systemd'));
   ops.push({ kind: 'remount-ro', target: '/sys/fs/cgroup', flags: [...API] });
   return ops;
 }

@@ -16,7 +16,8 @@ import { journalPlan, resolvConfOps, timezoneOps, type JournalPlan } from '../pl
 import { hostFileFacts, hostMachineId, journalFacts } from './host-file-facts.js';
 import { findInit } from '../image/init.js';
 import { prepareCgroup, type ContainerCgroup } from './cgroup.js';
-import { cgroupMounts, ownMembership } from './cgroup-layout.js';
+import { cgroupMounts, containerLayout, ownMembership } from './cgroup-layout.js';
+import { checkNspawnEnvironment } from './nspawn-environment-checks.js';
 import type { LaunchPlan, PlanConsole } from '../plan/types.js';
 import type { Settings } from '../settings/model.js';
 import { isInContainer, machineNameFromDirectory, parseMachineName, sourcePathOf } from '../settings/values.js';
@@ -193,7 +194,8 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   // After a guest reboot the supervisor ran us again: the same machine.
   const resumed = takeRebootState();
   const located = locateTree(settings.directory, settings.machine);
-  checkOsTree(located.root, located.option);
+  // As nspawn: an os-release is asked of a tree to boot only (and not with SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0).
+  checkOsTree(located.root, located.option, settings.boot && settings.nspawnEnvironment.checkOsRelease);
   // An ephemeral machine gets a random suffix, so many can run at once (as nspawn).
   const baseName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
   const randomSuffix = settings.ephemeral && (!settings.machine || settings.machineFromTarball);
@@ -232,8 +234,11 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     // A table left by a SIGKILLed tsnspawn (of this name or another) goes first.
     removeStalePortTables();
   }
+  checkNspawnEnvironment(settings);
   const cgroup = prepareCgroup(machineName);
-  const cgroupOps = cgroupMounts(cgroup.layout, ownMembership().controllers.keys());
+  // $SYSTEMD_NSPAWN_USE_CGNS=0, or a kernel without them (as nspawn: then the variable changes nothing).
+  const cgroupNamespace = settings.nspawnEnvironment.cgroupNamespace && hasCgroupNamespace();
+  const cgroupOps = cgroupMounts(containerLayout(cgroup.layout, settings.nspawnEnvironment.cgroupLayout), ownMembership().controllers.keys(), cgroupNamespace);
   const facts = {
     root: located.root,
     rootId: located.id,
@@ -247,7 +252,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     hostOsReleasePath: hostOsReleasePath(),
     hostOsRelease: readHostOsRelease(),
     hostTerm: process.env.TERM,
-    cgroupNamespace: hasCgroupNamespace(),
+    cgroupNamespace,
     cgroupOps,
     hostFileOps: [...hostFileOps, ...journal.ops],
     credentials: loadCredentials(settings),

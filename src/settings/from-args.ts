@@ -2,6 +2,7 @@
  * The command line: one table of options with nspawn's names. Every value
  * is checked here, before anything is touched. commander renders --help.
  */
+import { readNspawnEnvironment } from './nspawn-environment.js';
 import { UserError } from '../util/errors.js';
 import { defaultSettings, PRIVATE_USERS_OWNERSHIP, type Settings } from './model.js';
 import { parsePrivateUsers } from '../plan/userns.js';
@@ -340,5 +341,6 @@ export async function settingsFromArgs(argv: string[]): Promise<Settings | 'exit
   // A COMMAND (or init's arguments) is nspawn's start mode too: it masks the file's Parameters=.
   if (settings.command.length > 0) settings.setOnCommandLine.add('start-mode');
   settings.syscallFilter = parseBooleanWord(process.env.SYSTEMD_SECCOMP ?? 'yes') ?? true;
+  settings.nspawnEnvironment = readNspawnEnvironment(process.env);
   return settings;
 }

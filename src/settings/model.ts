@@ -10,6 +10,7 @@ import type { MountFlag } from '../plan/types.js';
 import { DEFAULT_MANAGER_NAME, type ManagerName } from '../plan/environment.js';
 import type { SettingGroup, SettingsFileMode } from './provenance.js';
 import type { PortSpec, VethExtraSpec } from './network.js';
+import { defaultNspawnEnvironment, type NspawnEnvironment } from './nspawn-environment.js';
 
 /** option: how messages name it (the option and the ID, never the value). value: bytes; path: absolute, or a name in our $CREDENTIALS_DIRECTORY. */
 export type CredentialSpec = { id: string; value: Buffer; option: string } | { id: string; path: string; option: string };
@@ -122,6 +123,8 @@ export interface Settings {
   setOnCommandLine: Set<SettingGroup>;
   /** The groups a .nspawn file set (after trust and precedence): the rest are the command line's or defaults. */
   setByFile: Set<SettingGroup>;
+  /** What nspawn's environment variables set (SYSTEMD_NSPAWN_*; src/settings/nspawn-environment.ts). */
+  nspawnEnvironment: NspawnEnvironment;
 }
 
 /**
@@ -175,5 +178,6 @@ export function defaultSettings(): Settings {
     managerName: DEFAULT_MANAGER_NAME,
     setOnCommandLine: new Set(),
     setByFile: new Set(),
+    nspawnEnvironment: defaultNspawnEnvironment(),
   };
 }

@@ -30,7 +30,8 @@ describe('bad input is refused cleanly', { skip }, () => {
     ['-D that does not exist', () => ['-D', '/nonexistent/tree', '/bin/true'], /--directory=\/nonexistent\/tree: no such directory/],
     ['-D that is a file', () => ['-D', `${scratch}/a-file`, '/bin/true'], /not a directory/],
     ['a tree without /usr', () => ['-D', `${scratch}/no-usr`, '/bin/true'], /does not look like an OS tree: it has no \/usr/],
-    ['a tree without os-release', () => ['-D', `${scratch}/no-os-release`, '/bin/true'], /no \/etc\/os-release or \/usr\/lib\/os-release/],
+    // As nspawn: os-release is asked of a tree to boot (a COMMAND needs only /usr).
+    ['a tree without os-release to boot', () => ['-D', `${scratch}/no-os-release`, '-b'], /no \/etc\/os-release or \/usr\/lib\/os-release/],
     ['an invalid machine name', () => ['-D', tree, '-M', 'bad name!', '/bin/true'], /invalid machine name 'bad name!'/],
     ['a machine name that is too long', () => ['-D', tree, '-M', 'x'.repeat(65), '/bin/true'], /invalid machine name/],
     ['an invalid UUID', () => ['-D', tree, '--uuid', 'not-a-uuid', '/bin/true'], /invalid --uuid=not-a-uuid/],

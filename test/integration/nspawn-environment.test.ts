@@ -1,0 +1,198 @@
+/**
+ * systemd-nspawn's environment variables (src/settings/nspawn-environment.ts):
+ * Debian 12 boots to running under the combinations of
+ * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY, SYSTEMD_NSPAWN_USE_CGNS and
+ * SYSTEMD_NSPAWN_API_VFS_WRITABLE that make sense, and each took effect
+ * inside; SYSTEMD_NSPAWN_TMPFS_TMP and SYSTEMD_NSPAWN_CHECK_OS_RELEASE with
+ * busybox; a bad value is one line and nothing left behind. Needs root.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { boot } from '../../src/api/index.js';
+import { detectLayout, type CgroupLayout } from '../../src/runtime/cgroup-layout.js';
+import { waitFor } from '../harness/boot-probe.js';
+import { snapshot } from '../harness/host-state.js';
+import { image } from '../harness/images.js';
+import { rootSkipReason } from '../harness/root.js';
+import { assertNoLeaks, assertOneErrorLine, runClean, start } from '../harness/run.js';
+
+const skip = rootSkipReason();
+
+type ApiVfs = 'no' | 'yes' | 'network';
+interface Combination {
+  /** SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: unset (the host's layout), 1 or 0. */
+  unified?: '1' | '0';
+  cgns: boolean;
+  apiVfs: ApiVfs;
+}
+
+/**
+ * Each layout with and without a cgroup namespace (they interact: the
+ * mounts differ for each pair), and each API VFS mode at least twice,
+ * spread over them: six boots instead of eighteen.
+ */
+const COMBINATIONS: Combination[] = [
+  { cgns: true, apiVfs: 'no' },
+  { cgns: false, apiVfs: 'network' },
+  { unified: '1', cgns: true, apiVfs: 'yes' },
+  { unified: '1', cgns: false, apiVfs: 'no' },
+  { unified: '0', cgns: true, apiVfs: 'network' },
+  { unified: '0', cgns: false, apiVfs: 'yes' },
+];
+
+function variables(c: Combination): Record<string, string> {
+  return {
+    ...(c.unified ? { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: c.unified } : {}),
+    SYSTEMD_NSPAWN_USE_CGNS: c.cgns ? '1' : '0',
+    SYSTEMD_NSPAWN_API_VFS_WRITABLE: c.apiVfs,
+  };
+}
+
+/** The variables in tsnspawn's environment while fn starts it (the API's tsnspawn inherits ours). */
+async function withVariables<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
+/**
+ * Facts from inside, one KEY=VALUE a line. The hostname and /proc/sys are
+ * the container's own (UTS namespace), so writing the hostname back is the
+ * writability check that changes nothing; /proc/sys/net is the host's
+ * without a private network, so that one is read from the mount table.
+ */
+const PROBE = `
+echo "cgroupfs=$(stat -fc %T /sys/fs/cgroup)"
+echo "unifiedfs=$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null || echo none)"
+echo "pid1_v2=$(sed -n 's/^0:://p' /proc/1/cgroup)"
+echo "pid1_systemd=$(sed -n 's/^[0-9]*:name=systemd://p' /proc/1/cgroup)"
+cat /proc/sys/kernel/hostname > /proc/sys/kernel/hostname 2>/dev/null && echo procsys=rw || echo procsys=ro
+echo "procsysnet=$(awk '$5 == "/proc/sys/net" { split($6, o, ","); print o[1] }' /proc/self/mountinfo)"
+echo "sys=$(awk '$5 == "/sys" { split($6, o, ","); print o[1] }' /proc/self/mountinfo)"
+echo "kallsyms=$(awk '$5 == "/proc/kallsyms" { print "masked" }' /proc/self/mountinfo)"
+`;
+
+function parseFacts(text: string): Record<string, string> {
+  return Object.fromEntries(text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+function expectedLayout(host: CgroupLayout, c: Combination): CgroupLayout | 'refused' {
+  if (c.unified === undefined) return host;
+  if (c.unified === '1') return host === 'legacy' ? 'refused' : 'unified';
+  return host === 'unified' ? 'refused' : 'legacy';
+}
+
+describe('nspawn environment variables: Debian 12 boots under the cgroup and API VFS combinations', { skip }, () => {
+  let tree = '';
+  let host: CgroupLayout = 'hybrid';
+  before(() => {
+    tree = image('debian12');
+    host = detectLayout();
+  });
+
+  for (const combo of COMBINATIONS) {
+    const label = Object.entries(variables(combo)).map(([k, v]) => `${k.replace('SYSTEMD_NSPAWN_', '')}=${v}`).join(' ');
+    it(`${label}: running, and each variable took effect inside`, async (t) => {
+      const layout = expectedLayout(host, combo);
+      const before = snapshot();
+      if (layout === 'refused') {
+        // This host lacks the hierarchy the layout needs (e.g. legacy on a pure cgroup2 host): refused, naming the variable.
+        const r = await withVariables(variables(combo), () => runClean(['-q', '-x', '-D', tree, '-b'], [tree]));
+        assertOneErrorLine(r, /SYSTEMD_NSPAWN_UNIFIED_HIERARCHY/);
+        return;
+      }
+      const facts: Record<string, string> = await withVariables(variables(combo), async (): Promise<Record<string, string>> => {
+        await using c = await boot({ directory: tree, ephemeral: true, signal: t.signal });
+        await c.ready({ timeout: 120_000, signal: t.signal });
+        const state = await c.exec(['systemctl', 'is-system-running', '--wait'], { timeout: 120_000 });
+        const failed = state.stdout.trim() === 'running' ? '' : (await c.exec(['systemctl', '--failed', '--plain', '--no-legend'])).stdout;
+        assert.equal(state.stdout.trim(), 'running', `failed units: ${failed}`);
+        const probe = await c.exec(['sh', '-c', PROBE], { check: true });
+        const name = c.facts.name;
+        assert.equal(await c.poweroff(), 0);
+        return { ...parseFacts(probe.stdout), name };
+      });
+      await assertNoLeaks(before, [tree]);
+
+      // SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: what is mounted at /sys/fs/cgroup.
+      assert.equal(facts.cgroupfs, layout === 'unified' ? 'cgroup2fs' : 'tmpfs');
+      assert.equal(facts.unifiedfs, layout === 'hybrid' ? 'cgroup2fs' : 'none');
+      // SYSTEMD_NSPAWN_USE_CGNS: init's cgroup in the hierarchy systemd manages,
+      // relative to the container's (namespace) or the host's whole path.
+      const own = layout === 'unified' ? facts.pid1_v2! : facts.pid1_systemd!;
+      if (combo.cgns) assert.equal(own, '/init.scope');
+      else assert.match(own, new RegExp(`^/.*${facts.name}.*/init\\.scope$`), 'the host path of the container cgroup');
+      // SYSTEMD_NSPAWN_API_VFS_WRITABLE.
+      const writable = combo.apiVfs === 'yes';
+      assert.equal(facts.procsys, writable ? 'rw' : 'ro');
+      assert.equal(facts.procsysnet, combo.apiVfs === 'network' ? 'rw' : '', '/proc/sys/net bound writable only with network');
+      assert.equal(facts.sys, writable ? 'rw' : 'ro');
+      assert.equal(facts.kallsyms, writable ? '' : 'masked', '/proc/kallsyms masked unless writable');
+    });
+  }
+});
+
+describe('nspawn environment variables with busybox', { skip }, () => {
+  let scratch = '';
+  let tree = '';
+  before(() => {
+    // A private copy without os-release, and a marker in its own /tmp.
+    scratch = mkdtempSync('/var/tmp/tsnspawn-envvars-');
+    tree = `${scratch}/tree`;
+    execFileSync('cp', ['-a', image('busybox'), tree]);
+    rmSync(`${tree}/etc/os-release`, { force: true });
+    rmSync(`${tree}/usr/lib/os-release`, { force: true });
+    writeFileSync(`${tree}/tmp/from-the-tree`, 'x\n');
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  const listTmp = ['/bin/sh', '-c', 'ls /tmp; awk \'$5 == "/tmp" { print $9 }\' /proc/self/mountinfo'];
+
+  it('SYSTEMD_NSPAWN_TMPFS_TMP=0 leaves the tree\'s /tmp; unset, /tmp is a fresh tmpfs', async () => {
+    const fresh = await runClean(['-q', '-D', tree, ...listTmp], [tree]);
+    assert.equal(fresh.exitCode, 0, fresh.stderr);
+    assert.equal(fresh.stdout, 'tmpfs\n');
+    const kept = await runClean(['-q', '-D', tree, ...listTmp], [tree], { env: { SYSTEMD_NSPAWN_TMPFS_TMP: '0' } });
+    assert.equal(kept.exitCode, 0, kept.stderr);
+    assert.equal(kept.stdout, 'from-the-tree\n');
+  });
+
+  it('a tree without os-release runs a command (as nspawn), and boots only with SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0', async () => {
+    const command = await runClean(['-q', '-D', tree, '/bin/true'], [tree]);
+    assert.equal(command.exitCode, 0, command.stderr);
+    const refused = await runClean(['-q', '-D', tree, '-b'], [tree]);
+    assertOneErrorLine(refused, /no \/etc\/os-release or \/usr\/lib\/os-release .*SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0/);
+    const explicit = await runClean(['-q', '-D', tree, '-b'], [tree], { env: { SYSTEMD_NSPAWN_CHECK_OS_RELEASE: 'yes' } });
+    assertOneErrorLine(explicit, /no \/etc\/os-release/);
+
+    const before = snapshot();
+    const child = start(['-D', tree, '--kill-signal=SIGUSR2', '-b'], { env: { SYSTEMD_NSPAWN_CHECK_OS_RELEASE: '0' }, timeoutMs: 60_000 });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('busybox init: ready'), 30_000, 'busybox init to come up');
+    child.kill('SIGTERM');
+    const r = await child;
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    await assertNoLeaks(before, [tree]);
+  });
+
+  it('a bad value is one line naming the variable, and nothing is started', async () => {
+    for (const [name, value] of [
+      ['SYSTEMD_NSPAWN_USE_CGNS', 'maybe'],
+      ['SYSTEMD_NSPAWN_API_VFS_WRITABLE', 'net'],
+      ['SYSTEMD_NSPAWN_TMPFS_TMP', ''],
+      ['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY', '2'],
+      ['SYSTEMD_NSPAWN_CHECK_OS_RELEASE', 'nope'],
+    ] as const) {
+      const r = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { [name]: value } });
+      assertOneErrorLine(r, new RegExp(`invalid value '${value}' of \\$${name}`));
+    }
+  });
+});
