@@ -5,7 +5,8 @@
  * plan's first candidate (Node derives it from the machine name, so a
  * container tends to get the same range each time) and takes the first one
  * whose lock it can get. The lock is systemd-nspawn's own lock file,
- * /run/systemd/nspawn-uid/BASE (flock, LOCK_EX), so tsnspawn and nspawn
+ * /run/systemd/nspawn-uid/BASE, taken as nspawn takes it (an open file
+ * description lock, F_OFD_SETLK: flock would not see it), so tsnspawn and nspawn
  * containers started at the same moment never share a range; the monitor
  * holds it until init is gone, then removes it. */
 #define _GNU_SOURCE
@@ -17,7 +18,6 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,9 +36,10 @@ static void lock_path(char buf[static 64], uid_t base) {
         snprintf(buf, 64, LOCK_DIR "/%u", (unsigned) base);
 }
 
-/* flock of the range's lock file, if nobody has it: the descriptor, -1 if
- * taken, -2 on another error. After locking, the file must still be the
- * one at the path (a holder that finished removes it under its lock). */
+/* An exclusive lock of the range's lock file, if nobody has it: the
+ * descriptor, -1 if taken, -2 on another error. After locking, the file
+ * must still be the one at the path (a holder that finished removes it
+ * under its lock). */
 static int try_lock(uid_t base) {
         char path[64];
         lock_path(path, base);
@@ -46,11 +47,12 @@ static int try_lock(uid_t base) {
                 int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
                 if (fd < 0)
                         return -2;
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+                if (fcntl(fd, F_OFD_SETLK, &l) < 0) {
                         int e = errno;
                         close(fd);
                         errno = e;
-                        return e == EWOULDBLOCK ? -1 : -2;
+                        return e == EAGAIN || e == EACCES ? -1 : -2;
                 }
                 struct stat a, b;
                 if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
