@@ -241,6 +241,42 @@ for (const unified of [false, true]) {
       }
     });
 
+    it('with -U: registered, its delegated cgroup belongs to the container\'s root; a booted Debian answers systemctl -M and powers off with 0', async () => {
+      const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-U', '-x', '-D', BUSYBOX, '-M', 'probe-u', '/bin/sh', '-c', 'exec sleep 5']);
+      let props: Record<string, string> = {};
+      for (let i = 0; i < 50 && props.State !== 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        props = await show('probe-u');
+      }
+      assert.equal(props.State, 'running');
+      const leader = props.Leader!;
+      try {
+        const base = (await host.sh(`awk '{print $2}' /proc/${leader}/uid_map`, { direct: true })).stdout.trim();
+        assert.ok(Number(base) >= 0x80000, `uid_map base ${base}`);
+        // The scope's cgroup as the host's systemd names it (below its own cgroup root); the container is in its payload.
+        const scope = (await host.sh(`systemctl show -p ControlGroup --value '${props.Unit}'`, { direct: true })).stdout.trim();
+        const dir = `${unified ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified'}${scope}/payload`;
+        const owner = (await host.sh(`stat -c %u '${dir}' '${dir}/cgroup.procs'`, { direct: true })).stdout.trim();
+        assert.equal(owner, `${base}\n${base}`, `${dir} and its cgroup.procs belong to the container's root`);
+      } finally {
+        await run;
+      }
+      assert.equal((await run).exitCode, 0);
+      const deb = host.run([TSNSPAWN_INSIDE, '-q', '--console=read-only', '-U', '-x', '-D', DEBIAN, '-M', 'deb-u', '-b'], { timeoutMs: 180_000 });
+      let state = '';
+      for (let i = 0; i < 120 && !/^(running|degraded)$/.test(state); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        state = (await host.sh('systemctl -M deb-u is-system-running 2>/dev/null || true', { direct: true })).stdout.trim();
+      }
+      try {
+        assert.equal(state, 'running');
+      } finally {
+        await machinectl('poweroff deb-u');
+      }
+      assert.equal((await deb).exitCode, 0);
+      assert.deepEqual(await listed(), []);
+    });
+
     it('--register=no: a booted Debian reboots in place (its scope given up and asked for again) and powers off with 0', async () => {
       const probe = new BootProbe({ parent: host.share, boots: 2 });
       try {
