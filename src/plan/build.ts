@@ -13,6 +13,7 @@ import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
 import { hasPrivateNetwork } from '../settings/network.js';
 import { planNetwork } from './network.js';
+import { planProcess } from './security.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -118,6 +119,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...userMounts(settings),
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];
+  const processSettings = planProcess(settings.security);
   const split = facts.userns ? splitForUserNamespace(allOps, privateNetwork) : undefined;
   const ops = split?.ops ?? allOps;
 
@@ -158,5 +160,6 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...(facts.listenFds ? { listenFds: facts.listenFds.count } : {}),
     ...(facts.userns && split ? { userns: { ...facts.userns, innerOpsFrom: split.innerFrom } } : {}),
     ...(network ? { network } : {}),
+    ...(processSettings ? { process: processSettings } : {}),
   };
 }
