@@ -178,7 +178,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   {
     flags: '--ambient-capability <caps>', sets: 'capability', values: CAPABILITY_WORDS,
     help: 'raise these capabilities (also kept in the bounding set) into the payload\'s ambient set, for a user other than root too',
-    apply: (s, v) => security(s, { ambientCapabilities: [...s.security.ambientCapabilities, ...parseAmbientCapabilities(str(v), '--ambient-capability')] }),
+    apply: (s, v) => security(s, { ambientCapabilities: [...s.security.ambientCapabilities, ...inOption('--ambient-capability', str(v), parseAmbientCapabilities)] }),
   },
   {
     flags: '--no-new-privileges <bool>', sets: 'no-new-privileges',

@@ -245,7 +245,7 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
   // CPUAffinity= and the Limit*= keys only from a trusted file; NoNewPrivileges= and Personality= from any.
   {
     name: 'Exec.AmbientCapability', group: 'capability', privileged: true,
-    apply: (v, x) => void (v.ambientCapabilities = [...(v.ambientCapabilities ?? []), ...parseAmbientCapabilities(x.split(/[ \t]+/).filter(Boolean).join(','), 'AmbientCapability')]),
+    apply: (v, x) => void (v.ambientCapabilities = [...(v.ambientCapabilities ?? []), ...parseAmbientCapabilities(x.split(/[ \t]+/).filter(Boolean).join(','))]),
   },
   { name: 'Exec.NoNewPrivileges', group: 'no-new-privileges', privileged: false, apply: (v, x) => void (v.noNewPrivileges = bool(x)) },
   { name: 'Exec.OOMScoreAdjust', group: 'oom-score-adjust', privileged: true, apply: (v, x) => void (v.oomScoreAdjust = parseOomScoreAdjust(x)) },

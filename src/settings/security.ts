@@ -210,9 +210,9 @@ export function parsePersonality(value: string, arch: string = process.arch): Pe
 }
 
 /** --ambient-capability: names as --capability takes them, but not "all" (nspawn refuses it too). */
-export function parseAmbientCapabilities(value: string, option: string): string[] {
-  if (value.split(',').some((w) => w.trim().toLowerCase() === 'all')) refuse(`invalid ${option}=${value}: "all" is not allowed for ambient capabilities (name them)`);
+export function parseAmbientCapabilities(value: string): string[] {
+  if (value.split(',').some((w) => w.trim().toLowerCase() === 'all')) refuse('"all" is not allowed for ambient capabilities (name them)');
   const r = parseCapabilityNames(value);
-  if ('unknown' in r) refuse(`invalid ${option}=${value}: unknown capability '${r.unknown}' (use names such as CAP_NET_BIND_SERVICE, see capabilities(7))`);
+  if ('unknown' in r) refuse(`unknown capability '${r.unknown}' (use names such as CAP_NET_BIND_SERVICE, see capabilities(7))`);
   return r.names;
 }

@@ -149,9 +149,10 @@ AmbientCapability=CAP_NET_BIND_SERVICE
   });
 
   it('a bad value is one warning, and the other keys still apply', () => {
-    const r = settingsFromFile('/f.nspawn', '[Exec]\nLimitNOFILE=lots\nOOMScoreAdjust=2000\nCPUAffinity=1-0\nNoNewPrivileges=yes\n');
-    assert.equal(r.warnings.length, 3);
+    const r = settingsFromFile('/f.nspawn', '[Exec]\nLimitNOFILE=lots\nOOMScoreAdjust=2000\nCPUAffinity=1-0\nAmbientCapability=CAP_FLY\nNoNewPrivileges=yes\n');
+    assert.equal(r.warnings.length, 4);
     assert.ok(r.warnings[0]!.startsWith('/f.nspawn:2: invalid LimitNOFILE=lots'), r.warnings[0]);
+    assert.equal(r.warnings[3], "/f.nspawn:5: invalid AmbientCapability=CAP_FLY, ignoring it: unknown capability 'CAP_FLY' (use names such as CAP_NET_BIND_SERVICE, see capabilities(7))");
     assert.deepEqual(r.values, { noNewPrivileges: true });
   });
 });
