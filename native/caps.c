@@ -36,3 +36,20 @@ int caps_restrict_process(uint64_t retain) {
         }
         return (int) syscall(SYS_capset, &hdr, data);
 }
+
+int caps_raise_ambient(uint64_t ambient) {
+        /* A capability may be raised into the ambient set only when it is in
+         * both the permitted and the inheritable set. */
+        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_data_struct data[2];
+        if (syscall(SYS_capget, &hdr, data) < 0)
+                return -1;
+        for (int i = 0; i < 2; i++)
+                data[i].inheritable |= (uint32_t) (ambient >> (32 * i));
+        if (syscall(SYS_capset, &hdr, data) < 0)
+                return -1;
+        for (int cap = 0; cap < 64; cap++)
+                if ((ambient & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+                        return -1;
+        return 0;
+}

@@ -8,6 +8,7 @@
 #include "child.h"
 #include "caps.h"
 #include "network.h"
+#include "proc-limits.h"
 #include "seccomp.h"
 #include "stub-init.h"
 #include "ops.h"
@@ -126,15 +127,24 @@ static int set_credentials(const struct plan *p, struct failure *f) {
                 return fail(f, "credentials", "seccomp", "", errno, "cannot install the system call filter");
         if (caps_restrict_bounding(p->caps_retain) < 0)
                 return fail(f, "credentials", "capabilities", "", errno, "cannot drop capabilities from the bounding set");
+        /* Ambient capabilities for a user other than root: the permitted set
+         * must survive the change of uid (exec clears this flag again). */
+        if (p->limits.caps_ambient && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return fail(f, "credentials", "capabilities", "", errno, "cannot keep capabilities across the change of uid");
         if (setgroups(p->n_groups, p->groups) < 0)
                 return fail(f, "credentials", "setgroups", "", errno, "cannot set supplementary groups");
         if (setresgid(p->gid, p->gid, p->gid) < 0)
                 return fail(f, "credentials", "setgid", "", errno, "cannot change to gid %u", (unsigned) p->gid);
         if (setresuid(p->uid, p->uid, p->uid) < 0)
                 return fail(f, "credentials", "setuid", "", errno, "cannot change to uid %u", (unsigned) p->uid);
-        /* A user other than root keeps none at all: nothing inheritable to regain through file capabilities. */
-        if (caps_restrict_process(p->uid == 0 ? p->caps_retain : 0) < 0)
+        /* A user other than root keeps none at all but its ambient ones: nothing inheritable to regain through file capabilities. */
+        if (caps_restrict_process(p->uid == 0 ? p->caps_retain : p->limits.caps_ambient) < 0)
                 return fail(f, "credentials", "capabilities", "", errno, "cannot drop capabilities");
+        if (p->limits.caps_ambient && caps_raise_ambient(p->limits.caps_ambient) < 0)
+                return fail(f, "credentials", "ambient-capability", "", errno, "cannot raise the ambient capabilities");
+        /* Last, as nspawn: from here on nothing the payload executes can gain privileges. */
+        if (p->limits.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return fail(f, "credentials", "no-new-privileges", "", errno, "cannot set no_new_privs");
         return 0;
 }
 
@@ -229,6 +239,9 @@ static int finish_and_exec(const struct child_args *a, struct failure *f) {
         const struct plan *p = a->plan;
         if (setup_console(a, f) < 0)
                 return -1;
+        /* Before the system call filter and the change of ids (as nspawn); none of our setup runs under them. */
+        if (proc_limits_apply_self(&p->limits, f) < 0)
+                return -1;
         if (set_credentials(p, f) < 0)
                 return -1;
         if (p->cwd && chdir(p->cwd) < 0)
@@ -255,6 +268,9 @@ static int child_steps(const struct child_args *a, struct failure *f) {
         network_child_ready(a->netready_fd);
         if (wait_barrier(a->barrier_fd) < 0)
                 _exit(1);
+        /* In our cgroup now (its cpuset bounds the affinity), and still real root. */
+        if (proc_limits_apply_to_init(&p->limits, 0, f) < 0)
+                return -1;
 
         /* Now in our own cgroup (Node moved us); a cgroup namespace made now
          * is rooted there, so the guest sees its cgroup as "/". */
@@ -430,6 +446,9 @@ static int outer_steps(const struct child_args *a, struct failure *f) {
                 kill(init, SIGKILL);
                 _exit(1);
         }
+        /* As real root, on init: a user namespace's root may not lower its OOM score or raise a hard limit. */
+        if (proc_limits_apply_to_init(&p->limits, init, f) < 0 || proc_limits_make_room(&p->limits, init, f) < 0)
+                goto bad;
         if (userns_files_as(p->uid_base, f) < 0)
                 goto bad;
         umask(0);

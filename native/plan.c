@@ -11,6 +11,8 @@
  *   cgroup PATH (repeated: the monitor places init in these cgroups itself
  *                and opens the barrier at once; cgroup.c)
  *   userns fixed|pick BASE COUNT | userns-idmap-root | inner-ops-from N (plan.h)
+ *   no-new-privileges | oom-score-adjust N | cpu N | rlimit NAME SOFT HARD | personality P | caps-ambient HEX
+ *       (the payload's security and resource settings: proc-limits.h)
  *   op KIND FIELDS...   (see op_table below)
  */
 #include "plan.h"
@@ -256,6 +258,8 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
         int reg = registration_record(&p->reg, f, nf, err, errlen);
         if (reg == 0)
                 reg = network_record(&p->net, f, nf, err, errlen);
+        if (reg == 0)
+                reg = proc_limits_record(&p->limits, f, nf, err, errlen);
         if (reg != 0)
                 return reg < 0 ? -1 : 0;
         const char *k = f[0];
@@ -463,6 +467,7 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
         bool done = false;
         memset(p, 0, sizeof *p);
         p->console = CONSOLE_PIPE;
+        proc_limits_init(&p->limits);
         while (!done) {
                 char chunk[8192];
                 ssize_t n = read(fd, chunk, sizeof chunk);
@@ -532,6 +537,7 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_add_json(&sb, p->hostname);
         registration_dump_json(&p->reg, &sb);
         network_dump_json(&p->net, &sb);
+        proc_limits_dump_json(&p->limits, &sb);
         if (p->listen_count)
                 sb_addf(&sb, ",\"listenFds\":{\"first\":%d,\"count\":%d}", p->listen_first, p->listen_count);
         for (size_t i = 0; i < p->n_carry; i++)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "network.h"
+#include "proc-limits.h"
 #include "registration.h"
 #include "rootfs.h"
 
@@ -133,6 +134,7 @@ struct plan {
         bool idmap_root;
         size_t inner_ops_from;
         struct network net;     /* veth links and --port (network.h); none: no records */
+        struct proc_limits limits; /* --no-new-privileges, --rlimit, ... (proc-limits.h); none: no records */
 };
 
 /* Reads a plan from fd until the "end" record. On failure returns -1 and puts

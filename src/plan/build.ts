@@ -14,6 +14,7 @@ import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
 import { hasPrivateNetwork } from '../settings/network.js';
 import { planNetwork } from './network.js';
+import { planProcess } from './security.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -126,6 +127,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...userMounts(settings),
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];
+  const processSettings = planProcess(settings.security);
   const split = facts.userns ? splitForUserNamespace(allOps, privateNetwork) : undefined;
   const ops = split?.ops ?? allOps;
 
@@ -166,5 +168,6 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...(facts.listenFds ? { listenFds: facts.listenFds.count } : {}),
     ...(facts.userns && split ? { userns: { ...facts.userns, innerOpsFrom: split.innerFrom } } : {}),
     ...(network ? { network } : {}),
+    ...(processSettings ? { process: processSettings } : {}),
   };
 }

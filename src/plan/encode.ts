@@ -2,7 +2,7 @@
  * LaunchPlan -> the helper's wire format (native/plan.c): one record a line,
  * TAB-separated, each field percent-escaped.
  */
-import type { HelperRegistration, LaunchPlan, MountFlag, MountOp, PlanNetwork } from './types.js';
+import type { HelperRegistration, LaunchPlan, MountFlag, MountOp, PlanNetwork, PlanProcess } from './types.js';
 
 function esc(value: string): string {
   if (value.includes('\0')) throw new Error(`plan field contains a NUL byte: ${JSON.stringify(value)}`);
@@ -84,6 +84,18 @@ function networkRecords(n: PlanNetwork): Field[][] {
   ];
 }
 
+/** native/proc-limits.h's records: no-new-privileges, oom-score-adjust N, cpu N (one a CPU), rlimit NAME SOFT HARD, personality P, caps-ambient HEX. */
+function processRecords(p: PlanProcess): Field[][] {
+  return [
+    ...(p.noNewPrivileges ? [['no-new-privileges']] : []),
+    ...(p.oomScoreAdjust !== undefined ? [['oom-score-adjust', String(p.oomScoreAdjust)]] : []),
+    ...(p.cpuAffinity ?? []).map((c) => ['cpu', String(c)]),
+    ...p.rlimits.map((r) => ['rlimit', r.name, r.soft, r.hard]),
+    ...(p.personality ? [['personality', p.personality]] : []),
+    ...(p.capsAmbient !== '0' ? [['caps-ambient', p.capsAmbient]] : []),
+  ];
+}
+
 /**
  * helperFd: where the helper holds a descriptor of tsnspawn's (plan.carryFds;
  * the sockets of plan.listenFds are tsnspawn's 3, 4, ...). By default as
@@ -112,6 +124,7 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
   }
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
   if (plan.network) rec.push(...networkRecords(plan.network));
+  if (plan.process) rec.push(...processRecords(plan.process));
   rec.push(['end']);
   return rec.map((fields) => fields.map(escField).join('\t')).join('\n') + '\n';
 }

@@ -90,6 +90,27 @@ export interface LaunchPlan {
   userns?: { mode: 'fixed' | 'pick'; base: number; count: number; idmapRoot: boolean; innerOpsFrom: number };
   /** Links the helper's monitor makes once init has its network namespace, and ports it forwards (src/plan/network.ts). */
   network?: PlanNetwork;
+  /** The payload's security and resource settings (src/plan/security.ts); absent: all inherited, as before. */
+  process?: PlanProcess;
+}
+
+/**
+ * What the helper sets on the container's init before it runs the payload
+ * (native/proc-limits.c, native/child.c). Each absent field: left as inherited.
+ */
+export interface PlanProcess {
+  /** PR_SET_NO_NEW_PRIVS, last, after the ids and capabilities. */
+  noNewPrivileges: boolean;
+  /** init's oom_score_adj, -1000..1000 (written by real root, so a negative one works under -U too). */
+  oomScoreAdjust?: number;
+  /** sched_setaffinity: CPU numbers, ascending. */
+  cpuAffinity?: number[];
+  /** setrlimit, by the kernel's names (NOFILE, ...); values decimal or "infinity". */
+  rlimits: Array<{ name: string; soft: string; hard: string }>;
+  /** personality(2): PER_LINUX or PER_LINUX32. */
+  personality?: 'linux' | 'linux32';
+  /** Capabilities raised into the payload's inheritable and ambient sets, a bit mask in hex ("0": none). */
+  capsAmbient: string;
 }
 
 /**

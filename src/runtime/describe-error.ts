@@ -4,6 +4,7 @@
  */
 import type { Settings } from '../settings/model.js';
 import { sourcePathOf } from '../settings/values.js';
+import { cpuListText, rlimitText } from '../settings/security.js';
 
 export interface HelperError {
   step: string;
@@ -22,8 +23,26 @@ function optionFor(settings: Settings, e: HelperError): string | undefined {
   for (const o of settings.overlays) if ([o.destination, ...o.lowers, o.upper].includes(e.path)) return o.option;
   for (const m of [...settings.binds, ...settings.overlays, ...settings.tmpfs]) if (atOrBelow(e.path, m.destination)) return m.option;
   if (e.step === 'chdir' && settings.chdir) return `--chdir=${settings.chdir}`;
+  const limit = securityOptionFor(settings, e);
+  if (limit) return limit;
   if (e.step === 'credentials' && ['setuid', 'setgid', 'setgroups'].includes(e.op) && settings.user) return `--user=${settings.user}`;
   return undefined;
+}
+
+/** The security and resource option behind a failure of step "limits" (native/proc-limits.c) or of the ambient/no_new_privs steps. */
+function securityOptionFor(settings: Settings, e: HelperError): string | undefined {
+  const sec = settings.security;
+  const rlimit = /RLIMIT_([A-Z]+)/.exec(e.message)?.[1] as keyof typeof sec.rlimits | undefined;
+  const spec = rlimit ? sec.rlimits[rlimit] : undefined;
+  const options: Record<string, string | undefined> = {
+    'oom-score-adjust': sec.oomScoreAdjust !== undefined ? `--oom-score-adjust=${sec.oomScoreAdjust}` : undefined,
+    'cpu-affinity': sec.cpuAffinity ? `--cpu-affinity=${cpuListText(sec.cpuAffinity)}` : undefined,
+    rlimit: spec ? `--rlimit=${rlimit}=${rlimitText(spec.soft)}:${rlimitText(spec.hard)}` : undefined,
+    personality: sec.personality ? `--personality=${sec.personality}` : undefined,
+    'ambient-capability': `--ambient-capability=${sec.ambientCapabilities.join(',')}`,
+    'no-new-privileges': '--no-new-privileges',
+  };
+  return e.step === 'limits' || (e.step === 'credentials' && ['ambient-capability', 'no-new-privileges'].includes(e.op)) ? options[e.op] : undefined;
 }
 
 /** EXDEV from resolving a '+' path: the helper keeps those on the tree's own mount. */

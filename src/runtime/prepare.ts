@@ -22,6 +22,7 @@ import type { LaunchPlan, PlanConsole } from '../plan/types.js';
 import type { Settings } from '../settings/model.js';
 import { isInContainer, machineNameFromDirectory, parseMachineName, sourcePathOf } from '../settings/values.js';
 import { machineIdToUuid, parseUuidOption, randomUuid, type MachineUuid } from '../settings/uuid.js';
+import { checkSecuritySettings } from './security-check.js';
 import { refuse, UserError } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
 import { resolveInRoot } from '../image/in-root.js';
@@ -226,6 +227,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     refuse(`cannot use --link-journal=${settings.linkJournal}: the host has no /var/log/journal, or /var/log/journal/${uuid.plain} is in the way (use try-${settings.linkJournal} or no)`);
   const userns = settings.privateUsers.mode === 'no' ? undefined : userNamespacePlan(settings, treeOwnership(located.root), machineName, located.root);
   checkNetworkSettings(settings);
+  checkSecuritySettings(settings);
   const hostId = hostMachineId();
   if (hasVethLinks(settings) && !/^[0-9a-f]{32}$/.test(hostId ?? ''))
     refuse(`cannot use ${networkOptionName(settings)}: the veth's MAC addresses derive from the host's machine id, and /etc/machine-id ${hostId === undefined ? 'is missing' : 'is not 32 hex digits'} (systemd-machine-id-setup makes one)`);

@@ -33,6 +33,16 @@ import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName } fr
 import { findNspawnOption, refusalOf } from './nspawn-options.js';
 import { MANAGER_NAMES } from '../plan/environment.js';
 import { CAPABILITY_WORDS } from '../plan/capabilities.js';
+import {
+  inOption,
+  parseAmbientCapabilities,
+  parseCpuAffinity,
+  parseOomScoreAdjust,
+  parsePersonality,
+  parseRlimit,
+  RLIMIT_NAMES,
+  type SecuritySettings,
+} from './security.js';
 
 export const VERSION = '0.1.0';
 
@@ -165,6 +175,45 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'drop these capabilities from the default set (or all)',
     apply: (s, v) => s.dropCapabilities.push(...parseCapabilities(str(v), '--drop-capability')),
   },
+  // The payload's security and resource settings (src/settings/security.ts); each replaces s.security, never changes it in place.
+  {
+    flags: '--ambient-capability <caps>', sets: 'capability', values: CAPABILITY_WORDS,
+    help: 'raise these capabilities (also kept in the bounding set) into the payload\'s ambient set, for a user other than root too',
+    apply: (s, v) => security(s, { ambientCapabilities: [...s.security.ambientCapabilities, ...inOption('--ambient-capability', str(v), parseAmbientCapabilities)] }),
+  },
+  {
+    flags: '--no-new-privileges <bool>', sets: 'no-new-privileges',
+    help: 'with yes, the payload and its children cannot gain privileges (setuid, file capabilities): PR_SET_NO_NEW_PRIVS',
+    apply: (s, v) => {
+      const b = parseBooleanWord(str(v));
+      if (b === undefined) refuse(`invalid --no-new-privileges=${str(v)}: use yes or no`);
+      security(s, { noNewPrivileges: b });
+    },
+  },
+  {
+    flags: '--oom-score-adjust <n>', sets: 'oom-score-adjust',
+    help: 'the OOM score adjustment of the container\'s PID 1 (-1000..1000)',
+    apply: (s, v) => security(s, { oomScoreAdjust: inOption('--oom-score-adjust', str(v), parseOomScoreAdjust) }),
+  },
+  {
+    flags: '--cpu-affinity <cpus>', sets: 'cpu-affinity',
+    help: 'the CPUs the container may run on: numbers and ranges, e.g. 0-3,5',
+    apply: (s, v) => security(s, { cpuAffinity: inOption('--cpu-affinity', str(v), parseCpuAffinity) }),
+  },
+  {
+    flags: '--rlimit <NAME=SOFT[:HARD]>', values: RLIMIT_NAMES,
+    help: 'a resource limit of the payload (NOFILE, NPROC, AS, ...; RLIMIT_ prefix allowed; "infinity")',
+    apply: (s, v) => {
+      const { name, spec } = inOption('--rlimit', str(v), parseRlimit);
+      security(s, { rlimits: { ...s.security.rlimits, [name]: spec } });
+      s.setOnCommandLine.add(`rlimit-${name}`);
+    },
+  },
+  {
+    flags: '--personality <arch>',  sets: 'personality',
+    help: 'the architecture uname reports to the payload: the host\'s, or its 32-bit one (x86 on x86-64)',
+    apply: (s, v) => security(s, { personality: inOption('--personality', str(v), (x) => parsePersonality(x)) }),
+  },
   { flags: '-x, --ephemeral', sets: 'ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
   {
     flags: '--volatile [mode]', sets: 'volatile', values: VOLATILE_MODES,
@@ -227,6 +276,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
 ];
+
+/** Replaces some of the security settings (a copy: Settings may be shared with a merge). */
+function security(s: Settings, change: Partial<SecuritySettings>): void {
+  s.security = { ...s.security, ...change };
+}
 
 /** Applies one occurrence of an option and records the group it set. */
 function applyOption(spec: OptionSpec, settings: Settings, value: string | boolean): void {

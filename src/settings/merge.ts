@@ -14,6 +14,7 @@
  */
 import type { Settings } from './model.js';
 import type { FileGroup, FileValues } from './nspawn-keys.js';
+import { RLIMIT_NAMES, type SecuritySettings } from './security.js';
 import type { FileSettings, KeySeen } from './from-file.js';
 
 export interface MergeOptions {
@@ -35,6 +36,12 @@ interface GroupRule {
   apply: (s: Settings, v: FileValues, trusted: boolean) => void;
 }
 
+/** A field of Settings.security, replaced (the object is copied, never changed in place). */
+const securityField = <K extends keyof SecuritySettings & keyof FileValues>(field: K): GroupRule => ({
+  present: (v) => v[field] !== undefined,
+  apply: (s, v) => void (s.security = { ...s.security, [field]: v[field] }),
+});
+
 const scalar = <K extends keyof FileValues & keyof Settings>(field: K): GroupRule => ({
   present: (v) => v[field] !== undefined,
   apply: (s, v) => void ((s as unknown as Record<K, unknown>)[field] = v[field]),
@@ -55,12 +62,13 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   user: scalar('user'),
   'working-directory': scalar('chdir'),
   capability: {
-    present: (v) => v.addCapabilities !== undefined || v.dropCapabilities !== undefined,
-    // As nspawn: retain |= Capability (trusted only), then retain &= ~DropCapability.
+    // As nspawn: retain |= Capability (trusted only), then retain &= ~DropCapability; ambient |= AmbientCapability (trusted only).
+    present: (v) => v.addCapabilities !== undefined || v.dropCapabilities !== undefined || v.ambientCapabilities !== undefined,
     apply: (s, v, trusted) => {
       const add = trusted ? (v.addCapabilities ?? []) : [];
       s.addCapabilities = [...s.addCapabilities, ...add];
       s.dropCapabilities = [...s.dropCapabilities.filter((c) => !add.includes(c)), ...(v.dropCapabilities ?? [])];
+      if (trusted && v.ambientCapabilities) s.security = { ...s.security, ambientCapabilities: [...s.security.ambientCapabilities, ...v.ambientCapabilities] };
     },
   },
   'kill-signal': scalar('killSignal'),
@@ -99,6 +107,20 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   'resolv-conf': scalar('resolvConf'),
   timezone: scalar('timezone'),
   'link-journal': scalar('linkJournal'),
+  'no-new-privileges': securityField('noNewPrivileges'),
+  'oom-score-adjust': securityField('oomScoreAdjust'),
+  'cpu-affinity': securityField('cpuAffinity'),
+  personality: securityField('personality'),
+  // One group a limit (nspawn's SETTING_RLIMIT_FIRST << NAME): --rlimit=NOFILE=... leaves the file's LimitNPROC= alone.
+  ...(Object.fromEntries(
+    RLIMIT_NAMES.map((name): [FileGroup, GroupRule] => [
+      `rlimit-${name}`,
+      {
+        present: (v) => v.rlimits?.[name] !== undefined,
+        apply: (s, v) => void (s.security = { ...s.security, rlimits: { ...s.security.rlimits, [name]: v.rlimits![name] } }),
+      },
+    ]),
+  ) as Record<`rlimit-${(typeof RLIMIT_NAMES)[number]}`, GroupRule>),
 };
 
 export function mergeSettings(cmdline: Settings, file: FileSettings, opts: MergeOptions): Merged {

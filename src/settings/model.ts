@@ -11,6 +11,7 @@ import { DEFAULT_MANAGER_NAME, type ManagerName } from '../plan/environment.js';
 import type { SettingGroup, SettingsFileMode } from './provenance.js';
 import type { PortSpec, VethExtraSpec } from './network.js';
 import { defaultNspawnEnvironment, type NspawnEnvironment } from './nspawn-environment.js';
+import { defaultSecuritySettings, type SecuritySettings } from './security.js';
 
 /** option: how messages name it (the option and the ID, never the value). value: bytes; path: absolute, or a name in our $CREDENTIALS_DIRECTORY. */
 export type CredentialSpec = { id: string; value: Buffer; option: string } | { id: string; path: string; option: string };
@@ -115,6 +116,8 @@ export interface Settings {
   dropCapabilities: string[];
   /** nspawn's system call filter; off with SYSTEMD_SECCOMP=0 in the environment, as for nspawn. */
   syscallFilter: boolean;
+  /** --no-new-privileges, --oom-score-adjust, --cpu-affinity, --rlimit, --personality, --ambient-capability (security.ts). */
+  security: SecuritySettings;
   /** --container-name: $container and /run/host/container-manager (src/plan/environment.ts). */
   managerName: ManagerName;
   /** --settings: whether and how a .nspawn file is read. */
@@ -157,6 +160,7 @@ export function defaultSettings(): Settings {
     addCapabilities: [],
     dropCapabilities: [],
     syscallFilter: true,
+    security: defaultSecuritySettings(),
     environment: [],
     binds: [],
     tmpfs: [],

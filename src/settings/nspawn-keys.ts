@@ -14,6 +14,16 @@ import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
 import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
 import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseOverlay, parseTmpfs } from './values.js';
+import {
+  parseAmbientCapabilities,
+  parseCpuAffinity,
+  parseOomScoreAdjust,
+  parsePersonality,
+  parseRlimitValues,
+  RLIMIT_NAMES,
+  type RlimitName,
+  type RlimitSpec,
+} from './security.js';
 
 export const NSPAWN_SECTIONS = ['Exec', 'Files', 'Network'] as const;
 
@@ -48,6 +58,12 @@ export interface FileValues {
   networkBridge?: string;
   networkZone?: string;
   ports?: PortSpec[];
+  noNewPrivileges?: boolean;
+  oomScoreAdjust?: number;
+  cpuAffinity?: number[];
+  rlimits?: Partial<Record<RlimitName, RlimitSpec>>;
+  personality?: string;
+  ambientCapabilities?: string[];
 }
 
 /** The groups a file can set. */
@@ -225,6 +241,29 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
   { name: 'Exec.ResolvConf', group: 'resolv-conf', privileged: false, apply: (v, x) => void (v.resolvConf = modeOrBoolean(x, RESOLV_CONF_MODES)) },
   { name: 'Exec.Timezone', group: 'timezone', privileged: false, apply: (v, x) => void (v.timezone = modeOrBoolean(x, TIMEZONE_MODES)) },
   { name: 'Exec.LinkJournal', group: 'link-journal', privileged: true, apply: (v, x) => void (v.linkJournal = oneOf(x, LINK_JOURNAL_MODES)) },
+  // The payload's security and resource settings (security.ts). As nspawn: AmbientCapability=, OOMScoreAdjust=,
+  // CPUAffinity= and the Limit*= keys only from a trusted file; NoNewPrivileges= and Personality= from any.
+  {
+    name: 'Exec.AmbientCapability', group: 'capability', privileged: true,
+    apply: (v, x) => void (v.ambientCapabilities = [...(v.ambientCapabilities ?? []), ...parseAmbientCapabilities(x.split(/[ \t]+/).filter(Boolean).join(','))]),
+  },
+  { name: 'Exec.NoNewPrivileges', group: 'no-new-privileges', privileged: false, apply: (v, x) => void (v.noNewPrivileges = bool(x)) },
+  { name: 'Exec.OOMScoreAdjust', group: 'oom-score-adjust', privileged: true, apply: (v, x) => void (v.oomScoreAdjust = parseOomScoreAdjust(x)) },
+  {
+    // Lines add up; an empty one empties the set (config_parse_cpu_affinity).
+    name: 'Exec.CPUAffinity', group: 'cpu-affinity', privileged: true,
+    apply: (v, x) => {
+      if (x === '') delete v.cpuAffinity;
+      else v.cpuAffinity = [...new Set([...(v.cpuAffinity ?? []), ...parseCpuAffinity(x)])].sort((a, b) => a - b);
+    },
+  },
+  { name: 'Exec.Personality', group: 'personality', privileged: false, apply: (v, x) => void (v.personality = parsePersonality(x)) },
+  ...RLIMIT_NAMES.map(
+    (name): KeySpec => ({
+      name: `Exec.Limit${name}`, group: `rlimit-${name}`, privileged: true,
+      apply: (v, x) => void (v.rlimits = { ...v.rlimits, [name]: parseRlimitValues(name, x) }),
+    }),
+  ),
   // [Files]
   { name: 'Files.ReadOnly', group: 'read-only', privileged: false, apply: (v, x) => void (v.readOnly = bool(x)) },
   {
@@ -301,18 +340,8 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
  * naming it, and the rest of the file applies.
  */
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
-  'Exec.AmbientCapability': '--ambient-capability',
-  'Exec.NoNewPrivileges': '--no-new-privileges',
-  'Exec.Personality': '--personality',
   'Exec.PivotRoot': '--pivot-root',
   'Exec.SystemCallFilter': '--system-call-filter',
-  ...Object.fromEntries(
-    ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NOFILE', 'AS', 'NPROC', 'MEMLOCK', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'].map(
-      (r) => [`Exec.Limit${r}`, '--rlimit'],
-    ),
-  ),
-  'Exec.OOMScoreAdjust': '--oom-score-adjust',
-  'Exec.CPUAffinity': '--cpu-affinity',
   'Exec.SuppressSync': '--suppress-sync',
   'Files.Inaccessible': '--inaccessible',
   'Files.BindUser': '--bind-user',

@@ -88,16 +88,16 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   // Security
   { names: '--capability=', since: 252, support: yes() },
   { names: '--drop-capability=', since: 252, support: yes() },
-  { names: '--ambient-capability=', since: 252, support: no('not implemented: ambient capabilities for the payload') },
-  { names: '--no-new-privileges=', since: 252, support: no('not implemented: PR_SET_NO_NEW_PRIVS for the payload') },
+  { names: '--ambient-capability=', since: 252, support: yes('only capabilities in the bounding set; not with -b') },
+  { names: '--no-new-privileges=', since: 252, support: yes() },
   { names: '--system-call-filter=', since: 252, support: no('not implemented: changes to the system call filter (SYSTEMD_SECCOMP=0 turns it off)') },
   { names: '-Z, --selinux-context=', since: 252, support: no('SELinux labels: not supported') },
   { names: '-L, --selinux-apifs-context=', since: 252, support: no('SELinux labels: not supported') },
   // Resources
-  { names: '--rlimit=', since: 252, support: no('not implemented: resource limits for the payload') },
-  { names: '--oom-score-adjust=', since: 252, support: no('not implemented: the payload\'s OOM score') },
-  { names: '--cpu-affinity=', since: 252, support: no('not implemented: the payload\'s CPU affinity (--property=AllowedCPUs= is not either)') },
-  { names: '--personality=', since: 252, support: no('not implemented: 32-bit personality') },
+  { names: '--rlimit=', since: 252, support: yes('a hard limit above tsnspawn\'s own is raised for -U as well') },
+  { names: '--oom-score-adjust=', since: 252, support: yes('a negative score works with -U too') },
+  { names: '--cpu-affinity=', since: 252, support: yes('CPUs the host does not have online, or the cgroup does not allow, are refused') },
+  { names: '--personality=', since: 252, support: yes('the host\'s architecture or its 32-bit one (x86-64 and x86, arm64 and arm)') },
   // Integration
   { names: '--resolv-conf=', since: 252, support: yes() },
   { names: '--timezone=', since: 252, support: yes() },

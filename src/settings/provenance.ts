@@ -11,7 +11,7 @@ export const SETTING_GROUPS = [
   'environment', // -E; Environment=
   'user', // -u; User=
   'working-directory', // --chdir; WorkingDirectory=
-  'capability', // --capability, --drop-capability; Capability=, DropCapability=
+  'capability', // --capability, --drop-capability, --ambient-capability; Capability=, DropCapability=, AmbientCapability=
   'kill-signal', // --kill-signal; KillSignal=
   'machine-id', // --uuid; MachineID=
   'hostname', // --hostname; Hostname=
@@ -25,6 +25,13 @@ export const SETTING_GROUPS = [
   'timezone', // --timezone; Timezone=
   'link-journal', // --link-journal; LinkJournal=
   'userns', // -U, --private-users, --private-users-ownership; PrivateUsers=, PrivateUsersOwnership=
+  'no-new-privileges', // --no-new-privileges; NoNewPrivileges=
+  'oom-score-adjust', // --oom-score-adjust; OOMScoreAdjust=
+  'cpu-affinity', // --cpu-affinity; CPUAffinity=
+  'personality', // --personality; Personality=
+  // --rlimit=NAME=...; LimitNAME=: one group a limit, as nspawn's SETTING_RLIMIT_FIRST << NAME.
+  'rlimit-CPU', 'rlimit-FSIZE', 'rlimit-DATA', 'rlimit-STACK', 'rlimit-CORE', 'rlimit-RSS', 'rlimit-NOFILE', 'rlimit-AS',
+  'rlimit-NPROC', 'rlimit-MEMLOCK', 'rlimit-LOCKS', 'rlimit-SIGPENDING', 'rlimit-MSGQUEUE', 'rlimit-NICE', 'rlimit-RTPRIO', 'rlimit-RTTIME',
   // Set only on the command line (no .nspawn key), recorded all the same.
   'directory',
   'console',

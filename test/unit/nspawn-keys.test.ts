@@ -26,7 +26,10 @@ const NSPAWN_252_KEYS = [
 /** Keys nspawn 252 ignores in an untrusted file (merge_settings(): the "is not trusted" branches). */
 const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Network.Private',
   // nspawn ignores every [Network] key in a file it does not trust.
-  'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Bridge', 'Network.Zone', 'Network.Port'];
+  'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Bridge', 'Network.Zone', 'Network.Port',
+  // The payload's ambient capabilities, OOM score, CPU affinity and every resource limit (not NoNewPrivileges=, Personality=).
+  'Exec.AmbientCapability', 'Exec.OOMScoreAdjust', 'Exec.CPUAffinity',
+  ...['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NOFILE', 'AS', 'NPROC', 'MEMLOCK', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'].map((r) => `Exec.Limit${r}`)];
 
 describe('the key table', () => {
   it('covers systemd-nspawn 252 exactly: every key is supported or named as not supported', () => {
@@ -83,6 +86,14 @@ describe('key values', () => {
     ['Network', 'Bridge=br0', { networkBridge: 'br0' }],
     ['Network', 'Zone=lab', { networkZone: 'lab' }],
     ['Network', 'Port=udp:53:5353', { ports: [{ protocol: 'udp', hostPort: 53, containerPort: 5353 }] }],
+    ['Exec', 'NoNewPrivileges=yes', { noNewPrivileges: true }],
+    ['Exec', 'OOMScoreAdjust=-250', { oomScoreAdjust: -250 }],
+    ['Exec', 'CPUAffinity=0-2 5', { cpuAffinity: [0, 1, 2, 5] }],
+    ['Exec', `Personality=${process.arch === 'arm64' ? 'arm' : 'x86'}`, { personality: process.arch === 'arm64' ? 'arm' : 'x86' }],
+    ['Exec', 'AmbientCapability=CAP_NET_BIND_SERVICE cap_chown', { ambientCapabilities: ['CAP_NET_BIND_SERVICE', 'CAP_CHOWN'] }],
+    ['Exec', 'LimitNOFILE=1024:4096', { rlimits: { NOFILE: { soft: 1024n, hard: 4096n } } }],
+    ['Exec', 'LimitAS=1G:infinity', { rlimits: { AS: { soft: 1n << 30n, hard: 'infinity' } } }],
+    ['Exec', 'LimitCPU=2min', { rlimits: { CPU: { soft: 120n, hard: 120n } } }],
   ];
   for (const [section, line, expected] of cases)
     it(`[${section}] ${line}`, () => {
@@ -165,10 +176,10 @@ describe('key values', () => {
     });
 
   it('names a systemd-nspawn key tsnspawn lacks as not supported, and an unknown key as unknown', () => {
-    const r = settingsFromFile(F, '[Exec]\nLimitNOFILE=100\nPersonality=x86\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\n');
+    const r = settingsFromFile(F, '[Exec]\nPivotRoot=/x\nSuppressSync=yes\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\n');
     assert.deepEqual(r.warnings, [
-      `${F}:2: LimitNOFILE= is a systemd-nspawn key that tsnspawn does not support yet (no --rlimit), ignoring it`,
-      `${F}:3: Personality= is a systemd-nspawn key that tsnspawn does not support yet (no --personality), ignoring it`,
+      `${F}:2: PivotRoot= is a systemd-nspawn key that tsnspawn does not support yet (no --pivot-root), ignoring it`,
+      `${F}:3: SuppressSync= is a systemd-nspawn key that tsnspawn does not support yet (no --suppress-sync), ignoring it`,
       `${F}:4: unknown key Frobnicate= in section [Exec], ignoring it`,
       `${F}:7: MACVLAN= is a systemd-nspawn key that tsnspawn does not support yet (no --network-macvlan), ignoring it`,
       `${F}:9: unknown key User= in section [Files], ignoring it`,

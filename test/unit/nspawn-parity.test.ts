@@ -105,7 +105,7 @@ describe('nspawn\'s options that tsnspawn does not take: one line with the reaso
   it('others say why', async () => {
     await rejectsUserError(() => parse('--oci-bundle=/b'), '--oci-bundle is not supported: OCI bundles');
     await rejectsUserError(() => parse('-Z', 'label'), '-Z is not supported: SELinux');
-    await rejectsUserError(() => parse('--rlimit=NOFILE=1'), '--rlimit is not supported');
+    await rejectsUserError(() => parse('--background=red'), '--background is not supported');
   });
 
   it('an option nspawn does not have either is unknown', async () => {
