@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PlanFacts } from '../../src/plan/build.js';
 import { UserError } from '../../src/util/errors.js';
 
 /** The checkout's top directory, from dist/test/unit/helpers.js. */
@@ -82,4 +83,39 @@ export class Tree {
     symlinkSync(target, this.host(inner));
     return this;
   }
+}
+
+/** mulberry32: a small seeded generator, so fuzz inputs are the same on every run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const SAMPLE_UUID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+
+/** Facts of a plan for a tree at /var/lib/machines/deb, as prepare.ts would find them on a Debian host. */
+export function samplePlanFacts(over: Partial<PlanFacts> = {}): PlanFacts {
+  return {
+    root: '/var/lib/machines/deb',
+    rootId: { dev: '66306', ino: '2' },
+    machineName: 'deb',
+    uuid: SAMPLE_UUID,
+    user: { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh', groups: [] },
+    exec: '/bin/sh',
+    argv: ['/bin/sh'],
+    console: 'interactive',
+    defaultCwd: '/root',
+    hostOsReleasePath: '/etc/os-release',
+    hostOsRelease: { ID: 'debian', VERSION_ID: '12', NAME: 'Debian GNU/Linux' },
+    hostTerm: 'xterm-256color',
+    cgroupNamespace: true,
+    cgroupOps: [],
+    ...over,
+  };
 }

@@ -14,22 +14,11 @@ import { encodePlan } from '../../src/plan/encode.js';
 import type { LaunchPlan } from '../../src/plan/types.js';
 import { OPTION_TABLE, parseFlags, settingsFromArgs } from '../../src/settings/from-args.js';
 import { UserError } from '../../src/util/errors.js';
-import { HELPER } from '../harness/paths.js';
+import { HELPER, rng } from './helpers.js';
 
 const ARGV_CASES = 4000;
 const PLAN_CASES = 1500;
 
-/** mulberry32: small, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALUES = ['', 'yes', 'no', 'help', 'pick', 'identity', '65536', '65536:0', '1:2:3', '/', '/srv:/srv:rbind', '+/x', 'a:b:c', 'A=1', '=', '-', '--', '-x', 'SIGKILL', 'RTMIN+99', '0', '-1', '99999999999999999999', 'tcp:80:8080', 'udp:', 'mode=0755,size=1m', 'all', 'CAP_NOPE', '\u0000', '☃', 'x'.repeat(5000), '%', '\n', '\t'];
 

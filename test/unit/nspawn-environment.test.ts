@@ -20,7 +20,7 @@ import {
   readNspawnEnvironment,
   type NspawnEnvironment,
 } from '../../src/settings/nspawn-environment.js';
-import { Scratch, throwsUserError } from './helpers.js';
+import { samplePlanFacts, Scratch, throwsUserError } from './helpers.js';
 
 const scratch = new Scratch();
 after(() => scratch.remove());
@@ -74,25 +74,9 @@ describe('readNspawnEnvironment', () => {
   });
 });
 
-const UUID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
-
-function facts(over: Partial<PlanFacts> = {}): PlanFacts {
-  return {
-    root: '/var/lib/machines/deb',
-    rootId: { dev: '66306', ino: '2' },
-    machineName: 'deb',
-    uuid: UUID,
-    user: { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh', groups: [] },
-    exec: '/bin/sh',
-    argv: ['/bin/sh'],
-    console: 'pipe',
-    defaultCwd: '/root',
-    hostOsRelease: {},
-    cgroupNamespace: true,
-    cgroupOps: [],
-    ...over,
-  };
-}
+/** A command container on a pipe, on a host without os-release or TERM. */
+const facts = (over: Partial<PlanFacts> = {}): PlanFacts =>
+  samplePlanFacts({ console: 'pipe', hostOsRelease: {}, hostOsReleasePath: undefined, hostTerm: undefined, ...over });
 
 function planWith(env: Partial<NspawnEnvironment>, over: Partial<Settings> = {}): LaunchPlan {
   return buildPlan({ ...defaultSettings(), ...over, nspawnEnvironment: { ...defaultNspawnEnvironment(), ...env } }, facts());

@@ -10,21 +10,11 @@ import { defaultSettings } from '../../src/settings/model.js';
 import { settingsFromFile } from '../../src/settings/from-file.js';
 import { mergeSettings } from '../../src/settings/merge.js';
 import { NSPAWN_KEYS, NSPAWN_KEYS_NOT_SUPPORTED } from '../../src/settings/nspawn-keys.js';
+import { rng } from './helpers.js';
 
 const RANDOM_FILES = 3000;
 const MUTATED_FILES = 3000;
 
-/** mulberry32: small, seeded, good enough to vary inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEY_NAMES = [...NSPAWN_KEYS.map((k) => k.name), ...Object.keys(NSPAWN_KEYS_NOT_SUPPORTED)];
 const VALUES = ['yes', 'no', '', '/', '/srv:/srv', '+/x:/y:norbind', 'a:b:c:d', 'A=1 "B=2 3"', '"', "'", '\\', 'CAP_SYS_ADMIN all', 'SIGRTMIN+3', '0123456789abcdef0123456789abcdef', 'state', 'try-guest', '-', '..', '/a/../b', '=', '==', '\u0000', '\uFEFF', '☃', 'x'.repeat(300)];

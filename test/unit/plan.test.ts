@@ -7,28 +7,10 @@ import { capabilityNames } from '../../src/plan/capabilities.js';
 import type { LaunchPlan, MountFlag, MountOp } from '../../src/plan/types.js';
 import { settingsFromArgs } from '../../src/settings/from-args.js';
 import type { Settings } from '../../src/settings/model.js';
+import { SAMPLE_UUID, samplePlanFacts } from './helpers.js';
 
-const UUID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
-
-function facts(over: Partial<PlanFacts> = {}): PlanFacts {
-  return {
-    root: '/var/lib/machines/deb',
-    rootId: { dev: '66306', ino: '2' },
-    machineName: 'deb',
-    uuid: UUID,
-    user: { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh', groups: [] },
-    exec: '/bin/sh',
-    argv: ['/bin/sh'],
-    console: 'interactive',
-    defaultCwd: '/root',
-    hostOsReleasePath: '/etc/os-release',
-    hostOsRelease: { ID: 'debian', VERSION_ID: '12', NAME: 'Debian GNU/Linux' },
-    hostTerm: 'xterm-256color',
-    cgroupNamespace: true,
-    cgroupOps: [],
-    ...over,
-  };
-}
+const UUID = SAMPLE_UUID;
+const facts = samplePlanFacts;
 
 async function settings(...argv: string[]): Promise<Settings> {
   const s = await settingsFromArgs(['-D', '/var/lib/machines/deb', ...argv]);

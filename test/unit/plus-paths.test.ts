@@ -7,25 +7,20 @@ import type { MountOp } from '../../src/plan/types.js';
 import { defaultSettings, type Settings } from '../../src/settings/model.js';
 import { parseBind, parseOverlay } from '../../src/settings/values.js';
 import { UserError } from '../../src/util/errors.js';
+import { samplePlanFacts } from './helpers.js';
 
 function userOps(s: Settings): MountOp[] {
-  const plan = buildPlan(s, {
-    root: '/var/lib/machines/deb',
-    rootId: { dev: '66306', ino: '2' },
-    machineName: 'deb',
-    uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
-    user: { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh', groups: [] },
-    exec: '/bin/sh',
-    argv: ['sh'],
-    console: 'pipe',
-    defaultCwd: '/',
-    hostOsReleasePath: '/etc/os-release',
-    hostOsRelease: { ID: 'debian' },
-    hostTerm: 'xterm',
-    cgroupNamespace: true,
-    cgroupOps: [],
-    bootOps: bootOps('0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'),
-  });
+  const plan = buildPlan(
+    s,
+    samplePlanFacts({
+      argv: ['sh'],
+      console: 'pipe',
+      defaultCwd: '/',
+      hostOsRelease: { ID: 'debian' },
+      hostTerm: 'xterm',
+      bootOps: bootOps('0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'),
+    }),
+  );
   return plan.ops.filter((o) => ('target' in o && ['/mnt', '/opt'].includes(o.target)) || (o.kind === 'mkdir' && o.path.startsWith('/srv')));
 }
 

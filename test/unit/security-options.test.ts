@@ -16,7 +16,7 @@ import { settingsFromFile } from '../../src/settings/from-file.js';
 import { mergeSettings } from '../../src/settings/merge.js';
 import type { Settings } from '../../src/settings/model.js';
 import { cpuListText, parseCpuAffinity, parseRlimit } from '../../src/settings/security.js';
-import { HELPER, rejectsUserError } from './helpers.js';
+import { HELPER, rejectsUserError, samplePlanFacts } from './helpers.js';
 
 async function args(...argv: string[]): Promise<Settings> {
   const s = await settingsFromArgs(argv);
@@ -157,20 +157,7 @@ AmbientCapability=CAP_NET_BIND_SERVICE
   });
 });
 
-const FACTS: PlanFacts = {
-  root: '/var/lib/machines/deb',
-  rootId: { dev: '66306', ino: '2' },
-  machineName: 'deb',
-  uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
-  user: { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh', groups: [] },
-  exec: '/bin/sh',
-  argv: ['/bin/sh'],
-  console: 'pipe',
-  defaultCwd: '/',
-  hostOsRelease: {},
-  cgroupNamespace: true,
-  cgroupOps: [],
-};
+const FACTS: PlanFacts = samplePlanFacts({ console: 'pipe', defaultCwd: '/', hostOsRelease: {}, hostOsReleasePath: undefined, hostTerm: undefined });
 
 const planOf = async (...argv: string[]): Promise<LaunchPlan> => buildPlan(await args('-D', '/var/lib/machines/deb', ...argv), FACTS);
 
