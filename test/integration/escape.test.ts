@@ -19,7 +19,9 @@ const skip = rootSkipReason();
 
 /** A loop device over a file holding a secret: a disk of the host's that root on the host can read. */
 function hostDisk(dir: string): { dev: string; major: number; minor: number } {
-  writeFileSync(`${dir}/disk.img`, Buffer.concat([Buffer.from('HOST-DISK-SECRET'), Buffer.alloc(1 << 20)]));
+  const img = Buffer.alloc(1 << 20);
+  img.write('HOST-DISK-SECRET');
+  writeFileSync(`${dir}/disk.img`, img);
   const dev = execFileSync('losetup', ['-f', '--show', `${dir}/disk.img`], { encoding: 'utf8' }).trim();
   const rdev = statSync(dev).rdev;
   return { dev, major: Math.floor(rdev / 256) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
