@@ -60,10 +60,19 @@ function ownership(samples: Timed[]): string {
   return `${chowned} of ${samples.length} chowned`;
 }
 
+/** BENCH_VERBOSE: where a section's wall time goes (copies, syncs, runs). */
+function phase(label: string, what: string, t0: number): number {
+  const now = Date.now();
+  if (process.env.BENCH_VERBOSE) process.stderr.write(`\nuserns ${label}: ${what} ${now - t0} ms`);
+  return now;
+}
+
 async function compareOn(label: string, cached: string, prune: string[], firstRounds: number, laterRounds: number): Promise<Row[]> {
+  let t = Date.now();
   const copies = new TreeCopies(cached, `userns-${label.replace(/\W+/g, '')}`, prune);
   try {
     const facts: TreeFacts = copies.facts();
+    t = phase(label, 'base copy and its size', t);
     const size = `${facts.mib.toFixed(0)} MiB, ${facts.inodes} inodes`;
 
     const [tF, uF, cF] = await alternate(firstRounds, [
@@ -72,6 +81,7 @@ async function compareOn(label: string, cached: string, prune: string[], firstRo
       () => firstRun(copies, 'systemd-nspawn -U, chown'),
     ]);
 
+    t = phase(label, `${firstRounds + 1} rounds of first runs`, t);
     const own = { tU: copies.fresh(), nU: copies.fresh(), nC: copies.fresh(), plain: copies.fresh() };
     const later = (v: Variant, tree: string) => (): Timed => ({ ms: timeOnce(command(v, tree)), owner: ownerOf(tree) });
     // The chown before the loop, and its writeback too (alternate's warm-up run then finds the tree chowned).
@@ -84,6 +94,7 @@ async function compareOn(label: string, cached: string, prune: string[], firstRo
       later('tsnspawn', own.plain),
       later('systemd-nspawn', own.plain),
     ]);
+    phase(label, `copies and ${laterRounds + 1} rounds of later runs`, t);
     if (ownerOf(own.tU) !== 0) throw new Error(`tsnspawn -U changed the owner of its tree ${own.tU} to ${ownerOf(own.tU)}`);
 
     const ms = (xs: Timed[]): number[] => xs.map((x) => x.ms);
