@@ -1,8 +1,10 @@
 /**
  * `make bench`: every comparison in one run, printed as one table and
  * written to bench/results/ (latest.json when every section ran, and a
- * timestamped copy). BENCH_ONLY=start,boot,import,memory,many,registered,ci-suite picks
- * sections; BENCH_RUNS=N sets every section's number of alternating runs.
+ * timestamped copy). BENCH_ONLY=start,boot,import,memory,many,registered,
+ * ci-suite,userns,network picks sections (merge.ts then puts the partial
+ * run's sections into latest.json); BENCH_RUNS=N sets every section's
+ * number of alternating runs.
  * Not a test: there are no thresholds. Needs root, systemd-nspawn, runc, bwrap.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,8 @@ import { memory } from './memory.js';
 import { many } from './many.js';
 import { registered } from './registered.js';
 import { ciSuite } from './ci-suite.js';
+import { userns } from './userns.js';
+import { network } from './network.js';
 import { TOP } from './lib/env.js';
 import { machine } from './lib/machine.js';
 import { skipped, type Row } from './lib/row.js';
@@ -26,6 +30,8 @@ const SECTIONS: [string, () => Promise<Row[]>][] = [
   ['many', many],
   ['registered', registered],
   ['ci-suite', ciSuite],
+  ['userns', userns],
+  ['network', network],
 ];
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
@@ -57,6 +63,8 @@ const results: Results = { date: date.toISOString().replace(/\.\d+Z$/, 'Z'), sec
 const dir = `${TOP}/bench/results`;
 mkdirSync(dir, { recursive: true });
 const json = JSON.stringify(results, null, 2) + '\n';
-writeFileSync(`${dir}/${results.date.replace(/[-:]/g, '')}.json`, json);
+const stamped = `${dir}/${results.date.replace(/[-:]/g, '')}.json`;
+writeFileSync(stamped, json);
+process.stderr.write(`bench: results in ${stamped}\n`);
 if (!only) writeFileSync(`${dir}/latest.json`, json);
 console.log(text(results));

@@ -10,11 +10,24 @@ import type { Summary } from './lib/stats.js';
 import { TOP } from './lib/env.js';
 import type { Machine } from './lib/machine.js';
 
+/** Sections measured in a later partial run and merged in (bench/merge.ts). */
+export interface Part {
+  sections: string[];
+  date: string;
+  seconds: number;
+  commit: string;
+}
+
 export interface Results {
   date: string;
   seconds: number;
   machine: Machine;
   rows: Row[];
+  parts?: Part[];
+}
+
+function partLine(p: Part): string {
+  return `${p.sections.join(', ')}: measured ${p.date} (\`BENCH_ONLY=${p.sections.join(',')}\`, ${p.seconds.toFixed(0)} s) on the same machine, tsnspawn ${p.commit}, merged in.`;
 }
 
 function num(x: number, unit: string): string {
@@ -63,6 +76,7 @@ export function text(res: Results): string {
     '',
     `ratio = subject median / anchor median; runs alternate, after one warm-up run each.`,
     `${res.date}, ${res.seconds.toFixed(0)} s; ${machineLine(res.machine)}`,
+    ...(res.parts ?? []).map(partLine),
   ].join('\n');
 }
 
@@ -77,6 +91,7 @@ export function markdown(res: Results): string {
     ...notes.map((n, i) => `${i + 1}. ${n}`),
     '',
     `Measured ${res.date} (\`make bench\`, ${res.seconds.toFixed(0)} s) on ${machineLine(res.machine)}.`,
+    ...(res.parts ?? []).map(partLine),
   ].join('\n');
 }
 
