@@ -22,7 +22,7 @@ export async function listCommand(args: string[]): Promise<number> {
   // What SIGKILLed runs left (stale records, their empty cgroups) goes first.
   sweepStale();
   // Housekeeping as a list runs anyway: --port tables of containers killed with SIGKILL.
-  removeStalePortTables();
+  await removeStalePortTables();
   const states = listStates();
   process.stdout.write(json ? JSON.stringify(states.map(listEntry)) + '\n' : listTable(states));
   return 0;

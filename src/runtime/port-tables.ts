@@ -6,7 +6,6 @@
  * container of tsnspawn's has that name (runtime records, state.ts) and the
  * monitor named in the table's comment (pid and start time) is gone.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PORT_TABLE_PREFIX } from '../plan/network.js';
 import { listStates, processStart } from './state.js';
@@ -17,14 +16,13 @@ export function nftPath(): string | undefined {
   return NFT.find((p) => existsSync(p));
 }
 
-function nft(path: string, args: string[]): string {
-  return execFileSync(path, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 /** Removes stale tables; returns their names. Never throws: this is housekeeping. */
-export function removeStalePortTables(): string[] {
+export async function removeStalePortTables(): Promise<string[]> {
   const path = nftPath();
   if (!path) return [];
+  // Loaded only here: child_process costs every start a few ms of module loading.
+  const { execFileSync } = await import('node:child_process');
+  const nft = (p: string, args: string[]): string => execFileSync(p, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   let listing: string;
   try {
     listing = nft(path, ['list', 'tables', 'inet']);

@@ -234,7 +234,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   if (settings.ports.length > 0) {
     if (!nftPath()) refuse('cannot use --port: nft is not installed (apt-get install nftables)');
     // A table left by a SIGKILLed tsnspawn (of this name or another) goes first.
-    removeStalePortTables();
+    await removeStalePortTables();
   }
   checkNspawnEnvironment(settings);
   const cgroup = prepareCgroup(machineName);
