@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "plan.h"
 #include "report.h"
+#include "sealed-exec.h"
 #include "supervise.h"
 #include "tree.h"
 #include "workdir.h"
@@ -310,8 +311,10 @@ int main(int argc, char **argv) {
                 return decode_only();
         if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
                 return supervise_main(argc - 2, argv + 2);
-        if (argc >= 2 && strcmp(argv[1], "--exec") == 0)
+        if (argc >= 2 && strcmp(argv[1], "--exec") == 0) {
+                sealed_reexec(argv);
                 return exec_main(argc - 2, argv + 2);
+        }
         for (int i = 1; i + 1 < argc; i += 2) {
                 if (strcmp(argv[i], "--control-fd") == 0)
                         control_fd = parse_int(argv[i + 1]);

@@ -7,13 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { image } from '../harness/images.js';
 import { TOP } from '../harness/paths.js';
 import { rootSkipReason } from '../harness/root.js';
-import { runClean } from '../harness/run.js';
+import { waitFor } from '../harness/boot-probe.js';
+import { snapshot } from '../harness/host-state.js';
+import { assertNoLeaks, runClean, start } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
@@ -123,6 +125,31 @@ for (const mode of ['without a user namespace', 'with -U'] as const) {
       // A child of PID 1 has what PID 1 got: sleep opens nothing of its own.
       const out = await inside('sleep 2 & ls /proc/$!/fd | sort -n | tr "\\n" " "');
       assert.equal(out[0]!.trim(), '0 1 2');
+    });
+
+    it("tsnspawn exec runs from a sealed copy of the helper: its processes' /proc/PID/exe is no way to the binary on the host", async () => {
+      const name = `escape-exe-${mode === 'with -U' ? 'u' : 'p'}`;
+      const before = snapshot();
+      const container = start(['-q', '--console=pipe', '--register=no', '-x', ...modeArgs, '-M', name, '-D', tree, '/bin/sleep', '30']);
+      try {
+        await waitFor(() => existsSync(`/run/tsnspawn/machines/${name}`), 10_000, 'the container to start');
+        const exec = start(['exec', name, '--', '/bin/sleep', '3']);
+        let exe = '';
+        await waitFor(() => {
+          try {
+            exe = readlinkSync(`/proc/${exec.pid}/exe`);
+          } catch {
+            return false; // between two execve()s
+          }
+          return exe.startsWith('/memfd:');
+        }, 5_000, `tsnspawn exec to run from a memfd (its exe: ${exe})`);
+        assert.match(exe, /^\/memfd:tsnspawn-exec/);
+        assert.equal((await exec).exitCode, 0);
+      } finally {
+        container.kill('SIGTERM');
+        await container;
+      }
+      await assertNoLeaks(before, [tree]);
     });
 
     it("a symlink in the tree cannot point a --bind destination at the host: it resolves inside the tree", async () => {
