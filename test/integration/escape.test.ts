@@ -15,7 +15,7 @@ import { TOP } from '../harness/paths.js';
 import { rootSkipReason } from '../harness/root.js';
 import { waitFor } from '../harness/boot-probe.js';
 import { snapshot } from '../harness/host-state.js';
-import { assertNoLeaks, runClean, start } from '../harness/run.js';
+import { assertNoLeaks, run, runClean, start } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
@@ -150,6 +150,34 @@ for (const mode of ['without a user namespace', 'with -U'] as const) {
         await container;
       }
       await assertNoLeaks(before, [tree]);
+    });
+
+    it('a guest racing another start on its tree (swapping a bind destination for a symlink to /etc) cannot move the bind out of the tree', async () => {
+      const tag = mode === 'with -U' ? 'u' : 'p';
+      const src = mkdtempSync(`${dir}/race-`);
+      chmodSync(dir, 0o755);
+      chmodSync(src, 0o755);
+      writeFileSync(`${src}/raced-${tag}`, 'x');
+      execFileSync('mkdir', ['-p', `${tree}/srv/a`]);
+      const before = snapshot();
+      // The racer swaps /srv/a for a symlink to /etc and back, as fast as it can.
+      const racer = start(['-q', '--console=pipe', '--register=no', ...modeArgs, '-M', `racer-${tag}`, '-D', tree, '/bin/sh', '-c',
+        'while :; do mv /srv/a /srv/a.d && ln -s /etc /srv/a && rm /srv/a && mv /srv/a.d /srv/a; done']);
+      try {
+        let ran = 0;
+        for (let i = 0; i < 15; i++) {
+          // Whether a start wins or loses the race, the bind stays in the tree.
+          const r = await run(['-q', '--console=pipe', '--register=no', ...modeArgs, '-M', `raced-${tag}`, `--bind-ro=${src}:/srv/a/x`, '-D', tree, '/bin/true']);
+          if (r.exitCode === 0) ran++;
+          assert.ok(!existsSync(`/etc/x`) && !existsSync(`/etc/raced-${tag}`), 'a bind reached the host\'s /etc');
+        }
+        assert.ok(ran > 0, 'no start ran at all while the guest raced it');
+      } finally {
+        racer.kill('SIGTERM');
+        await racer;
+      }
+      await assertNoLeaks(before, [tree]);
+      rmSync(`${tree}/srv`, { recursive: true, force: true });
     });
 
     it("a symlink in the tree cannot point a --bind destination at the host: it resolves inside the tree", async () => {
