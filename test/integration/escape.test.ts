@@ -180,6 +180,26 @@ for (const mode of ['without a user namespace', 'with -U'] as const) {
       rmSync(`${tree}/srv`, { recursive: true, force: true });
     });
 
+    it("a symlink in the tree cannot make an overlay's '+' upper layer the host's /etc: it resolves inside the tree", async () => {
+      const tag = mode === 'with -U' ? 'u' : 'p';
+      execFileSync('mkdir', ['-p', `${tree}/ovl/lower`]);
+      rmSync(`${tree}/ovl/up`, { force: true });
+      symlinkSync('/etc', `${tree}/ovl/up`);
+      try {
+        // Under -x a '+' upper is a lower layer below a throwaway one; either way the layer is the tree's /etc
+        // (it has passwd, not the host's debian_version) and a write never reaches the host.
+        const out = await inside(
+          `[ -e /mnt/passwd ] && echo tree-etc; [ -e /mnt/debian_version ] && echo host-etc; echo x > /mnt/overlaid-${tag} && echo wrote`,
+          [`--overlay=+/ovl/lower:+/ovl/up:/mnt`],
+        );
+        assert.deepEqual(out, ['tree-etc', 'wrote']);
+        assert.ok(!existsSync(`/etc/overlaid-${tag}`), 'the overlay wrote into the host');
+      } finally {
+        rmSync(`${tree}/ovl`, { recursive: true, force: true });
+        rmSync(`${tree}/etc/overlaid-${tag}`, { force: true });
+      }
+    });
+
     it("a symlink in the tree cannot point a --bind destination at the host: it resolves inside the tree", async () => {
       const src = mkdtempSync(`${dir}/src-`);
       // Readable by a container root that is not the host's (-U; binds are not idmapped).
