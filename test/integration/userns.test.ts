@@ -120,7 +120,7 @@ describe('user namespaces (-U)', { skip }, () => {
 
 for (const release of ['debian12', 'debian13']) {
   describe(`booting ${release} with -U`, { skip }, () => {
-    it('reaches running as root of its own range, with the tree on disk unchanged, and powers off with 0', async () => {
+    it('reaches running as root of its own range, with the tree on disk unchanged, reboots, and powers off with 0', async () => {
       const tree = image(release);
       const st = (p: string): string => {
         const s = statSync(`${tree}${p}`);
@@ -138,6 +138,12 @@ for (const release of ['debian12', 'debian13']) {
         // The guest's files are root's inside; a user is a user.
         assert.equal((await c.exec(['stat', '-c', '%u', '/etc/shadow', '/usr/bin/passwd'], { check: true })).stdout, '0\n0\n');
         assert.equal((await c.exec(['id', '-u'], { user: 'nobody', check: true })).stdout.trim(), '65534');
+        // A reboot starts the same container again, in a user namespace again.
+        const first = c.facts.leader;
+        await c.exec(['systemctl', 'reboot']);
+        await c.waitFor(() => c.facts.leader !== first, { timeout: 60_000, what: 'the guest to reboot' });
+        await c.ready({ timeout: 120_000 });
+        assert.ok((await uidMap(c)).base >= PICK_MIN, 'the new boot has a user namespace of its own');
         assert.equal(await c.poweroff({ timeout: 60_000 }), 0);
       }
       assert.deepEqual(['/', '/etc', '/etc/passwd', '/usr/bin/passwd', '/var/log'].map(st), owners, 'the tree on disk is unchanged');
