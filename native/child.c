@@ -283,7 +283,7 @@ static int child_steps(const struct child_args *a, struct failure *f) {
         umask(0);
         if (prepare_root(p, NULL, &rootfd, f) < 0)
                 return -1;
-        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = (uid_t) -1 };
+        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = (uid_t) -1, .userns_fd = -1 };
         if (run_ops(a, rootfd, 0, p->n_ops, p->read_only_root, &ctx, f) < 0)
                 return -1;
         if (pivot(rootfd, f) < 0)
@@ -369,7 +369,7 @@ static int inner_steps(const struct child_args *a, int rootfd, struct failure *f
         rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return fail(f, "userns", "open", "/", errno, "cannot open the container's root");
-        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = (uid_t) -1 };
+        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = (uid_t) -1, .userns_fd = -1 };
         if (run_ops(a, rootfd, p->inner_ops_from, p->n_ops, false, &ctx, f) < 0)
                 return -1;
         /* Copied from the host's namespace, the root mount is locked here and
@@ -430,7 +430,8 @@ static int outer_steps(const struct child_args *a, struct failure *f) {
         snprintf(path, sizeof path, "/proc/%d/ns/user", (int) init);
         if (userns_write_maps(init, p->uid_base, p->uid_count, f) < 0)
                 goto bad;
-        if (p->idmap_root && (usernsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        /* For the idmapped tree and idmapped binds. */
+        if ((usernsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
                 fail(f, "userns", "open", path, errno, "cannot open the container's user namespace");
                 goto bad;
         }
@@ -452,11 +453,11 @@ static int outer_steps(const struct child_args *a, struct failure *f) {
         if (userns_files_as(p->uid_base, f) < 0)
                 goto bad;
         umask(0);
-        struct idmap im = { .userns_fd = usernsfd, .base = p->uid_base };
+        struct idmap im = { .userns_fd = p->idmap_root ? usernsfd : -1, .base = p->uid_base };
         int rootfd = -1;
         if (prepare_root(p, &im, &rootfd, f) < 0)
                 goto bad;
-        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = p->uid_base };
+        struct op_context ctx = { .console_fd = a->console_fd, .console_path = a->console_path, .notify_fd = a->notify_fd, .owner = p->uid_base, .userns_fd = usernsfd };
         if (run_ops(a, rootfd, 0, p->inner_ops_from, p->read_only_root, &ctx, f) < 0)
                 goto bad;
         if (send_go(go[1], rootfd) < 0) {

@@ -265,7 +265,7 @@ static int do_bind(int rootfd, const struct op *o, int srcfd, struct failure *fl
         return 0;
 }
 
-static int op_bind(int rootfd, const struct op *o, struct failure *fl);
+static int op_bind(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl);
 
 /* Without a cgroup namespace the hierarchy at o->a is the host's whole
  * tree: our own cgroup in it is bound onto itself (writable), as nspawn's
@@ -289,10 +289,38 @@ static int op_bind_own_cgroup(int rootfd, const struct op *o, struct failure *fl
         struct op own_op = *o;
         own_op.a = own_op.b = path;
         own_op.flags &= ~F_OWN_CGROUP;
-        return op_bind(rootfd, &own_op, fl);
+        return op_bind(rootfd, &own_op, NULL, fl);
 }
 
-static int op_bind(int rootfd, const struct op *o, struct failure *fl) {
+/* --bind=SRC:DST:idmap under -U: a copy of the source's mount idmapped to
+ * the container's user namespace (host ids 0.. appear as the container's
+ * 0..), attached at the destination by descriptor. */
+static int idmapped_bind(int rootfd, const struct op *o, int srcfd, const struct op_context *ctx, struct failure *fl) {
+        const char *name = op_kind_name(o->kind);
+        if (!ctx || ctx->userns_fd < 0)
+                return fail(fl, "mount", name, o->b, EINVAL, "an idmapped bind (%s) needs a user namespace (-U)", o->b);
+        struct stat st;
+        if (fstat(srcfd, &st) < 0)
+                return fail(fl, "mount", name, o->a, errno, "cannot inspect bind source %s", o->a);
+        int dfd = (o->flags & F_MKDIR) ? (S_ISDIR(st.st_mode) ? mkdir_in_root(rootfd, o->b, 0755) : touch_in_root(rootfd, o->b, 0644))
+                                       : open_in_root(rootfd, o->b, O_PATH);
+        if (dfd < 0)
+                return fail(fl, "mount", name, o->b, errno, "cannot open bind destination %s in the tree", o->b);
+        int mnt = (int) syscall(SYS_open_tree, srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | ((o->flags & F_REC) ? AT_RECURSIVE : 0));
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP | ((o->flags & F_RO) ? MOUNT_ATTR_RDONLY : 0), .userns_fd = (__u64) ctx->userns_fd };
+        int r = mnt < 0 ? -1 : (int) syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH | ((o->flags & F_REC) ? AT_RECURSIVE : 0), &a, sizeof a);
+        if (r == 0)
+                r = (int) syscall(SYS_move_mount, mnt, "", dfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        int e = errno;
+        if (mnt >= 0)
+                close(mnt);
+        close(dfd);
+        if (r < 0)
+                return fail(fl, "mount", name, o->b, e, "cannot bind %s to %s idmapped (does its file system support idmapped mounts?)", o->a, o->b);
+        return 0;
+}
+
+static int op_bind(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
         if (o->flags & F_OWN_CGROUP)
                 return op_bind_own_cgroup(rootfd, o, fl);
         /* bind: a host path; bind-inner: a path in the container, on the
@@ -305,7 +333,7 @@ static int op_bind(int rootfd, const struct op *o, struct failure *fl) {
                         return 0;
                 return fail(fl, "mount", op_kind_name(o->kind), o->a, errno, "cannot open bind source %s", o->a);
         }
-        int r = do_bind(rootfd, o, srcfd, fl);
+        int r = (o->flags & F_IDMAP) ? idmapped_bind(rootfd, o, srcfd, ctx, fl) : do_bind(rootfd, o, srcfd, fl);
         close(srcfd);
         return r;
 }
@@ -707,7 +735,7 @@ int run_op(int rootfd, const struct op *o, const struct op_context *ctx, struct 
         }
         case OP_BIND:
         case OP_BIND_INNER:
-                return op_bind(rootfd, o, fl);
+                return op_bind(rootfd, o, ctx, fl);
         case OP_MOUNT:
                 return op_mount(rootfd, o, ctx, fl);
         case OP_REMOUNT_RO:

@@ -10,6 +10,7 @@ struct op_context {
         const char *console_path; /* its /dev/pts path (a bind source must be in our mount namespace) */
         int notify_fd;      /* the monitor's notify socket */
         uid_t owner;        /* under a user namespace: host uid of the container's root (tmpfs uid=/gid=), else -1 */
+        int userns_fd;      /* under a user namespace, in the outer child: the container's, for idmapped binds; else -1 */
 };
 
 /* Opens path inside the tree rooted at rootfd; symlinks cannot leave it. */

@@ -55,6 +55,7 @@ enum {
         F_NOSYMFOLLOW = 1 << 17,
         /* bind-inner of a cgroup hierarchy's mount: our own cgroup in it, onto itself (own-cgroup.c) */
         F_OWN_CGROUP = 1 << 18,
+        F_IDMAP = 1 << 19,      /* a bind idmapped to the container's user namespace (--bind=...:idmap, -U only) */
 };
 
 struct workdir;

@@ -52,12 +52,16 @@ export interface PlanFacts {
 }
 
 /** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
-function userMounts(settings: Settings): MountOp[] {
+function userMounts(settings: Settings, facts: PlanFacts): MountOp[] {
   const ops: Array<{ target: string; op: MountOp }> = [];
   for (const b of settings.binds) {
     const flags: MountFlag[] = ['mkdir'];
     if (b.recursive) flags.push('rec');
     if (b.readOnly) flags.push('ro');
+    if (b.idmap) {
+      if (!facts.userns) refuse(`cannot use ${b.option}: the idmap option needs a user namespace (-U)`);
+      flags.push('idmap');
+    }
     // A '+' source is opened inside the tree (resolved in the root, never
     // leaving the tree's own mount: not onto /proc or a host file bound in), a host one on the host.
     const kind = isInContainer(b.source) ? 'bind-inner' : 'bind';
@@ -124,7 +128,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...(settings.volatile === 'state'
       ? [{ kind: 'mount', fstype: 'tmpfs', target: '/var', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755' } as MountOp]
       : []),
-    ...userMounts(settings),
+    ...userMounts(settings, facts),
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];
   const processSettings = planProcess(settings.security);

@@ -28,6 +28,8 @@ export interface BindSpec {
   readOnly: boolean;
   /** nspawn's "rbind" (default) or "norbind". */
   recursive: boolean;
+  /** nspawn's "idmap" (-U only): the source's owners as the container's (host 0 is the container's root). */
+  idmap?: boolean;
   /** The option spelling as the user gave it, for error messages. */
   option: string;
 }

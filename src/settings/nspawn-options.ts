@@ -104,7 +104,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--link-journal=', since: 252, support: yes() },
   { names: '-j', since: 252, support: yes('--link-journal=try-guest') },
   // Mounts
-  { names: '--bind=, --bind-ro=', since: 252, support: yes('options rbind, norbind; idmap, noidmap, rootidmap, owneridmap with issue 13') },
+  { names: '--bind=, --bind-ro=', since: 252, support: yes('options rbind, norbind, idmap, noidmap (idmap with -U); rootidmap and owneridmap are refused for now') },
   { names: '--bind-user=', since: 252, support: USERNS('--bind-user needs an idmapped home') },
   { names: '--inaccessible=', since: 252, support: planned(15, 'masking a path') },
   { names: '--tmpfs=', since: 252, support: yes('options split into mount flags and tmpfs data, as nspawn') },

@@ -142,16 +142,21 @@ export function parseBind(value: string, readOnly: boolean): BindSpec {
   if (destination.split('/').includes('..'))
     refuse(`invalid ${option}=${value}: the destination must not contain '..'`);
   let recursive = true;
+  let idmap = false;
   for (const o of (opts ?? '').split(',').filter(Boolean)) {
     if (o === 'rbind') recursive = true;
     else if (o === 'norbind') recursive = false;
-    else refuse(`invalid ${option}=${value}: unknown bind option '${o}' (use rbind or norbind)`);
+    else if (o === 'idmap') idmap = true;
+    else if (o === 'noidmap') idmap = false;
+    else if (o === 'rootidmap' || o === 'owneridmap') refuse(`invalid ${option}=${value}: the bind option '${o}' is not supported yet (use idmap)`);
+    else refuse(`invalid ${option}=${value}: unknown bind option '${o}' (use rbind, norbind, idmap or noidmap)`);
   }
   return {
     source,
     destination: normalizeAbsolute(destination),
     readOnly,
     recursive,
+    ...(idmap ? { idmap } : {}),
     option: `${option}=${value}`,
   };
 }

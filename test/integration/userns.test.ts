@@ -5,7 +5,7 @@
  * Debian guest boots to running as under systemd-nspawn -U. Needs root.
  */
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { boot, run as runApi, type Container } from '../../src/api/index.js';
 import { PICK_MIN, pickHint, USERNS_RANGE } from '../../src/plan/userns.js';
@@ -98,6 +98,26 @@ describe('user namespaces (-U)', { skip }, () => {
     const f = await runClean(['-q', '--private-users=1879048192:1000', '--register=no', '-x', '-D', busybox, '/bin/cat', '/proc/self/uid_map'], [busybox]);
     assert.equal(f.exitCode, 0, f.stderr);
     assert.deepEqual(f.stdout.trim().split(/\s+/).map(Number), [0, 1879048192, 1000]);
+  });
+
+  it("--bind=...:idmap shows a host directory's owners as the container's (host root is its root); a plain bind shows them as nobody", async () => {
+    const dir = mkdtempSync('/var/tmp/tsnspawn-idmap-');
+    try {
+      chmodSync(dir, 0o755);
+      writeFileSync(`${dir}/secret`, 'root only\n', { mode: 0o600 });
+      const r = await runClean(
+        ['-q', '--console=pipe', '-U', '--register=no', '-x', `--bind=${dir}:/mnt/plain`, `--bind=${dir}:/mnt/mapped:idmap`, '-D', busybox, '/bin/sh', '-c',
+          'stat -c %u /mnt/plain/secret /mnt/mapped/secret; cat /mnt/mapped/secret; cat /mnt/plain/secret 2>/dev/null || echo denied; echo new > /mnt/mapped/made'],
+        [busybox],
+      );
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout, '65534\n0\nroot only\ndenied\n');
+      // What the container's root writes through the idmapped bind is the host's root's on disk.
+      assert.equal(statSync(`${dir}/made`).uid, 0);
+      assertOneErrorLine(await run(['-q', `--bind=${dir}:/mnt:idmap`, '--register=no', '-D', busybox, '/bin/true']), /the idmap option needs a user namespace \(-U\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses ranges and modes it cannot honour, with one line and nothing left', async () => {
