@@ -384,7 +384,8 @@ int bus_reconnect(struct bus *b, const char *socket_path) {
         b->awaited = b->owner_query = b->job_query = 0;
         b->n_jobs = 0;
         memset(b->jobs, 0, sizeof b->jobs);
-        /* The old connection was the scope's controller; systemd dropped it. */
+        /* The scope's Controller stays the old connection's name, which the
+         * new bus may give to anyone: its RequestStop no longer counts. */
         if (b->controller) {
                 b->controller = false;
                 b->follow_stops = b->unit[0] != 0;

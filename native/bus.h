@@ -26,9 +26,11 @@ struct bus {
         /* The container's scope (machine-NAME.scope, or --register=no's),
          * empty when it is not ours to stop (--keep-unit) or unknown. */
         char unit[512];
-        /* systemd forgets a scope's controller when its connection closes,
-         * and takes a Controller only while it makes the scope: after a
-         * reconnect, systemd's stop jobs for unit stand for RequestStop. */
+        /* After a bus restart systemd still names our old unique name as
+         * the scope's Controller (measured: systemd 252), sends RequestStop
+         * there and waits TimeoutStopSec before its SIGKILL; it takes a
+         * Controller only while it makes the scope. So after a reconnect,
+         * systemd's stop jobs for unit stand for RequestStop. */
         bool follow_stops;
         uint32_t job_query;     /* serial of the Get of a new job's JobType, 0 once answered */
         bool authing;           /* a reconnect's answer to the authentication is still to come */

@@ -19,6 +19,20 @@ const BUSYBOX = '/var/lib/machines/busybox';
 // A stop that comes through tsnspawn sends --kill-signal=SIGUSR1; systemd's own SIGTERM leaves this init running.
 const TRAP = 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done';
 
+/**
+ * host.run's exit status is systemd-run's, and systemd-run --wait loses
+ * its own bus connection when dbus restarts (it then exits 0 at once,
+ * while the service and its pipes go on): tsnspawn's status comes on
+ * stdout instead, after the container's output.
+ */
+function started(host: HostMachine, args: string[]) {
+  const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return host.sh(`${TSNSPAWN_INSIDE} ${quoted}; echo "tsnspawn-exit=$?"`).then((r) => {
+    const m = /tsnspawn-exit=(\d+)\n$/.exec(r.stdout);
+    return { exitCode: m ? Number(m[1]) : -1, stdout: m ? r.stdout.slice(0, m.index) : r.stdout, stderr: r.stderr };
+  });
+}
+
 describe('D-Bus and machined restarted under a running container', { skip }, () => {
   let host: HostMachine;
   before(async () => {
@@ -48,7 +62,7 @@ describe('D-Bus and machined restarted under a running container', { skip }, () 
   for (const unit of ['dbus', 'systemd-machined']) {
     it(`systemctl restart ${unit}: the container stays registered, machinectl terminate stops it through tsnspawn, machined forgets it`, async () => {
       const name = `probe-${unit === 'dbus' ? 'bus' : 'md'}`;
-      const run = host.run([TSNSPAWN_INSIDE, '--console=pipe', '--kill-signal=SIGUSR1', '-D', BUSYBOX, '-M', name, '/bin/sh', '-c', TRAP]);
+      const run = started(host, ['--console=pipe', '--kill-signal=SIGUSR1', '-D', BUSYBOX, '-M', name, '/bin/sh', '-c', TRAP]);
       for (let i = 0; i < 50 && !(await listed()).includes(name); i++) await pause(100);
       const leader = (await sh(`machinectl show ${name} -p Leader --value`)).trim();
       const scope = (await sh(`machinectl show ${name} -p Unit --value`)).trim();
@@ -70,7 +84,7 @@ describe('D-Bus and machined restarted under a running container', { skip }, () 
   }
 
   it('--register=no: after systemctl restart dbus, systemctl stop of its scope stops it through tsnspawn', async () => {
-    const run = host.run([TSNSPAWN_INSIDE, '--console=pipe', '--kill-signal=SIGUSR1', '--register=no', '-D', BUSYBOX, '-M', 'probe-rn', '/bin/sh', '-c', TRAP]);
+    const run = started(host, ['--console=pipe', '--kill-signal=SIGUSR1', '--register=no', '-D', BUSYBOX, '-M', 'probe-rn', '/bin/sh', '-c', TRAP]);
     const active = async (): Promise<boolean> => (await sh('systemctl is-active probe-rn.scope || true')).trim() === 'active';
     for (let i = 0; i < 50 && !(await active()); i++) await pause(100);
     const ours = JSON.parse(await sh(`${TSNSPAWN_INSIDE} list --json`)) as Array<{ name: string; leader: number }>;
