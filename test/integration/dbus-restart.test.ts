@@ -5,17 +5,21 @@
  * `systemctl stop` of a --register=no scope) still stops the container
  * through tsnspawn's own stop policy (its --kill-signal, trapped by the
  * payload), not through systemd's SIGTERM and, 90 s later, SIGKILL; machined
- * forgets the machine and its scope is gone. systemd-nspawn leaves its
- * container running and registered after a D-Bus restart. Needs root.
+ * forgets the machine and its scope is gone. A booted Debian halts
+ * cleanly (exit 0). systemd-nspawn leaves its container running and
+ * registered after a D-Bus restart: its scope waits in stop-sigterm for
+ * systemd's SIGKILL (TimeoutStopSec). Needs root.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { BootProbe, waitFor } from '../harness/boot-probe.js';
 import { HostMachine, TSNSPAWN_INSIDE } from '../harness/host-machine.js';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
 
 const skip = rootSkipReason();
 const BUSYBOX = '/var/lib/machines/busybox';
+const DEBIAN = '/var/lib/machines/debian12';
 // A stop that comes through tsnspawn sends --kill-signal=SIGUSR1; systemd's own SIGTERM leaves this init running.
 const TRAP = 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done';
 
@@ -36,7 +40,7 @@ function started(host: HostMachine, args: string[]) {
 describe('D-Bus and machined restarted under a running container', { skip }, () => {
   let host: HostMachine;
   before(async () => {
-    host = await HostMachine.boot({ unified: false, machines: { busybox: image('busybox') } });
+    host = await HostMachine.boot({ unified: false, machines: { busybox: image('busybox'), debian12: image('debian12') } });
   });
   after(async () => host?.shutdown());
 
@@ -82,6 +86,22 @@ describe('D-Bus and machined restarted under a running container', { skip }, () 
       assert.equal((await host.sh(`test -e /proc/${leader}`, { direct: true })).exitCode, 1, 'init is gone');
     });
   }
+
+  it('a booted Debian: after systemctl restart dbus, machinectl terminate halts it cleanly (exit 0), not systemd\'s SIGKILL 90 s later', async () => {
+    const probe = new BootProbe({ parent: host.share, action: 'stay' });
+    try {
+      const run = started(host, ['-q', '--console=read-only', '-D', DEBIAN, '-M', 'deb-bus', ...probe.args(), '-b', ...probe.initArgs()]);
+      await waitFor(() => probe.settled(), 90_000, 'the guest to boot');
+      const leader = (await sh('machinectl show deb-bus -p Leader --value')).trim();
+      await restartUnder('dbus', leader);
+      await sh('machinectl terminate deb-bus');
+      const r = await run;
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.deepEqual(await listed(), []);
+    } finally {
+      probe.remove();
+    }
+  });
 
   it('--register=no: after systemctl restart dbus, systemctl stop of its scope stops it through tsnspawn', async () => {
     const run = started(host, ['--console=pipe', '--kill-signal=SIGUSR1', '--register=no', '-D', BUSYBOX, '-M', 'probe-rn', '/bin/sh', '-c', TRAP]);
