@@ -37,10 +37,10 @@ function started(host: HostMachine, args: string[]) {
   });
 }
 
-describe('D-Bus and machined restarted under a running container', { skip }, () => {
+for (const unified of [false, true]) describe(`D-Bus and machined restarted under a running container (${unified ? 'pure cgroup v2' : 'hybrid cgroups'})`, { skip }, () => {
   let host: HostMachine;
   before(async () => {
-    host = await HostMachine.boot({ unified: false, machines: { busybox: image('busybox'), debian12: image('debian12') } });
+    host = await HostMachine.boot({ unified, machines: { busybox: image('busybox'), debian12: image('debian12') } });
   });
   after(async () => host?.shutdown());
 
