@@ -158,6 +158,19 @@ static bool retryable(const struct bus *b, const struct registration *r) {
         return r->retry && (strcmp(b->reply.error_name, SYSTEMD ".UnitExists") == 0 || strcmp(b->reply.error_name, MACHINED ".MachineExists") == 0);
 }
 
+/* The scope machined made for the machine (machine-NAME.scope, escaped as
+ * machined does): its Unit property. Empty when it cannot be had. */
+static void learn_machine_unit(struct bus *b, const struct registration *r) {
+        if (simple_call(b, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "GetMachine", r->name, CALL_TIMEOUT_MS) < 0 || b->reply.error)
+                return;
+        char path[sizeof b->reply.text];
+        snprintf(path, sizeof path, "%s", b->reply.text);
+        struct msg_out m;
+        msg_method_call(&m, bus_next_serial(b), MACHINED, path, "org.freedesktop.DBus.Properties", "Get", "ss", MACHINED ".Machine", "Unit");
+        if (bus_call(b, &m, CALL_TIMEOUT_MS) == 0 && !b->reply.error)
+                snprintf(b->unit, sizeof b->unit, "%s", b->reply.text);
+}
+
 enum reg_result bus_register(struct bus *b, const struct registration *r, pid_t leader, const char **op, char *err, size_t errlen) {
         static const char *const ops[] = { [REG_MACHINE] = "CreateMachine", [REG_UNIT] = "RegisterMachine", [REG_SCOPE] = "StartTransientUnit" };
         static const char *const what[] = {
@@ -217,6 +230,11 @@ enum reg_result bus_register(struct bus *b, const struct registration *r, pid_t 
                         return REG_FAILED;
                 }
         }
+        /* The scope we control, for when a restart of the bus makes systemd forget that (bus.h's follow_stops). */
+        if (r->kind == REG_SCOPE)
+                snprintf(b->unit, sizeof b->unit, "%s", r->unit);
+        else if (r->kind == REG_MACHINE)
+                learn_machine_unit(b, r);
         return REG_DONE;
 }
 

@@ -247,7 +247,7 @@ long msg_size(const unsigned char *buf, size_t len) {
         return (long) (header + body);
 }
 
-/* Body arguments: only leading s, o and u are read (all the monitor needs). */
+/* Body arguments: only leading s, o, u and v holding s or o are read (all the monitor needs). */
 static void parse_leading_args(struct reader *r, const char *signature, struct msg_in *out) {
         for (const char *t = signature; *t && out->n_args < sizeof out->args / sizeof out->args[0]; t++) {
                 const char *s = NULL;
@@ -257,6 +257,11 @@ static void parse_leading_args(struct reader *r, const char *signature, struct m
                                 return;
                 } else if (*t == 'u') {
                         if (r_u32(r, &u) < 0)
+                                return;
+                } else if (*t == 'v') {
+                        /* A property's value (Properties.Get): read when it holds a string. */
+                        const char *inner;
+                        if (r_signature(r, &inner) < 0 || (strcmp(inner, "s") != 0 && strcmp(inner, "o") != 0) || r_string(r, &s) < 0)
                                 return;
                 } else
                         return;

@@ -56,8 +56,9 @@ struct msg_in {
         uint8_t type, flags;
         uint32_t serial, reply_serial;
         const char *path, *interface, *member, *sender, *signature, *error_name;
-        /* The body's leading arguments while they are s, o (the string)
-         * or u (NULL here, the value in nums): "s", "sss", "uoss"... */
+        /* The body's leading arguments while they are s, o (the string),
+         * v holding s or o (its string) or u (NULL here, the value in
+         * nums): "s", "sss", "uoss", "v"... */
         const char *args[4];
         uint32_t nums[4];
         size_t n_args;

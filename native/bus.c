@@ -31,6 +31,8 @@
 
 enum { SERIAL_HELLO = 1, SERIAL_MATCH = 2, SERIAL_OWNER = 3 };
 
+#define JOB_NEW_MATCH "type='signal',sender='" SYSTEMD_NAME "',interface='" SYSTEMD_NAME ".Manager',member='JobNew'"
+
 static int send_msg(struct bus *b, const struct msg_out *m) {
         if (m->overflow) {
                 errno = EMSGSIZE;
@@ -60,12 +62,43 @@ static void answer_unknown_method(struct bus *b, const struct msg_in *in) {
         (void) send_msg(b, &out);
 }
 
-/* One complete message: returns BUS_STOP_REQUESTED for a RequestStop that counts. */
+/* A call whose answer nobody waits for: a failure is no worse than not sending it. */
+static void send_call(struct bus *b, const char *dest, const char *path, const char *iface, const char *member, const char *sig, const char *a1, const char *a2) {
+        struct msg_out m;
+        msg_method_call(&m, ++b->serial, dest, path, iface, member, sig, a1, a2);
+        (void) send_msg(b, &m);
+}
+
+/* systemd has a (new) name on the bus. When we follow its stop jobs, it
+ * must announce them to us: it sends unit and job signals only while a
+ * client is subscribed, and forgets subscribers when its bus restarts. */
+static void systemd_owner_is(struct bus *b, const char *owner) {
+        set_name(b->systemd_owner, sizeof b->systemd_owner, owner);
+        if (b->follow_stops && b->systemd_owner[0])
+                send_call(b, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_NAME ".Manager", "Subscribe", NULL, NULL, NULL);
+}
+
+/* A job of systemd's for our scope: asks its type (the answer comes to handle). */
+static void ask_job_type(struct bus *b, const char *job) {
+        send_call(b, SYSTEMD_NAME, job, "org.freedesktop.DBus.Properties", "Get", "ss", SYSTEMD_NAME ".Job", "JobType");
+        b->job_query = b->serial;
+}
+
+/* One complete message: returns BUS_STOP_REQUESTED for a RequestStop that
+ * counts, or (following stop jobs) for a stop job of our scope. */
 static enum bus_result handle(struct bus *b, const struct msg_in *in) {
         const char *sender = in->sender ? in->sender : "";
         switch (in->type) {
         case MSG_METHOD_RETURN:
         case MSG_ERROR:
+                if (b->job_query && in->reply_serial == b->job_query) {
+                        b->job_query = 0;
+                        /* An error: the job is over already (the scope is gone, and init with it). */
+                        if (in->type == MSG_METHOD_RETURN && in->n_args == 1 && in->args[0] &&
+                            (strcmp(in->args[0], "stop") == 0 || strcmp(in->args[0], "restart") == 0))
+                                return BUS_STOP_REQUESTED;
+                        return BUS_OK;
+                }
                 if (b->awaited && in->reply_serial == b->awaited) {
                         b->awaited = 0;
                         b->reply.error = in->type == MSG_ERROR;
@@ -77,14 +110,14 @@ static enum bus_result handle(struct bus *b, const struct msg_in *in) {
                 else if (in->reply_serial == b->owner_query && b->owner_query) {
                         /* An error means nobody owns the name (yet): NameOwnerChanged tells us when. */
                         if (in->type == MSG_METHOD_RETURN && in->n_args == 1)
-                                set_name(b->systemd_owner, sizeof b->systemd_owner, in->args[0]);
+                                systemd_owner_is(b, in->args[0]);
                         b->owner_query = 0;
                 }
                 return BUS_OK;
         case MSG_SIGNAL:
                 if (strcmp(sender, DBUS_NAME) == 0 && in->member && strcmp(in->member, "NameOwnerChanged") == 0 && in->n_args == 3 &&
                     strcmp(in->args[0], SYSTEMD_NAME) == 0) {
-                        set_name(b->systemd_owner, sizeof b->systemd_owner, in->args[2]);
+                        systemd_owner_is(b, in->args[2]);
                         return BUS_OK;
                 }
                 /* Anyone may send us a signal: only systemd's count. */
@@ -93,6 +126,12 @@ static enum bus_result handle(struct bus *b, const struct msg_in *in) {
                 /* systemd sends RequestStop to a scope's controller alone, and we control one scope. */
                 if (b->controller && strcmp(in->member, "RequestStop") == 0 && strcmp(in->interface, "org.freedesktop.systemd1.Scope") == 0)
                         return BUS_STOP_REQUESTED;
+                /* JobNew (id, job, unit): "machinectl terminate" and "systemctl stop" make a stop job. */
+                if (b->follow_stops && strcmp(in->member, "JobNew") == 0 && in->n_args == 3 && in->args[1] && in->args[2] &&
+                    strcmp(in->args[2], b->unit) == 0) {
+                        ask_job_type(b, in->args[1]);
+                        return BUS_OK;
+                }
                 if (strcmp(in->member, "JobRemoved") == 0 && in->n_args == 4 && in->args[1] && in->args[3]) {
                         struct bus_job *j = &b->jobs[b->n_jobs++ % (sizeof b->jobs / sizeof b->jobs[0])];
                         set_name(j->path, sizeof j->path, in->args[1]);
@@ -142,6 +181,24 @@ static enum bus_result drain(struct bus *b) {
         return result;
 }
 
+/* A reconnect's "OK <guid>" line, once whole: 1 when taken off the buffer, 0 when not whole yet, -1 when refused. */
+static int take_auth_answer(struct bus *b) {
+        unsigned char *end = memmem(b->buf, b->len, "\r\n", 2);
+        if (!end) {
+                errno = EBADMSG;
+                return b->len > 512 ? -1 : 0;
+        }
+        if (b->len < 3 || memcmp(b->buf, "OK ", 3) != 0) {
+                errno = EACCES;
+                return -1;
+        }
+        size_t line = (size_t) (end - b->buf) + 2;
+        memmove(b->buf, b->buf + line, b->len - line);
+        b->len -= line;
+        b->authing = false;
+        return 1;
+}
+
 enum bus_result bus_receive(struct bus *b) {
         enum bus_result result = BUS_OK;
         for (;;) {
@@ -160,6 +217,13 @@ enum bus_result bus_receive(struct bus *b) {
                         return BUS_CLOSED;
                 }
                 b->len += (size_t) n;
+                if (b->authing) {
+                        int a = take_auth_answer(b);
+                        if (a < 0)
+                                return BUS_CLOSED;
+                        if (a == 0)
+                                continue;
+                }
                 enum bus_result r = drain(b);
                 if (r == BUS_CLOSED)
                         return r;
@@ -168,14 +232,21 @@ enum bus_result bus_receive(struct bus *b) {
         }
 }
 
-/* SASL EXTERNAL: the kernel tells the bus our uid; we name it (hex of its decimal digits). */
-static int authenticate(struct bus *b, char *err, size_t errlen) {
-        char uid[16], hex[40], line[128];
+/* SASL EXTERNAL: the kernel tells the bus our uid; we name it (hex of
+ * its decimal digits). The line starts with the NUL byte the bus expects
+ * first; returns its length. */
+static size_t auth_line(char *line, size_t cap) {
+        char uid[16], hex[40];
         snprintf(uid, sizeof uid, "%u", (unsigned) getuid());
         for (size_t i = 0; uid[i]; i++)
                 snprintf(hex + 2 * i, 3, "%02x", (unsigned char) uid[i]);
-        int n = snprintf(line, sizeof line, "%cAUTH EXTERNAL %s\r\n", 0, hex);
-        if (write_all(b->fd, line, (size_t) n) < 0) {
+        return (size_t) snprintf(line, cap, "%cAUTH EXTERNAL %s\r\n", 0, hex);
+}
+
+static int authenticate(struct bus *b, char *err, size_t errlen) {
+        char line[128];
+        size_t n = auth_line(line, sizeof line);
+        if (write_all(b->fd, line, n) < 0) {
                 snprintf(err, errlen, "cannot send the authentication to the system bus");
                 return -1;
         }
@@ -201,20 +272,56 @@ static int authenticate(struct bus *b, char *err, size_t errlen) {
         return 0;
 }
 
-int bus_connect(struct bus *b, const char *socket_path, char *err, size_t errlen) {
-        *b = (struct bus){ .fd = -1, .cap = MSG_MAX_SIZE + 4096 };
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(socket_path) >= sizeof sa.sun_path) {
+/* The bus socket's address; -1 (ENAMETOOLONG) when the path does not fit. */
+static int bus_address(const char *socket_path, struct sockaddr_un *sa, socklen_t *sa_len) {
+        *sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        if (strlen(socket_path) >= sizeof sa->sun_path) {
                 errno = ENAMETOOLONG;
-                snprintf(err, errlen, "bad system bus socket path %s", socket_path);
                 return -1;
         }
-        strcpy(sa.sun_path, socket_path);
-        socklen_t sa_len = sizeof sa;
+        strcpy(sa->sun_path, socket_path);
+        *sa_len = sizeof *sa;
         /* '@name': an abstract socket (the address's unix:abstract=). */
         if (socket_path[0] == '@') {
-                sa.sun_path[0] = 0;
-                sa_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(socket_path));
+                sa->sun_path[0] = 0;
+                *sa_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(socket_path));
+        }
+        return 0;
+}
+
+/* After BEGIN: Hello (our unique name: the scope's Controller), a match
+ * for changes of systemd's owner, then its current owner: in this order,
+ * no change between the last two is missed. Following stop jobs, a match
+ * for systemd's JobNew too (Subscribe follows once systemd is there). */
+static int send_setup(struct bus *b) {
+        struct msg_out m;
+        b->serial = SERIAL_OWNER;
+        b->owner_query = SERIAL_OWNER;
+        msg_method_call(&m, SERIAL_HELLO, DBUS_NAME, DBUS_PATH, DBUS_NAME, "Hello", NULL);
+        if (send_msg(b, &m) < 0)
+                return -1;
+        msg_method_call(&m, SERIAL_MATCH, DBUS_NAME, DBUS_PATH, DBUS_NAME, "AddMatch", "s",
+                        "type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',member='NameOwnerChanged',arg0='" SYSTEMD_NAME "'");
+        if (send_msg(b, &m) < 0)
+                return -1;
+        msg_method_call(&m, SERIAL_OWNER, DBUS_NAME, DBUS_PATH, DBUS_NAME, "GetNameOwner", "s", SYSTEMD_NAME);
+        if (send_msg(b, &m) < 0)
+                return -1;
+        if (b->follow_stops) {
+                msg_method_call(&m, ++b->serial, DBUS_NAME, DBUS_PATH, DBUS_NAME, "AddMatch", "s", JOB_NEW_MATCH);
+                if (send_msg(b, &m) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int bus_connect(struct bus *b, const char *socket_path, char *err, size_t errlen) {
+        *b = (struct bus){ .fd = -1, .cap = MSG_MAX_SIZE + 4096 };
+        struct sockaddr_un sa;
+        socklen_t sa_len;
+        if (bus_address(socket_path, &sa, &sa_len) < 0) {
+                snprintf(err, errlen, "bad system bus socket path %s", socket_path);
+                return -1;
         }
         b->buf = malloc(b->cap);
         b->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -232,23 +339,7 @@ int bus_connect(struct bus *b, const char *socket_path, char *err, size_t errlen
         if (authenticate(b, err, errlen) < 0)
                 goto fail;
 
-        /* BEGIN, then Hello (our unique name: the scope's Controller), a
-         * match for changes of systemd's owner, then its current owner: in
-         * this order, no change between the last two is missed. */
-        struct msg_out m;
-        b->serial = SERIAL_OWNER;
-        b->owner_query = SERIAL_OWNER;
-        if (write_all(b->fd, "BEGIN\r\n", 7) < 0)
-                goto send_failed;
-        msg_method_call(&m, SERIAL_HELLO, DBUS_NAME, DBUS_PATH, DBUS_NAME, "Hello", NULL);
-        if (send_msg(b, &m) < 0)
-                goto send_failed;
-        msg_method_call(&m, SERIAL_MATCH, DBUS_NAME, DBUS_PATH, DBUS_NAME, "AddMatch", "s",
-                        "type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',member='NameOwnerChanged',arg0='" SYSTEMD_NAME "'");
-        if (send_msg(b, &m) < 0)
-                goto send_failed;
-        msg_method_call(&m, SERIAL_OWNER, DBUS_NAME, DBUS_PATH, DBUS_NAME, "GetNameOwner", "s", SYSTEMD_NAME);
-        if (send_msg(b, &m) < 0)
+        if (write_all(b->fd, "BEGIN\r\n", 7) < 0 || send_setup(b) < 0)
                 goto send_failed;
 
         /* Blocking reads (with the timeout) until both answers are in. */
@@ -282,6 +373,45 @@ fail: {
         errno = e;
         return -1;
 }
+}
+
+int bus_reconnect(struct bus *b, const char *socket_path) {
+        if (b->fd >= 0)
+                close(b->fd);
+        b->fd = -1;
+        b->len = b->skip = 0;
+        b->unique_name[0] = b->systemd_owner[0] = 0;
+        b->awaited = b->owner_query = b->job_query = 0;
+        b->n_jobs = 0;
+        memset(b->jobs, 0, sizeof b->jobs);
+        /* The scope's Controller stays the old connection's name, which the
+         * new bus may give to anyone: its RequestStop no longer counts. */
+        if (b->controller) {
+                b->controller = false;
+                b->follow_stops = b->unit[0] != 0;
+        }
+        struct sockaddr_un sa;
+        socklen_t sa_len;
+        if (bus_address(socket_path, &sa, &sa_len) < 0)
+                return -1;
+        if (!b->buf && !(b->buf = malloc(b->cap)))
+                return -1;
+        b->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (b->fd < 0)
+                return -1;
+        /* A Unix socket connects at once or not at all (EAGAIN: its backlog is full; try later). */
+        char line[128];
+        size_t n = auth_line(line, sizeof line);
+        n += (size_t) snprintf(line + n, sizeof line - n, "BEGIN\r\n");
+        if (connect(b->fd, (struct sockaddr *) &sa, sa_len) < 0 || send(b->fd, line, n, MSG_NOSIGNAL) != (ssize_t) n || send_setup(b) < 0) {
+                int e = errno;
+                close(b->fd);
+                b->fd = -1;
+                errno = e;
+                return -1;
+        }
+        b->authing = true;
+        return 0;
 }
 
 unsigned bus_next_serial(struct bus *b) {

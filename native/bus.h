@@ -23,6 +23,17 @@ struct bus {
          * whose RequestStop counts (any local user may send signals). */
         char systemd_owner[256];
         bool controller;        /* we registered a scope with us as its controller: RequestStop counts */
+        /* The container's scope (machine-NAME.scope, or --register=no's),
+         * empty when it is not ours to stop (--keep-unit) or unknown. */
+        char unit[512];
+        /* After a bus restart systemd still names our old unique name as
+         * the scope's Controller (measured: systemd 252), sends RequestStop
+         * there and waits TimeoutStopSec before its SIGKILL; it takes a
+         * Controller only while it makes the scope. So after a reconnect,
+         * systemd's stop jobs for unit stand for RequestStop. */
+        bool follow_stops;
+        uint32_t job_query;     /* serial of the Get of a new job's JobType, 0 once answered */
+        bool authing;           /* a reconnect's answer to the authentication is still to come */
         uint32_t serial;
         uint32_t owner_query;   /* serial of the GetNameOwner call, 0 once answered */
         uint32_t awaited;       /* serial of a call being waited for, else 0 */
@@ -44,6 +55,17 @@ struct bus {
 /* Connects to the bus at socket_path and says Hello (blocking, with a
  * timeout). On failure: -1, errno set, err says which step failed. */
 int bus_connect(struct bus *b, const char *socket_path, char *err, size_t errlen);
+
+/* After the connection closed (the bus restarted): a new one, without
+ * waiting for anything. The authentication, Hello and subscriptions are
+ * sent at once; bus_receive reads their answers, and bus_connected says
+ * when Hello is answered. If we were the scope's controller, its stop
+ * jobs are followed from now on. -1 (errno set) when the socket cannot
+ * be reached now. */
+int bus_reconnect(struct bus *b, const char *socket_path);
+static inline bool bus_connected(const struct bus *b) {
+        return b->fd >= 0 && b->unique_name[0];
+}
 
 /* A method call, waiting (up to timeout_ms) for its reply in b->reply.
  * Returns 0 when a reply came (b->reply.error tells which kind), -1 when

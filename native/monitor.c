@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "monitor.h"
 #include "bus-register.h"
+#include "bus-redial.h"
 #include "device-policy.h"
 #include "port.h"
 #include "random-name.h"
@@ -25,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { P_SIGNAL, P_CONTROL, P_LISTEN, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P_BUS, P_NET, P__MAX };
+enum { P_SIGNAL, P_CONTROL, P_LISTEN, P_ERR, P_MASTER, P_STDIN, P_NOTIFY, P_BUS, P_BUS_REDIAL, P_NET, P__MAX };
 
 static int unhex_digit(char c) {
         return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
@@ -192,17 +193,23 @@ static int read_control(struct monitor *m) {
         return 0;
 }
 
+/* The bus cannot be had again (bus-redial.c said so): on without it. */
+static void drop_bus(struct monitor *m) {
+        bus_close(m->bus);
+        m->bus = NULL;
+}
+
 /* systemd's stop requests become "stop" events: whoever holds the control
- * channel (Node or the supervisor) treats one like a SIGTERM to tsnspawn. */
-static void receive_bus(struct monitor *m) {
+ * channel (Node or the supervisor) treats one like a SIGTERM to tsnspawn.
+ * A closed connection (the bus restarted) is dialled again. */
+static void receive_bus(struct monitor *m, struct bus_redial *redial) {
         enum bus_result r = bus_receive(m->bus);
         if (r == BUS_STOP_REQUESTED)
                 report_stop();
-        else if (r == BUS_CLOSED) {
-                report_warning("lost the connection to the system bus; systemd's stop requests (machinectl terminate) no longer reach this container", errno);
-                bus_close(m->bus);
-                m->bus = NULL;
-        }
+        else if (r == BUS_CLOSED && !bus_redial_lost(redial, m->bus, errno))
+                drop_bus(m);
+        if (m->bus)
+                bus_redial_check(redial, m->bus);
 }
 
 static void reap(struct monitor *m) {
@@ -258,6 +265,7 @@ int monitor_run(struct monitor *m) {
         reap(m); /* a SIGCHLD before the signalfd existed is still pending, but be sure */
 
         bool control_open = true, relay_out = c->master_fd >= 0;
+        struct bus_redial redial = BUS_REDIAL_INIT;
         while (!m->reaped) {
                 struct pollfd p[P__MAX] = {
                         [P_SIGNAL] = { .fd = sfd, .events = POLLIN },
@@ -268,6 +276,7 @@ int monitor_run(struct monitor *m) {
                         [P_STDIN] = { .fd = relay_in ? STDIN_FILENO : -1, .events = POLLIN },
                         [P_NOTIFY] = { .fd = m->notify->fd, .events = POLLIN },
                         [P_BUS] = { .fd = m->bus ? m->bus->fd : -1, .events = POLLIN },
+                        [P_BUS_REDIAL] = { .fd = m->bus && redial.waiting ? redial.timer_fd : -1, .events = POLLIN },
                         [P_NET] = { .fd = m->net ? m->net->watch_fd : -1, .events = POLLIN },
                 };
                 if (poll(p, P__MAX, -1) < 0) {
@@ -304,7 +313,9 @@ int monitor_run(struct monitor *m) {
                 if (p[P_NOTIFY].revents)
                         notify_receive(m->notify, m->child);
                 if (p[P_BUS].revents)
-                        receive_bus(m);
+                        receive_bus(m, &redial);
+                if (p[P_BUS_REDIAL].revents && !bus_redial_attempt(&redial, m->bus, m->plan->reg.bus_socket))
+                        drop_bus(m);
                 if (p[P_NET].revents)
                         port_on_event(m->net);
         }
@@ -325,8 +336,9 @@ int monitor_run(struct monitor *m) {
         if (m->net)
                 network_teardown(m->net);
         /* The machine's name is free again by the time tsnspawn exits. */
-        if (m->bus && m->registered)
+        if (m->bus && m->registered && m->bus->fd >= 0)
                 bus_unregister(m->bus, &m->plan->reg);
+        bus_redial_done(&redial);
         if (WIFEXITED(m->status))
                 report_exit_code(WEXITSTATUS(m->status));
         else
