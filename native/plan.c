@@ -64,7 +64,7 @@ static const struct {
         { "sync", F_SYNC },         { "dirsync", F_DIRSYNC },       { "noatime", F_NOATIME },
         { "nodiratime", F_NODIRATIME }, { "relatime", F_RELATIME }, { "lazytime", F_LAZYTIME },
         { "silent", F_SILENT },     { "nosymfollow", F_NOSYMFOLLOW },
-        { "own-cgroup", F_OWN_CGROUP },
+        { "own-cgroup", F_OWN_CGROUP },  { "by-type", F_BY_TYPE },
 };
 
 const char *op_kind_name(enum op_kind k) {

@@ -55,6 +55,9 @@ enum {
         F_NOSYMFOLLOW = 1 << 17,
         /* bind-inner of a cgroup hierarchy's mount: our own cgroup in it, onto itself (own-cgroup.c) */
         F_OWN_CGROUP = 1 << 18,
+        /* bind-inner from a directory of inaccessible nodes (reg, dir, fifo, sock, chr, blk): the one of the
+         * target's type, read where the target is resolved (--inaccessible; ops.c) */
+        F_BY_TYPE = 1 << 19,
 };
 
 struct workdir;

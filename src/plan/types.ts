@@ -10,7 +10,9 @@ export type MountFlag =
   // Further flags a user may give a fresh mount (--tmpfs options: src/settings/mount-options.ts).
   | 'sync' | 'dirsync' | 'noatime' | 'nodiratime' | 'relatime' | 'lazytime' | 'silent' | 'nosymfollow'
   // bind-inner of a cgroup hierarchy's mount: the helper appends its own cgroup there (no cgroup namespace: src/runtime/cgroup-layout.ts).
-  | 'own-cgroup';
+  | 'own-cgroup'
+  // bind-inner whose source is a directory of inaccessible nodes: the helper picks the one of the target's type (--inaccessible).
+  | 'by-type';
 
 /** The closed vocabulary of setup steps. All paths are inside the tree unless named "source". */
 export type MountOp =

@@ -21,6 +21,7 @@ import {
   parseLoadCredential,
   parseSetCredential,
   parseOverlay,
+  parseInaccessible,
   CONSOLE_MODES,
   REGISTER_MODES,
   VOLATILE_MODES,
@@ -93,6 +94,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--overlay <paths>', sets: 'custom-mounts', help: "LOWER...:UPPER:DEST: an overlay at DEST of host trees, or '+' ones in the tree (empty UPPER: throwaway)", apply: (s, v) => s.overlays.push(parseOverlay(str(v), false)) },
   { flags: '--overlay-ro <paths>', sets: 'custom-mounts', help: "LOWER...:DEST: a read-only overlay at DEST of host trees or '+' ones in the tree", apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
   { flags: '--tmpfs <path[:options]>', sets: 'custom-mounts', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
+  { flags: '--inaccessible <path>', sets: 'custom-mounts', help: 'make a path inside unreachable: an inaccessible node of its type bound over it', apply: (s, v) => s.inaccessible.push(parseInaccessible(str(v))) },
   { flags: '--read-only', sets: 'read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
   {
     flags: '-S, --slice <slice>', sets: 'slice',

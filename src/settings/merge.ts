@@ -78,11 +78,12 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   'read-only': scalar('readOnly'),
   volatile: scalar('volatile'),
   'custom-mounts': {
-    present: (v) => [v.binds, v.tmpfs, v.overlays].some((l) => (l?.length ?? 0) > 0),
+    present: (v) => [v.binds, v.tmpfs, v.overlays, v.inaccessible].some((l) => (l?.length ?? 0) > 0),
     apply: (s, v) => {
       s.binds = v.binds ?? [];
       s.tmpfs = v.tmpfs ?? [];
       s.overlays = v.overlays ?? [];
+      s.inaccessible = v.inaccessible ?? [];
     },
   },
   userns: {

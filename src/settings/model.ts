@@ -51,6 +51,12 @@ export interface TmpfsSpec {
   option: string;
 }
 
+/** --inaccessible: a path inside made unreachable (an inaccessible node of its type bound over it, read-only). */
+export interface InaccessibleSpec {
+  path: string;
+  option: string;
+}
+
 export interface Settings {
   directory?: string;
   /** --tarball: run an ephemeral overlay of this archive's (cached) tree. */
@@ -67,6 +73,7 @@ export interface Settings {
   binds: BindSpec[];
   tmpfs: TmpfsSpec[];
   overlays: OverlaySpec[];
+  inaccessible: InaccessibleSpec[];
   readOnly: boolean;
   /** -x: a throwaway overlay over the tree (upper layer on a tmpfs of the container's own). */
   ephemeral: boolean;
@@ -165,6 +172,7 @@ export function defaultSettings(): Settings {
     binds: [],
     tmpfs: [],
     overlays: [],
+    inaccessible: [],
     readOnly: false,
     ephemeral: false,
     volatile: 'no',

@@ -106,7 +106,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   // Mounts
   { names: '--bind=, --bind-ro=', since: 252, support: yes('options rbind, norbind; idmap, noidmap, rootidmap, owneridmap with issue 13') },
   { names: '--bind-user=', since: 252, support: USERNS('--bind-user needs an idmapped home') },
-  { names: '--inaccessible=', since: 252, support: planned(15, 'masking a path') },
+  { names: '--inaccessible=', since: 252, support: yes() },
   { names: '--tmpfs=', since: 252, support: yes('options split into mount flags and tmpfs data, as nspawn') },
   { names: '--overlay=, --overlay-ro=', since: 252, support: yes() },
   // Input/output

@@ -82,3 +82,48 @@ describe('nspawn\'s command line', { skip }, () => {
     assert.equal(r.stdout, 'ok\n');
   });
 });
+
+/** stat of each path (type, mode), whether the directory is empty and read-only, and whether tester can read it. */
+const INACCESSIBLE_PROBE = [
+  "stat -L -c '%n %F %a' /etc/shadow /etc/os-release /home/tester /dev/zero",
+  'ls -A /home/tester | wc -l',
+  'touch /home/tester/x 2>/dev/null && echo dir-writable || echo dir-read-only',
+  "su tester -s /bin/sh -c 'cat /etc/shadow' >/dev/null 2>&1 && echo tester-reads || echo tester-denied",
+].join('; ');
+
+for (const mode of [[], ['-U']] as const) {
+  describe(`--inaccessible (${mode.length ? 'with -U' : 'without -U'})`, { skip }, () => {
+    let tree = '';
+    before(() => {
+      tree = image('busybox');
+    });
+
+    it('binds an inaccessible node of the path\'s own type over it, read-only (a symlink followed inside the tree)', async () => {
+      const args = ['--inaccessible=/etc/shadow', '--inaccessible=/etc/os-release', '--inaccessible=/home/tester', '--inaccessible=/dev/zero'];
+      const r = await runClean(['-q', '-P', ...mode, '--register=no', '-x', '-D', tree, ...args, '/bin/sh', '-c', INACCESSIBLE_PROBE], [tree]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        [
+          '/etc/shadow regular empty file 0',
+          '/etc/os-release regular empty file 0',
+          '/home/tester directory 0',
+          '/dev/zero character special file 0',
+          '0',
+          'dir-read-only',
+          'tester-denied',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('a path that is not in the tree, a relative path or the root: one line, nothing left behind', async () => {
+      assertOneErrorLine(
+        await runClean(['-q', '-P', ...mode, '--register=no', '-x', '-D', tree, '--inaccessible=/no/such/path', '/bin/true'], [tree]),
+        /cannot make \/no\/such\/path inaccessible.*check --inaccessible=\/no\/such\/path/,
+      );
+      assertOneErrorLine(await runClean(['-D', tree, '--inaccessible=etc/shadow', '/bin/true'], [tree]), /invalid --inaccessible=etc\/shadow: use an absolute path/);
+      assertOneErrorLine(await runClean(['-D', tree, '--inaccessible=/', '/bin/true'], [tree]), /invalid --inaccessible=\/: the container's root cannot be made inaccessible/);
+    });
+  });
+}

@@ -8,13 +8,13 @@ import { buildPlan } from '../../src/plan/build.js';
 import { encodePlan } from '../../src/plan/encode.js';
 import type { LaunchPlan, MountFlag, MountOp } from '../../src/plan/types.js';
 import { defaultSettings } from '../../src/settings/model.js';
-import { parseBind, parseTmpfs } from '../../src/settings/values.js';
+import { parseBind, parseInaccessible, parseTmpfs } from '../../src/settings/values.js';
 import { HELPER } from './helpers.js';
 
 /** Bits of native/plan.h's F_* flags. */
 const FLAG_BITS: Record<MountFlag, number> = { rec: 1, ro: 2, nosuid: 4, nodev: 8, noexec: 16, strictatime: 32, optional: 64, mkdir: 128, tree: 256, rw: 512,
   sync: 1 << 10, dirsync: 1 << 11, noatime: 1 << 12, nodiratime: 1 << 13, relatime: 1 << 14, lazytime: 1 << 15, silent: 1 << 16, nosymfollow: 1 << 17,
-  "own-cgroup": 1 << 18 };
+  "own-cgroup": 1 << 18, "by-type": 1 << 19 };
 
 interface DecodedOp {
   kind: string;
@@ -209,6 +209,7 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     const s = defaultSettings();
     s.binds.push(parseBind('/srv/a\\:b:/data\\:x:norbind', true));
     s.tmpfs.push(parseTmpfs('/scratch:mode=0700,size=50%'));
+    s.inaccessible.push(parseInaccessible('/etc/shadow'));
     s.environment.push('X=1');
     s.readOnly = true;
     const plan = buildPlan(s, {

@@ -24,7 +24,7 @@ const NSPAWN_252_KEYS = [
 ];
 
 /** Keys nspawn 252 ignores in an untrusted file (merge_settings(): the "is not trusted" branches). */
-const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Network.Private',
+const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Files.Inaccessible', 'Network.Private',
   // nspawn ignores every [Network] key in a file it does not trust.
   'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Bridge', 'Network.Zone', 'Network.Port',
   // The payload's ambient capabilities, OOM score, CPU affinity and every resource limit (not NoNewPrivileges=, Personality=).
