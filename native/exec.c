@@ -320,7 +320,7 @@ static __attribute__((noreturn)) void child_main(const struct exec_args *a, pid_
         /* What the payload got (native/child.c): the filter first, while
          * CAP_SYS_ADMIN lets us install it without no_new_privs, so setuid
          * programs inside keep working. */
-        if (a->syscall_filter && seccomp_install(a->caps) < 0)
+        if (a->syscall_filter && seccomp_install(a->caps, SECCOMP_DENY_LIST) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot install the system call filter of container %s: %s", m, strerror(errno));
         if (caps_restrict_bounding(a->caps) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot restrict the capability bounding set to container %s's: %s", m, strerror(errno));

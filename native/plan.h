@@ -97,6 +97,7 @@ struct plan {
         bool read_only_root;
         bool no_syscall_filter; /* SYSTEMD_SECCOMP=0: no seccomp filter */
         bool as_pid2;           /* --as-pid2: a stub init is PID 1, the payload PID 2 */
+        bool suppress_sync;     /* --suppress-sync=yes: the sync calls do nothing (seccomp.c) */
         enum root_mode root_mode;
         char *cwd;
         uid_t uid;

@@ -158,6 +158,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     // volatile=state: the tree read-only, /var a tmpfs (nspawn's meaning).
     readOnlyRoot: settings.readOnly || settings.volatile === 'state',
     syscallFilter: settings.syscallFilter,
+    ...(settings.suppressSync ? { suppressSync: true } : {}),
     asPid2: settings.asPid2,
     rootMode: rootModeOf(settings),
     cwd: settings.chdir ?? facts.defaultCwd,

@@ -49,6 +49,8 @@ export interface LaunchPlan {
   readOnlyRoot: boolean;
   /** The system call filter (nspawn's default policy) on the payload. */
   syscallFilter: boolean;
+  /** --suppress-sync=yes: sync(2) and its kin made to do nothing in the filter (native/seccomp.c); absent: no. */
+  suppressSync?: boolean;
   /** --as-pid2: the helper's stub init is PID 1, the payload PID 2. */
   asPid2: boolean;
   /** plain: the tree; overlay: tree + tmpfs upper layer; volatile: tmpfs with the tree's /usr. */

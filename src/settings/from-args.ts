@@ -216,6 +216,15 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'the architecture uname reports to the payload: the host\'s, or its 32-bit one (x86 on x86-64)',
     apply: (s, v) => security(s, { personality: inOption('--personality', str(v), (x) => parsePersonality(x)) }),
   },
+  {
+    flags: '--suppress-sync <bool>', sets: 'suppress-sync',
+    help: 'with yes, sync(2), fsync(2), fdatasync(2), syncfs(2), sync_file_range(2) and msync(2) succeed without doing anything (faster, unsafe on a crash)',
+    apply: (s, v) => {
+      const b = parseBooleanWord(str(v));
+      if (b === undefined) refuse(`invalid --suppress-sync=${str(v)}: use yes or no`);
+      s.suppressSync = b;
+    },
+  },
   { flags: '-x, --ephemeral', sets: 'ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
   {
     flags: '--volatile [mode]', sets: 'volatile', values: VOLATILE_MODES,

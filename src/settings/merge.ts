@@ -77,6 +77,7 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   'notify-ready': scalar('notifyReady'),
   'read-only': scalar('readOnly'),
   volatile: scalar('volatile'),
+  'suppress-sync': scalar('suppressSync'),
   'custom-mounts': {
     present: (v) => [v.binds, v.tmpfs, v.overlays, v.inaccessible].some((l) => (l?.length ?? 0) > 0),
     apply: (s, v) => {

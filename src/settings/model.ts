@@ -74,6 +74,8 @@ export interface Settings {
   tmpfs: TmpfsSpec[];
   overlays: OverlaySpec[];
   inaccessible: InaccessibleSpec[];
+  /** --suppress-sync: sync(2), fsync(2) and their kin succeed without doing anything (nspawn's seccomp rules). */
+  suppressSync: boolean;
   readOnly: boolean;
   /** -x: a throwaway overlay over the tree (upper layer on a tmpfs of the container's own). */
   ephemeral: boolean;
@@ -173,6 +175,7 @@ export function defaultSettings(): Settings {
     tmpfs: [],
     overlays: [],
     inaccessible: [],
+    suppressSync: false,
     readOnly: false,
     ephemeral: false,
     volatile: 'no',

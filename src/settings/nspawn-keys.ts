@@ -65,6 +65,7 @@ export interface FileValues {
   rlimits?: Partial<Record<RlimitName, RlimitSpec>>;
   personality?: string;
   ambientCapabilities?: string[];
+  suppressSync?: boolean;
 }
 
 /** The groups a file can set. */
@@ -258,6 +259,8 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
       else v.cpuAffinity = [...new Set([...(v.cpuAffinity ?? []), ...parseCpuAffinity(x)])].sort((a, b) => a - b);
     },
   },
+  // Not privileged in nspawn: it only makes the guest's own data less safe.
+  { name: 'Exec.SuppressSync', group: 'suppress-sync', privileged: false, apply: (v, x) => void (v.suppressSync = bool(x)) },
   { name: 'Exec.Personality', group: 'personality', privileged: false, apply: (v, x) => void (v.personality = parsePersonality(x)) },
   ...RLIMIT_NAMES.map(
     (name): KeySpec => ({
@@ -350,7 +353,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.PivotRoot': '--pivot-root',
   'Exec.SystemCallFilter': '--system-call-filter',
-  'Exec.SuppressSync': '--suppress-sync',
   'Files.BindUser': '--bind-user',
   'Network.Interface': '--network-interface',
   'Network.MACVLAN': '--network-macvlan',

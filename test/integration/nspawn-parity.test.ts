@@ -127,3 +127,47 @@ for (const mode of [[], ['-U']] as const) {
     });
   });
 }
+
+/**
+ * fsync(2) and fdatasync(2) of /dev/null fail with EINVAL (a character
+ * device has nothing to sync); suppressed, they succeed without reaching the
+ * kernel. A file opened with O_SYNC is refused with EINVAL, as under nspawn.
+ */
+const SYNC_PROBE = 'sync /dev/null 2>/dev/null && echo fsync-ok || echo fsync-einval; sync -d /dev/null 2>/dev/null && echo fdatasync-ok || echo fdatasync-einval; sync && echo sync-ok';
+const O_SYNC_PROBE = 'perl -MFcntl -e \'sysopen(my $f, "/tmp/s", O_WRONLY|O_CREAT|O_SYNC) ? print "opened\\n" : print "$!\\n"\'';
+
+for (const mode of [[], ['-U']] as const) {
+  describe(`--suppress-sync (${mode.length ? 'with -U' : 'without -U'})`, { skip }, () => {
+    let tree = '';
+    let debian = '';
+    before(() => {
+      tree = image('busybox');
+      debian = image('debian12');
+    });
+    const container = (root: string, args: string[], script: string, env?: Record<string, string>) =>
+      runClean(['-q', '-P', ...mode, '--register=no', '-x', '-D', root, ...args, '/bin/sh', '-c', script], [root], env ? { env } : {});
+
+    it('yes: the sync calls succeed without doing anything; no (the default): they reach the kernel', async () => {
+      const on = await container(tree, ['--suppress-sync=yes'], SYNC_PROBE);
+      assert.equal(on.stdout, 'fsync-ok\nfdatasync-ok\nsync-ok\n', on.stderr);
+      const off = await container(tree, ['--suppress-sync=no'], SYNC_PROBE);
+      assert.equal(off.stdout, 'fsync-einval\nfdatasync-einval\nsync-ok\n', off.stderr);
+      const plain = await container(tree, [], SYNC_PROBE);
+      assert.equal(plain.stdout, off.stdout, plain.stderr);
+    });
+
+    it('yes: open() with O_SYNC fails with EINVAL (callers retry without), as nspawn', async () => {
+      assert.equal((await container(debian, ['--suppress-sync=yes'], O_SYNC_PROBE)).stdout, 'Invalid argument\n');
+      assert.equal((await container(debian, [], O_SYNC_PROBE)).stdout, 'opened\n');
+    });
+
+    it('also with SYSTEMD_SECCOMP=0 (then its rules are the whole filter)', async () => {
+      const r = await container(tree, ['--suppress-sync=yes'], SYNC_PROBE, { ...process.env, SYSTEMD_SECCOMP: '0' } as Record<string, string>);
+      assert.equal(r.stdout, 'fsync-ok\nfdatasync-ok\nsync-ok\n', r.stderr);
+    });
+
+    it('a value that is not a boolean: one line, nothing left behind', async () => {
+      assertOneErrorLine(await runClean(['-D', tree, '--suppress-sync=maybe', '/bin/true'], [tree]), /invalid --suppress-sync=maybe: use yes or no/);
+    });
+  });
+}

@@ -37,6 +37,7 @@ interface Decoded {
   readOnlyRoot: boolean;
   syscallFilter: boolean;
   asPid2: boolean;
+  suppressSync: boolean;
   cwd: string;
   uid: number;
   gid: number;
@@ -107,6 +108,7 @@ function assertRoundTrip(plan: LaunchPlan): void {
   assert.equal(d.readOnlyRoot, plan.readOnlyRoot);
   assert.equal(d.syscallFilter, plan.syscallFilter);
   assert.equal(d.asPid2, plan.asPid2);
+  assert.equal(d.suppressSync, plan.suppressSync ?? false);
   assert.equal(d.cwd, plan.cwd);
   assert.equal(d.uid, plan.uid);
   assert.equal(d.gid, plan.gid);
@@ -133,6 +135,7 @@ function weirdPlan(): LaunchPlan {
     console: 'passive',
     readOnlyRoot: true,
     syscallFilter: false,
+    suppressSync: true,
     asPid2: true,
     rootMode: 'overlay',
     cwd: `/home/${WEIRD}`,

@@ -50,3 +50,22 @@ describe('--inaccessible', () => {
     assert.ok(nodes >= 0 && nodes < idx('/srv/b', 'bind-inner'), 'the nodes exist before');
   });
 });
+
+describe('--suppress-sync', () => {
+  it('takes a boolean; the later one wins; it marks its own group', async () => {
+    assert.equal((await parse('--suppress-sync=yes')).suppressSync, true);
+    assert.equal((await parse('--suppress-sync=1', '--suppress-sync', 'off')).suppressSync, false);
+    assert.equal((await parse()).suppressSync, false);
+    assert.ok((await parse('--suppress-sync=no')).setOnCommandLine.has('suppress-sync'));
+    await rejectsUserError(() => parse('--suppress-sync=maybe'), 'invalid --suppress-sync=maybe: use yes or no');
+  });
+
+  it('reaches the plan only when on, whatever SYSTEMD_SECCOMP says of the default filter', async () => {
+    const on = await parse('--suppress-sync=yes');
+    on.syscallFilter = false;
+    const plan = buildPlan(on, samplePlanFacts());
+    assert.equal(plan.suppressSync, true);
+    assert.equal(plan.syscallFilter, false);
+    assert.equal(buildPlan(await parse(), samplePlanFacts()).suppressSync, undefined);
+  });
+});
