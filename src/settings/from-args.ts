@@ -74,6 +74,14 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'start from a rootfs archive: unpacked once into a cache, each run an ephemeral overlay of it',
     apply: (s, v) => (s.tarball = str(v)),
   },
+  {
+    flags: '--template <dir>',
+    help: 'when the directory does not exist, make it first as a copy of this tree (everything kept, reflinks where possible)',
+    apply: (s, v) => {
+      if (str(v) === '') refuse('invalid --template=: give the template tree\'s path');
+      s.template = str(v);
+    },
+  },
   { flags: '-M, --machine <name>', help: 'machine name (default: last component of the directory)', apply: (s, v) => (s.machine = parseMachineName(str(v))) },
   {
     flags: '--hostname <name>', sets: 'hostname',

@@ -74,6 +74,8 @@ export interface Settings {
   tmpfs: TmpfsSpec[];
   overlays: OverlaySpec[];
   inaccessible: InaccessibleSpec[];
+  /** --template: the tree -D (or -M's directory) is made from when it does not exist (src/image/template.ts). */
+  template?: string;
   /** --suppress-sync: sync(2), fsync(2) and their kin succeed without doing anything (nspawn's seccomp rules). */
   suppressSync: boolean;
   readOnly: boolean;

@@ -40,7 +40,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--cleanup', since: 257, support: no('tsnspawn leaves no mounts to clean up; a SIGKILLed run\'s record, cgroups and propagation directory are swept at the next start') },
   // Image
   { names: '-D, --directory=', since: 252, support: yes() },
-  { names: '--template=', since: 252, support: planned(15, 'a tree made from a template on first use') },
+  { names: '--template=', since: 252, support: yes('always a copy (reflinks where the file system can), never a btrfs snapshot') },
   { names: '-x, --ephemeral', since: 252, support: yes('an overlay on a tmpfs, never a copy') },
   { names: '-i, --image=', since: 252, support: planned(15, 'GPT disk images') },
   { names: '--image-policy=', since: 257, support: IMAGE_ONLY },

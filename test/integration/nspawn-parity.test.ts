@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { before, describe, it } from 'node:test';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, before, describe, it } from 'node:test';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
 import { assertOneErrorLine, run, runClean } from '../harness/run.js';
@@ -168,6 +170,58 @@ for (const mode of [[], ['-U']] as const) {
 
     it('a value that is not a boolean: one line, nothing left behind', async () => {
       assertOneErrorLine(await runClean(['-D', tree, '--suppress-sync=maybe', '/bin/true'], [tree]), /invalid --suppress-sync=maybe: use yes or no/);
+    });
+  });
+}
+
+for (const mode of [[], ['-U']] as const) {
+  describe(`--template (${mode.length ? 'with -U' : 'without -U'})`, { skip }, () => {
+    let template = '';
+    let scratch = '';
+    before(() => {
+      template = image('busybox');
+      scratch = mkdtempSync(`${tmpdir()}/tsnspawn-template-test-`);
+    });
+    after(() => rmSync(scratch, { recursive: true, force: true }));
+    const start = (args: string[], script: string) => runClean(['-q', '-P', ...mode, '--register=no', ...args, '/bin/sh', '-c', script], [template]);
+
+    it('makes a missing -D directory as a copy of the template that keeps owners, modes and symlinks, once', async () => {
+      const dir = `${scratch}/made-${mode.length}`;
+      const r = await start([`--template=${template}`, '-D', dir], "stat -c '%a %U' /etc/shadow /home/tester; readlink /bin; touch /marker");
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout, '600 root\n755 tester\nusr/bin\n');
+      // On the host: a copy, the template untouched, no staging directory left beside it.
+      assert.equal(statSync(`${dir}/etc/shadow`).mode & 0o7777, 0o600);
+      assert.equal(statSync(`${dir}/home/tester`).uid, statSync(`${template}/home/tester`).uid);
+      assert.equal(readlinkSync(`${dir}/bin`), 'usr/bin');
+      assert.ok(existsSync(`${dir}/marker`) && !existsSync(`${template}/marker`));
+      assert.deepEqual(readdirSync(scratch).filter((n) => n.startsWith('.#')), []);
+      // Existing now: used as it is, the template not copied again (the marker stays).
+      const again = await start([`--template=${template}`, '-D', dir], 'test -e /marker && echo kept');
+      assert.equal(again.stdout, 'kept\n', again.stderr);
+    });
+
+    it('a copy that fails (no room) leaves neither the directory nor a staging copy', async () => {
+      const small = `${scratch}/small-${mode.length}`;
+      mkdirSync(small);
+      await execa('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tsnspawn-template-test', small]);
+      try {
+        const r = await start([`--template=${template}`, '-D', `${small}/tree`], 'true');
+        assertOneErrorLine(r, /cannot use --template=.*: copying it to .*\/tree failed: .*No space left on device/);
+        assert.deepEqual(readdirSync(small), []);
+      } finally {
+        await execa('umount', [small]);
+      }
+    });
+
+    it('bad uses: one line each, nothing made', async () => {
+      const dir = `${scratch}/never-${mode.length}`;
+      assertOneErrorLine(await start([`--template=${scratch}/no-such-template`, '-D', dir], 'true'), /the template is not a directory/);
+      assertOneErrorLine(await start([`--template=${template}`, '-D', `${scratch}/no/such/parent`], 'true'), /is not a directory \(create it first\)/);
+      assertOneErrorLine(await start([`--template=${template}`, '-x', '-D', dir], 'true'), /cannot combine --template=.* with --ephemeral/);
+      assertOneErrorLine(await run([`--template=${template}`, '/bin/true']), /without -D or -M/);
+      assert.ok(!existsSync(dir));
+      assert.deepEqual(readdirSync(scratch).filter((n) => n.startsWith('.#') || n.startsWith('never')), []);
     });
   });
 }

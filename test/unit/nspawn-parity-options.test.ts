@@ -69,3 +69,17 @@ describe('--suppress-sync', () => {
     assert.equal(buildPlan(await parse(), samplePlanFacts()).suppressSync, undefined);
   });
 });
+
+describe('--template', () => {
+  it('takes a path; an empty one is refused', async () => {
+    assert.equal((await parse('--template=/var/lib/machines/base', '-D', '/x')).template, '/var/lib/machines/base');
+    await rejectsUserError(() => parse('--template='), 'invalid --template=');
+  });
+
+  it('fills -D, else -M\'s directory under /var/lib/machines (as nspawn), else refuses', async () => {
+    const { templateTarget } = await import('../../src/image/template.js');
+    assert.equal(templateTarget('/srv/new/', 'ignored', '/t'), '/srv/new');
+    assert.equal(templateTarget(undefined, 'web', '/t'), '/var/lib/machines/web');
+    assert.throws(() => templateTarget(undefined, undefined, '/t'), /cannot use --template=\/t without -D or -M/);
+  });
+});
