@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
-import { assertOneErrorLine, run, runClean } from '../harness/run.js';
+import { assertNoLeaks, assertOneErrorLine, run, runClean, start } from '../harness/run.js';
+import { snapshot } from '../harness/host-state.js';
 
 const skip = rootSkipReason();
 
@@ -166,6 +167,26 @@ for (const mode of [[], ['-U']] as const) {
     it('also with SYSTEMD_SECCOMP=0 (then its rules are the whole filter)', async () => {
       const r = await container(tree, ['--suppress-sync=yes'], SYNC_PROBE, { ...process.env, SYSTEMD_SECCOMP: '0' } as Record<string, string>);
       assert.equal(r.stdout, 'fsync-ok\nfdatasync-ok\nsync-ok\n', r.stderr);
+    });
+
+    it('tsnspawn exec into such a container gets the same rules', async () => {
+      const name = `suppress-sync-exec${mode.length ? '-u' : ''}`;
+      const before = snapshot();
+      const child = start(['-q', ...mode, '--register=no', '--suppress-sync=yes', '-x', '-M', name, '-D', tree, '/bin/sleep', '600'], { timeoutMs: 120_000 });
+      try {
+        let listed = false;
+        for (let i = 0; i < 600 && !listed; i++) {
+          listed = (JSON.parse((await run(['list', '--json'])).stdout) as { name: string }[]).some((m) => m.name === name);
+          if (!listed) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(listed, `${name} did not come up`);
+        const r = await run(['exec', name, '/bin/sh', '-c', SYNC_PROBE]);
+        assert.equal(r.stdout, 'fsync-ok\nfdatasync-ok\nsync-ok\n', r.stderr);
+      } finally {
+        await run(['stop', name]);
+        await child;
+      }
+      await assertNoLeaks(before, [tree]);
     });
 
     it('a value that is not a boolean: one line, nothing left behind', async () => {
