@@ -2,7 +2,7 @@
  * init, as the container's own processes run.
  *
  *   tsnspawn-helper --exec --machine NAME --leader PID:START --caps HEX
- *       [--no-syscall-filter] --uid N --gid N --groups G,G,...
+ *       [--no-syscall-filter] [--suppress-sync] --uid N --gid N --groups G,G,...
  *       --chdir PATH [--chdir-fallback] [--tty] -- COMMAND [ARGS...]
  *
  * Node (src/commands/exec.ts) decided everything and execve()d us in its
@@ -66,6 +66,7 @@ struct exec_args {
         const char *leader_start;
         uint64_t caps;
         bool syscall_filter;
+        bool suppress_sync; /* the container's --suppress-sync=yes (seccomp.c) */
         uid_t uid;
         gid_t gid;
         gid_t groups[MAX_GROUPS];
@@ -158,6 +159,8 @@ static void parse_args(int argc, char **argv, struct exec_args *a) {
                         break;
                 } else if (strcmp(o, "--no-syscall-filter") == 0)
                         a->syscall_filter = false;
+                else if (strcmp(o, "--suppress-sync") == 0)
+                        a->suppress_sync = true;
                 else if (strcmp(o, "--chdir-fallback") == 0)
                         a->chdir_fallback = true;
                 else if (strcmp(o, "--tty") == 0)
@@ -320,7 +323,8 @@ static __attribute__((noreturn)) void child_main(const struct exec_args *a, pid_
         /* What the payload got (native/child.c): the filter first, while
          * CAP_SYS_ADMIN lets us install it without no_new_privs, so setuid
          * programs inside keep working. */
-        if (a->syscall_filter && seccomp_install(a->caps) < 0)
+        unsigned filter = (a->syscall_filter ? SECCOMP_DENY_LIST : 0) | (a->suppress_sync ? SECCOMP_SUPPRESS_SYNC : 0);
+        if (filter && seccomp_install(a->caps, filter) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot install the system call filter of container %s: %s", m, strerror(errno));
         if (caps_restrict_bounding(a->caps) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot restrict the capability bounding set to container %s's: %s", m, strerror(errno));

@@ -320,9 +320,48 @@ static int idmapped_bind(int rootfd, const struct op *o, int srcfd, const struct
         return 0;
 }
 
+/* The inaccessible node of a file type, by its name in /run/host/inaccessible (mount-table.ts INACCESSIBLE_NODES). */
+static const char *inaccessible_node_name(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFREG: return "reg";
+        case S_IFDIR: return "dir";
+        case S_IFIFO: return "fifo";
+        case S_IFSOCK: return "sock";
+        case S_IFCHR: return "chr";
+        case S_IFBLK: return "blk";
+        default: return NULL;
+        }
+}
+
+/* --inaccessible: the target's type is read where it is resolved in the
+ * root (a symlink in the tree is followed inside it, as nspawn's
+ * chase_symlinks_and_stat), and the node of that type from the directory
+ * o->a is bound over it. */
+static int op_bind_by_type(int rootfd, const struct op *o, struct failure *fl) {
+        int dfd = open_in_root(rootfd, o->b, O_PATH);
+        struct stat st;
+        if (dfd < 0 || fstat(dfd, &st) < 0) {
+                int e = errno;
+                if (dfd >= 0)
+                        close(dfd);
+                return fail(fl, "mount", "bind-inner", o->b, e, "cannot make %s inaccessible: cannot open it in the tree", o->b);
+        }
+        close(dfd);
+        const char *node = inaccessible_node_name(st.st_mode);
+        char source[PATH_MAX];
+        if (!node || snprintf(source, sizeof source, "%s/%s", o->a, node) >= (int) sizeof source)
+                return fail(fl, "mount", "bind-inner", o->b, EINVAL, "cannot make %s inaccessible: no inaccessible node of its type", o->b);
+        struct op typed = *o;
+        typed.a = source;
+        typed.flags &= ~(F_BY_TYPE | F_MKDIR);
+        return op_bind(rootfd, &typed, NULL, fl);
+}
+
 static int op_bind(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
         if (o->flags & F_OWN_CGROUP)
                 return op_bind_own_cgroup(rootfd, o, fl);
+        if (o->flags & F_BY_TYPE)
+                return op_bind_by_type(rootfd, o, fl);
         /* bind: a host path; bind-inner: a path in the container, on the
          * tree's own mount only when it comes from the user ('+', F_TREE). */
         int srcfd = o->kind == OP_BIND       ? open(o->a, O_PATH | O_CLOEXEC)

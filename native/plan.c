@@ -6,7 +6,7 @@
  * "tsnspawn-plan<TAB>1", the last "end". Records:
  *
  *   root PATH | root-id DEV INO (decimal: the tree's device and inode) | hostname NAME | ns uts|ipc|cgroup|net | console MODE
- *   read-only-root | no-syscall-filter | as-pid2 | cwd PATH | user UID GID | group GID | caps HEX
+ *   read-only-root | no-syscall-filter | suppress-sync | as-pid2 | cwd PATH | user UID GID | group GID | caps HEX
  *   arg VALUE | env NAME=VALUE | exec PATH
  *   cgroup PATH (repeated: the monitor places init in these cgroups itself
  *                and opens the barrier at once; cgroup.c)
@@ -64,7 +64,7 @@ static const struct {
         { "sync", F_SYNC },         { "dirsync", F_DIRSYNC },       { "noatime", F_NOATIME },
         { "nodiratime", F_NODIRATIME }, { "relatime", F_RELATIME }, { "lazytime", F_LAZYTIME },
         { "silent", F_SILENT },     { "nosymfollow", F_NOSYMFOLLOW },
-        { "own-cgroup", F_OWN_CGROUP }, { "idmap", F_IDMAP },
+        { "own-cgroup", F_OWN_CGROUP }, { "idmap", F_IDMAP }, { "by-type", F_BY_TYPE },
 };
 
 const char *op_kind_name(enum op_kind k) {
@@ -245,6 +245,7 @@ static const struct switch_layout {
         { "no-syscall-filter", offsetof(struct plan, no_syscall_filter) },
         { "as-pid2", offsetof(struct plan, as_pid2) },
         { "userns-idmap-root", offsetof(struct plan, idmap_root) },
+        { "suppress-sync", offsetof(struct plan, suppress_sync) },
 };
 
 static const struct switch_layout *switch_record(const char *name) {
@@ -544,8 +545,9 @@ void plan_dump_json(const struct plan *p, int fd) {
                 sb_addf(&sb, "%s{\"fd\":%d,\"original\":%d}%s", i ? "," : ",\"carryFds\":[", p->carry[i].fd, p->carry[i].original, i + 1 == p->n_carry ? "]" : "");
         sb_addf(&sb, ",\"ns\":{\"uts\":%s,\"ipc\":%s,\"cgroup\":%s,\"net\":%s}", p->ns_uts ? "true" : "false",
                 p->ns_ipc ? "true" : "false", p->ns_cgroup ? "true" : "false", p->ns_net ? "true" : "false");
-        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"cwd\":", console_words[p->console],
-                p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", p->as_pid2 ? "true" : "false", root_mode_words[p->root_mode]);
+        sb_addf(&sb, ",\"console\":\"%s\",\"readOnlyRoot\":%s,\"syscallFilter\":%s,\"asPid2\":%s,\"rootMode\":\"%s\",\"suppressSync\":%s,\"cwd\":", console_words[p->console],
+                p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", p->as_pid2 ? "true" : "false", root_mode_words[p->root_mode],
+                p->suppress_sync ? "true" : "false");
         sb_add_json(&sb, p->cwd);
         sb_addf(&sb, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned) p->uid, (unsigned) p->gid);
         for (size_t i = 0; i < p->n_groups; i++)

@@ -56,6 +56,9 @@ enum {
         /* bind-inner of a cgroup hierarchy's mount: our own cgroup in it, onto itself (own-cgroup.c) */
         F_OWN_CGROUP = 1 << 18,
         F_IDMAP = 1 << 19,      /* a bind idmapped to the container's user namespace (--bind=...:idmap, -U only) */
+        /* bind-inner from a directory of inaccessible nodes (reg, dir, fifo, sock, chr, blk): the one of the
+         * target's type, read where the target is resolved (--inaccessible; ops.c) */
+        F_BY_TYPE = 1 << 20,
 };
 
 struct workdir;
@@ -95,6 +98,7 @@ struct plan {
         bool read_only_root;
         bool no_syscall_filter; /* SYSTEMD_SECCOMP=0: no seccomp filter */
         bool as_pid2;           /* --as-pid2: a stub init is PID 1, the payload PID 2 */
+        bool suppress_sync;     /* --suppress-sync=yes: the sync calls do nothing (seccomp.c) */
         enum root_mode root_mode;
         char *cwd;
         uid_t uid;

@@ -8,5 +8,5 @@
 #include "seccomp-table.h"
 const struct syscall_table seccomp_i386 = TABLE;
 #else
-const struct syscall_table seccomp_i386 = { NULL, 0, -1 };
+const struct syscall_table seccomp_i386 = { NULL, 0, -1, NULL, 0, -1, -1, -1 };
 #endif

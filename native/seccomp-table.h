@@ -9,4 +9,21 @@ static const struct denied_syscall denied[] = {
 #undef DENY
 };
 
-#define TABLE { denied, sizeof denied / sizeof denied[0], __NR_socket }
+static const int sync_calls[] = {
+#define SUPPRESS(nr) nr,
+#include "seccomp-sync-list.h"
+#undef SUPPRESS
+};
+
+#ifdef __NR_open
+#define OPEN_NR __NR_open
+#else
+#define OPEN_NR -1
+#endif
+#ifdef __NR_openat2
+#define OPENAT2_NR __NR_openat2
+#else
+#define OPENAT2_NR -1
+#endif
+
+#define TABLE { denied, sizeof denied / sizeof denied[0], __NR_socket, sync_calls, sizeof sync_calls / sizeof sync_calls[0], OPEN_NR, __NR_openat, OPENAT2_NR }

@@ -10,5 +10,5 @@
 #include "seccomp-table.h"
 const struct syscall_table seccomp_x32 = TABLE;
 #else
-const struct syscall_table seccomp_x32 = { NULL, 0, -1 };
+const struct syscall_table seccomp_x32 = { NULL, 0, -1, NULL, 0, -1, -1, -1 };
 #endif

@@ -3,8 +3,13 @@
  * are matched per ABI: native, and on x86-64 x32 and i386; a call from an
  * architecture the filter does not know fails with ENOSYS. As nspawn does,
  * socket(AF_NETLINK, *, NETLINK_AUDIT) fails with EAFNOSUPPORT: audit
- * userspace takes that as "audit is off", which it is for a container. */
+ * userspace takes that as "audit is off", which it is for a container.
+ * --suppress-sync adds nspawn's seccomp_suppress_sync: the @sync calls
+ * return 0 without doing anything, open()/openat() with O_SYNC or O_DSYNC
+ * fail with EINVAL (callers retry without), and openat2(), whose flags a
+ * filter cannot see, with ENOSYS (callers fall back to openat()). */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
@@ -54,8 +59,40 @@ static void land(struct program *p, size_t from) {
         p->insn[from].k = (uint32_t) (p->n - from - 1);
 }
 
+/* A call nr whose flags argument (its low word) has any of bits fails with e; expects and leaves the call number loaded. */
+static void emit_refuse_flags(struct program *p, int nr, int arg, uint32_t bits, int e) {
+        if (nr < 0)
+                return;
+        emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) nr, 0, 4));
+        emit(p, (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + arg * sizeof(uint64_t)));
+        emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, bits, 0, 1));
+        emit(p, (struct sock_filter) DENY_WITH(e));
+        emit(p, (struct sock_filter) LOAD(nr));
+}
+
+/* --suppress-sync's rules; expects and leaves the call number loaded. */
+static void emit_suppress_sync(struct program *p, const struct syscall_table *t) {
+        for (size_t i = 0; i < t->n_sync; i++) {
+                emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) t->sync_calls[i], 0, 1));
+                emit(p, (struct sock_filter) RET(SECCOMP_RET_ERRNO | 0)); /* errno 0: the call returns 0 */
+        }
+        /* O_SYNC includes O_DSYNC's bit: one test catches both. */
+        emit_refuse_flags(p, t->open_nr, 1, O_DSYNC, EINVAL);
+        emit_refuse_flags(p, t->openat_nr, 2, O_DSYNC, EINVAL);
+        if (t->openat2_nr >= 0) {
+                emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) t->openat2_nr, 0, 1));
+                emit(p, (struct sock_filter) DENY_WITH(ENOSYS));
+        }
+}
+
 /* One ABI's rules; expects the call number loaded, ends in ALLOW. */
-static void emit_abi(struct program *p, const struct syscall_table *t, uint64_t caps_retain) {
+static void emit_abi(struct program *p, const struct syscall_table *t, uint64_t caps_retain, unsigned what) {
+        if (what & SECCOMP_SUPPRESS_SYNC)
+                emit_suppress_sync(p, t);
+        if (!(what & SECCOMP_DENY_LIST)) {
+                emit(p, (struct sock_filter) RET(SECCOMP_RET_ALLOW));
+                return;
+        }
         if (t->socket_nr >= 0) {
                 /* socket(AF_NETLINK, *, NETLINK_AUDIT): low words of the arguments (little endian). */
                 emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) t->socket_nr, 0, 6));
@@ -75,7 +112,7 @@ static void emit_abi(struct program *p, const struct syscall_table *t, uint64_t 
         emit(p, (struct sock_filter) RET(SECCOMP_RET_ALLOW));
 }
 
-int seccomp_install(uint64_t caps_retain) {
+int seccomp_install(uint64_t caps_retain, unsigned what) {
         struct program p = { 0 };
         emit(&p, (struct sock_filter) LOAD(arch));
         emit(&p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0));
@@ -84,18 +121,18 @@ int seccomp_install(uint64_t caps_retain) {
 #ifdef X32_SYSCALL_BIT
         emit(&p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1));
         size_t to_x32 = jump(&p);
-        emit_abi(&p, &seccomp_native, caps_retain);
+        emit_abi(&p, &seccomp_native, caps_retain, what);
         land(&p, to_x32);
-        emit_abi(&p, &seccomp_x32, caps_retain);
+        emit_abi(&p, &seccomp_x32, caps_retain, what);
 #else
-        emit_abi(&p, &seccomp_native, caps_retain);
+        emit_abi(&p, &seccomp_native, caps_retain, what);
 #endif
         land(&p, to_other_arch);
 #if defined(__x86_64__)
         emit(&p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 1, 0));
         size_t to_unknown = jump(&p);
         emit(&p, (struct sock_filter) LOAD(nr));
-        emit_abi(&p, &seccomp_i386, caps_retain);
+        emit_abi(&p, &seccomp_i386, caps_retain, what);
         land(&p, to_unknown);
 #endif
         /* An architecture without a table here (32-bit ARM on aarch64, ...). */

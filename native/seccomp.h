@@ -14,6 +14,17 @@ struct syscall_table {
         const struct denied_syscall *denied;
         size_t n;
         int socket_nr;
+        /* --suppress-sync (seccomp-sync-list.h): the calls made to succeed
+         * without doing anything, and open/openat/openat2 (-1: none). */
+        const int *sync_calls;
+        size_t n_sync;
+        int open_nr, openat_nr, openat2_nr;
+};
+
+/* What seccomp_install puts in the filter. */
+enum {
+        SECCOMP_DENY_LIST = 1 << 0,    /* nspawn's default policy (off with SYSTEMD_SECCOMP=0) */
+        SECCOMP_SUPPRESS_SYNC = 1 << 1, /* --suppress-sync=yes */
 };
 
 /* The native ABI; on x86-64 also x32 (numbers with bit 30 set) and i386 (int 0x80). */
@@ -21,5 +32,5 @@ extern const struct syscall_table seccomp_native;
 extern const struct syscall_table seccomp_x32;
 extern const struct syscall_table seccomp_i386;
 
-/* Installs the filter; caps_retain: the capabilities the container keeps. */
-int seccomp_install(uint64_t caps_retain);
+/* Installs the filter with the parts in what (SECCOMP_*); caps_retain: the capabilities the container keeps. */
+int seccomp_install(uint64_t caps_retain, unsigned what);

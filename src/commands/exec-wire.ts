@@ -4,7 +4,7 @@
  * reads its environment for itself; it passes it on whole). Pure.
  *
  *   tsnspawn-helper --exec --machine NAME --leader PID:START --caps HEX
- *       [--no-syscall-filter] --uid N --gid N --groups G,G,...
+ *       [--no-syscall-filter] [--suppress-sync] --uid N --gid N --groups G,G,...
  *       --chdir PATH [--chdir-fallback] [--tty] -- COMMAND [ARGS...]
  *
  * --chdir-fallback: PATH is the user's home, and / serves when it is
@@ -19,6 +19,8 @@ export interface ExecRequest {
   leader: ProcessRef;
   caps: string;
   syscallFilter: boolean;
+  /** The container runs with --suppress-sync=yes: the command gets those filter rules too. */
+  suppressSync: boolean;
   user: ContainerUser;
   chdir: string;
   chdirFallback: boolean;
@@ -34,6 +36,7 @@ export function execHelperArgv(helper: string, r: ExecRequest): string[] {
     '--leader', `${r.leader.pid}:${r.leader.start}`,
     '--caps', r.caps,
     ...(r.syscallFilter ? [] : ['--no-syscall-filter']),
+    ...(r.suppressSync ? ['--suppress-sync'] : []),
     '--uid', String(r.user.uid),
     '--gid', String(r.user.gid),
     '--groups', r.user.groups.join(','),

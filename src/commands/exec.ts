@@ -80,6 +80,7 @@ async function prepareAndExec(args: string[]): Promise<never> {
     leader: s.leader,
     caps: s.caps,
     syscallFilter: s.syscallFilter,
+    suppressSync: s.suppressSync ?? false,
     user,
     chdir: a.chdir ?? user.home,
     chdirFallback: a.chdir === undefined,

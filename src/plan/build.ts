@@ -4,7 +4,7 @@
  */
 import { capabilityMask, PRIVATE_NETWORK_CAPS, retainedCapabilities } from './capabilities.js';
 import { buildEnvironment, payloadTerm } from './environment.js';
-import { defaultMounts, FINAL_READ_ONLY } from './mount-table.js';
+import { defaultMounts, FINAL_READ_ONLY, INACCESSIBLE_DIR } from './mount-table.js';
 import { credentialEnvironment, credentialOps, type Credential } from './credentials.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import { listenEnvironment, type ListenFds } from '../runtime/socket-activation.js';
@@ -51,7 +51,7 @@ export interface PlanFacts {
   propagateDir?: string;
 }
 
-/** --bind and --tmpfs mounts, parent paths first (as nspawn sorts them) so none hides another. */
+/** --bind, --overlay, --tmpfs and --inaccessible mounts, parent paths first (as nspawn sorts them) so none hides another. */
 function userMounts(settings: Settings, facts: PlanFacts): MountOp[] {
   const ops: Array<{ target: string; op: MountOp }> = [];
   for (const b of settings.binds) {
@@ -88,6 +88,10 @@ function userMounts(settings: Settings, facts: PlanFacts): MountOp[] {
   }
   for (const t of settings.tmpfs)
     ops.push({ target: t.destination, op: { kind: 'mount', fstype: 'tmpfs', target: t.destination, flags: [...t.flags, 'mkdir'], data: t.options } });
+  // Last among equals, as nspawn's custom_mount_compare (CUSTOM_MOUNT_INACCESSIBLE after the others); the
+  // helper reads the target's type where it resolves it and binds the node of that type, read-only.
+  for (const i of settings.inaccessible)
+    ops.push({ target: i.path, op: { kind: 'bind-inner', source: INACCESSIBLE_DIR, target: i.path, flags: ['ro', 'by-type'] } });
   // A stable sort by depth keeps the command line's order among equals.
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
@@ -158,6 +162,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     // volatile=state: the tree read-only, /var a tmpfs (nspawn's meaning).
     readOnlyRoot: settings.readOnly || settings.volatile === 'state',
     syscallFilter: settings.syscallFilter,
+    ...(settings.suppressSync ? { suppressSync: true } : {}),
     asPid2: settings.asPid2,
     rootMode: rootModeOf(settings),
     cwd: settings.chdir ?? facts.defaultCwd,

@@ -110,6 +110,7 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
   rec.push(['console', plan.console]);
   if (plan.readOnlyRoot) rec.push(['read-only-root']);
   if (!plan.syscallFilter) rec.push(['no-syscall-filter']);
+  if (plan.suppressSync) rec.push(['suppress-sync']);
   if (plan.asPid2) rec.push(['as-pid2']);
   if (plan.rootMode !== 'plain') rec.push(['root-mode', plan.rootMode]);
   rec.push(['cwd', plan.cwd], ['user', String(plan.uid), String(plan.gid)]);

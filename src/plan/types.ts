@@ -12,7 +12,9 @@ export type MountFlag =
   // Further flags a user may give a fresh mount (--tmpfs options: src/settings/mount-options.ts).
   | 'sync' | 'dirsync' | 'noatime' | 'nodiratime' | 'relatime' | 'lazytime' | 'silent' | 'nosymfollow'
   // bind-inner of a cgroup hierarchy's mount: the helper appends its own cgroup there (no cgroup namespace: src/runtime/cgroup-layout.ts).
-  | 'own-cgroup';
+  | 'own-cgroup'
+  // bind-inner whose source is a directory of inaccessible nodes: the helper picks the one of the target's type (--inaccessible).
+  | 'by-type';
 
 /** The closed vocabulary of setup steps. All paths are inside the tree unless named "source". */
 export type MountOp =
@@ -49,6 +51,8 @@ export interface LaunchPlan {
   readOnlyRoot: boolean;
   /** The system call filter (nspawn's default policy) on the payload. */
   syscallFilter: boolean;
+  /** --suppress-sync=yes: sync(2) and its kin made to do nothing in the filter (native/seccomp.c); absent: no. */
+  suppressSync?: boolean;
   /** --as-pid2: the helper's stub init is PID 1, the payload PID 2. */
   asPid2: boolean;
   /** plain: the tree; overlay: tree + tmpfs upper layer; volatile: tmpfs with the tree's /usr. */

@@ -21,6 +21,7 @@ function optionFor(settings: Settings, e: HelperError): string | undefined {
   for (const b of settings.binds) if (e.path === b.destination || e.path === b.source || e.path === sourcePathOf(b.source)) return b.option;
   for (const t of settings.tmpfs) if (e.path === t.destination) return t.option;
   for (const o of settings.overlays) if ([o.destination, ...o.lowers, o.upper].includes(e.path)) return o.option;
+  for (const i of settings.inaccessible) if (e.path === i.path) return i.option;
   for (const m of [...settings.binds, ...settings.overlays, ...settings.tmpfs]) if (atOrBelow(e.path, m.destination)) return m.option;
   if (e.step === 'chdir' && settings.chdir) return `--chdir=${settings.chdir}`;
   const limit = securityOptionFor(settings, e);

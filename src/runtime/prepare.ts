@@ -177,7 +177,19 @@ function treeOwnership(root: string): { uid: number; gid: number; fsType: number
   return { uid: st.uid, gid: st.gid, fsType: Number(statfsSync(root).type) };
 }
 
+/** --template (src/image/template.ts): makes -D (or -M's directory) from the template if it does not exist yet. */
+async function treeFromTemplate(cmdline: Settings, template: string): Promise<void> {
+  if (cmdline.ephemeral) refuse(`cannot combine --template=${template} with --ephemeral: an ephemeral run leaves no tree to make (choose one)`);
+  if (cmdline.tarball !== undefined) refuse(`cannot combine --template=${template} with --tarball: choose one`);
+  const { populateFromTemplate, templateTarget } = await import('../image/template.js');
+  const target = templateTarget(cmdline.directory, cmdline.machine, template);
+  populateFromTemplate(template, target);
+  cmdline.directory ??= target;
+}
+
 export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
+  // --template first: the tree it makes is where NAME.nspawn is looked for.
+  if (cmdline.template !== undefined) await treeFromTemplate(cmdline, cmdline.template);
   // NAME.nspawn first: every check below is of the merged settings.
   const settings = await withSettingsFile(cmdline);
   // Every option value is already parsed; now check them against the world.

@@ -248,6 +248,7 @@ function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: num
       ...(killSignal !== undefined ? { killSignal } : {}),
       caps: plan.capsRetain,
       syscallFilter: plan.syscallFilter,
+      ...(plan.suppressSync ? { suppressSync: true } : {}),
       ...(registered ? { registered } : {}),
       // After moveBelowScope: the cgroups below the registered scope.
       cgroups: p.cgroup.dirs,

@@ -37,6 +37,8 @@ export interface MachineState {
   caps: string;
   /** The payload runs under nspawn's system call filter (exec does too). */
   syscallFilter: boolean;
+  /** --suppress-sync=yes: exec's commands get those rules too (absent: no). */
+  suppressSync?: boolean;
   /** With machined or systemd: machine, unit or scope. */
   registered?: string;
   boot: boolean;

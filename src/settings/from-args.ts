@@ -21,6 +21,7 @@ import {
   parseLoadCredential,
   parseSetCredential,
   parseOverlay,
+  parseInaccessible,
   CONSOLE_MODES,
   REGISTER_MODES,
   VOLATILE_MODES,
@@ -73,6 +74,14 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'start from a rootfs archive: unpacked once into a cache, each run an ephemeral overlay of it',
     apply: (s, v) => (s.tarball = str(v)),
   },
+  {
+    flags: '--template <dir>',
+    help: 'when the directory does not exist, make it first as a copy of this tree (everything kept, reflinks where possible)',
+    apply: (s, v) => {
+      if (str(v) === '') refuse('invalid --template=: give the template tree\'s path');
+      s.template = str(v);
+    },
+  },
   { flags: '-M, --machine <name>', help: 'machine name (default: last component of the directory)', apply: (s, v) => (s.machine = parseMachineName(str(v))) },
   {
     flags: '--hostname <name>', sets: 'hostname',
@@ -93,6 +102,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--overlay <paths>', sets: 'custom-mounts', help: "LOWER...:UPPER:DEST: an overlay at DEST of host trees, or '+' ones in the tree (empty UPPER: throwaway)", apply: (s, v) => s.overlays.push(parseOverlay(str(v), false)) },
   { flags: '--overlay-ro <paths>', sets: 'custom-mounts', help: "LOWER...:DEST: a read-only overlay at DEST of host trees or '+' ones in the tree", apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
   { flags: '--tmpfs <path[:options]>', sets: 'custom-mounts', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
+  { flags: '--inaccessible <path>', sets: 'custom-mounts', help: 'make a path inside unreachable: an inaccessible node of its type bound over it', apply: (s, v) => s.inaccessible.push(parseInaccessible(str(v))) },
   { flags: '--read-only', sets: 'read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
   {
     flags: '-S, --slice <slice>', sets: 'slice',
@@ -213,6 +223,15 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     flags: '--personality <arch>',  sets: 'personality',
     help: 'the architecture uname reports to the payload: the host\'s, or its 32-bit one (x86 on x86-64)',
     apply: (s, v) => security(s, { personality: inOption('--personality', str(v), (x) => parsePersonality(x)) }),
+  },
+  {
+    flags: '--suppress-sync <bool>', sets: 'suppress-sync',
+    help: 'with yes, sync(2), fsync(2), fdatasync(2), syncfs(2), sync_file_range(2) and msync(2) succeed without doing anything (faster, unsafe on a crash)',
+    apply: (s, v) => {
+      const b = parseBooleanWord(str(v));
+      if (b === undefined) refuse(`invalid --suppress-sync=${str(v)}: use yes or no`);
+      s.suppressSync = b;
+    },
   },
   { flags: '-x, --ephemeral', sets: 'ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },
   {

@@ -77,12 +77,14 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   'notify-ready': scalar('notifyReady'),
   'read-only': scalar('readOnly'),
   volatile: scalar('volatile'),
+  'suppress-sync': scalar('suppressSync'),
   'custom-mounts': {
-    present: (v) => [v.binds, v.tmpfs, v.overlays].some((l) => (l?.length ?? 0) > 0),
+    present: (v) => [v.binds, v.tmpfs, v.overlays, v.inaccessible].some((l) => (l?.length ?? 0) > 0),
     apply: (s, v) => {
       s.binds = v.binds ?? [];
       s.tmpfs = v.tmpfs ?? [];
       s.overlays = v.overlays ?? [];
+      s.inaccessible = v.inaccessible ?? [];
     },
   },
   userns: {

@@ -53,6 +53,12 @@ export interface TmpfsSpec {
   option: string;
 }
 
+/** --inaccessible: a path inside made unreachable (an inaccessible node of its type bound over it, read-only). */
+export interface InaccessibleSpec {
+  path: string;
+  option: string;
+}
+
 export interface Settings {
   directory?: string;
   /** --tarball: run an ephemeral overlay of this archive's (cached) tree. */
@@ -69,6 +75,11 @@ export interface Settings {
   binds: BindSpec[];
   tmpfs: TmpfsSpec[];
   overlays: OverlaySpec[];
+  inaccessible: InaccessibleSpec[];
+  /** --template: the tree -D (or -M's directory) is made from when it does not exist (src/image/template.ts). */
+  template?: string;
+  /** --suppress-sync: sync(2), fsync(2) and their kin succeed without doing anything (nspawn's seccomp rules). */
+  suppressSync: boolean;
   readOnly: boolean;
   /** -x: a throwaway overlay over the tree (upper layer on a tmpfs of the container's own). */
   ephemeral: boolean;
@@ -167,6 +178,8 @@ export function defaultSettings(): Settings {
     binds: [],
     tmpfs: [],
     overlays: [],
+    inaccessible: [],
+    suppressSync: false,
     readOnly: false,
     ephemeral: false,
     volatile: 'no',

@@ -7,13 +7,13 @@
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES, type LinkJournalMode, type ResolvConfMode, type TimezoneMode } from '../plan/host-files.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
 import { refuse } from '../util/errors.js';
-import { PRIVATE_USERS_OWNERSHIP, type BindSpec, type OverlaySpec, type PrivateUsers, type PrivateUsersOwnership, type TmpfsSpec, type VolatileMode } from './model.js';
+import { PRIVATE_USERS_OWNERSHIP, type BindSpec, type InaccessibleSpec, type OverlaySpec, type PrivateUsers, type PrivateUsersOwnership, type TmpfsSpec, type VolatileMode } from './model.js';
 import { parsePrivateUsers } from '../plan/userns.js';
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
 import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
-import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseOverlay, parseTmpfs } from './values.js';
+import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseInaccessible, parseOverlay, parseTmpfs } from './values.js';
 import {
   parseAmbientCapabilities,
   parseCpuAffinity,
@@ -50,6 +50,7 @@ export interface FileValues {
   binds?: BindSpec[];
   tmpfs?: TmpfsSpec[];
   overlays?: OverlaySpec[];
+  inaccessible?: InaccessibleSpec[];
   privateNetwork?: boolean;
   privateUsers?: PrivateUsers;
   privateUsersOwnership?: PrivateUsersOwnership;
@@ -64,6 +65,7 @@ export interface FileValues {
   rlimits?: Partial<Record<RlimitName, RlimitSpec>>;
   personality?: string;
   ambientCapabilities?: string[];
+  suppressSync?: boolean;
 }
 
 /** The groups a file can set. */
@@ -257,6 +259,8 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
       else v.cpuAffinity = [...new Set([...(v.cpuAffinity ?? []), ...parseCpuAffinity(x)])].sort((a, b) => a - b);
     },
   },
+  // Not privileged in nspawn: it only makes the guest's own data less safe.
+  { name: 'Exec.SuppressSync', group: 'suppress-sync', privileged: false, apply: (v, x) => void (v.suppressSync = bool(x)) },
   { name: 'Exec.Personality', group: 'personality', privileged: false, apply: (v, x) => void (v.personality = parsePersonality(x)) },
   ...RLIMIT_NAMES.map(
     (name): KeySpec => ({
@@ -303,6 +307,13 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
       },
     }),
   ),
+  // A custom mount in nspawn too (CUSTOM_MOUNT_INACCESSIBLE): trusted files only, like Bind=.
+  {
+    name: 'Files.Inaccessible',
+    group: 'custom-mounts',
+    privileged: true,
+    apply: (v, x, o) => void (v.inaccessible = [...(v.inaccessible ?? []), { ...parseInaccessible(x), option: fromFile(o) }]),
+  },
   // [Exec] PrivateUsers= and [Files] ownership: not privileged in nspawn either (a user namespace takes privileges away).
   { name: 'Exec.PrivateUsers', group: 'userns', privileged: false, apply: (v, x) => void (v.privateUsers = parsePrivateUsers(x)) },
   {
@@ -342,8 +353,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.PivotRoot': '--pivot-root',
   'Exec.SystemCallFilter': '--system-call-filter',
-  'Exec.SuppressSync': '--suppress-sync',
-  'Files.Inaccessible': '--inaccessible',
   'Files.BindUser': '--bind-user',
   'Network.Interface': '--network-interface',
   'Network.MACVLAN': '--network-macvlan',

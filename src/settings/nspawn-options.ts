@@ -40,7 +40,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--cleanup', since: 257, support: no('tsnspawn leaves no mounts to clean up; a SIGKILLed run\'s record, cgroups and propagation directory are swept at the next start') },
   // Image
   { names: '-D, --directory=', since: 252, support: yes() },
-  { names: '--template=', since: 252, support: planned(15, 'a tree made from a template on first use') },
+  { names: '--template=', since: 252, support: yes('always a copy (reflinks where the file system can), never a btrfs snapshot') },
   { names: '-x, --ephemeral', since: 252, support: yes('an overlay on a tmpfs, never a copy') },
   { names: '-i, --image=', since: 252, support: planned(15, 'GPT disk images') },
   { names: '--image-policy=', since: 257, support: IMAGE_ONLY },
@@ -59,7 +59,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '-u, --user=', since: 252, support: yes() },
   { names: '--kill-signal=', since: 252, support: yes() },
   { names: '--notify-ready=', since: 252, support: yes() },
-  { names: '--suppress-sync=', since: 252, support: planned(15, 'needs system call filter rules in the helper') },
+  { names: '--suppress-sync=', since: 252, support: yes('also with SYSTEMD_SECCOMP=0 (then its rules are the whole filter)') },
   // System identity
   { names: '-M, --machine=', since: 252, support: yes() },
   { names: '--hostname=', since: 252, support: yes() },
@@ -106,7 +106,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   // Mounts
   { names: '--bind=, --bind-ro=', since: 252, support: yes('options rbind, norbind, idmap, noidmap (idmap with -U); rootidmap and owneridmap are refused for now') },
   { names: '--bind-user=', since: 252, support: USERNS('--bind-user needs an idmapped home') },
-  { names: '--inaccessible=', since: 252, support: planned(15, 'masking a path') },
+  { names: '--inaccessible=', since: 252, support: yes() },
   { names: '--tmpfs=', since: 252, support: yes('options split into mount flags and tmpfs data, as nspawn') },
   { names: '--overlay=, --overlay-ro=', since: 252, support: yes() },
   // Input/output

@@ -4,7 +4,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { refuse } from '../util/errors.js';
-import type { CredentialSpec, BindSpec, ConsoleMode, OverlaySpec, RegisterMode, TmpfsSpec, VolatileMode } from './model.js';
+import type { CredentialSpec, BindSpec, ConsoleMode, InaccessibleSpec, OverlaySpec, RegisterMode, TmpfsSpec, VolatileMode } from './model.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
 import { splitMountOptions } from './mount-options.js';
 
@@ -257,6 +257,15 @@ export function parseTmpfs(value: string): TmpfsSpec {
   if (/[\t\n]/.test(options)) refuse(`invalid --tmpfs=${value}: options must not contain tabs or newlines`);
   const { flags, data } = splitMountOptions(options, TMPFS_DEFAULT_FLAGS);
   return { destination: normalizeAbsolute(path), options: data, flags, option: `--tmpfs=${value}` };
+}
+
+/** --inaccessible: an absolute path inside the container, not the root (nspawn's inaccessible_mount_parse). */
+export function parseInaccessible(value: string, option = `--inaccessible=${value}`): InaccessibleSpec {
+  if (!value.startsWith('/')) refuse(`invalid ${option}: use an absolute path inside the container`);
+  if (value.split('/').includes('..')) refuse(`invalid ${option}: the path must not contain '..'`);
+  const path = normalizeAbsolute(value);
+  if (path === '/') refuse(`invalid ${option}: the container's root cannot be made inaccessible`);
+  return { path, option };
 }
 
 /** --chdir: an absolute path inside the container. */

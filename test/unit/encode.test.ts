@@ -8,13 +8,13 @@ import { buildPlan } from '../../src/plan/build.js';
 import { encodePlan } from '../../src/plan/encode.js';
 import type { LaunchPlan, MountFlag, MountOp } from '../../src/plan/types.js';
 import { defaultSettings } from '../../src/settings/model.js';
-import { parseBind, parseTmpfs } from '../../src/settings/values.js';
+import { parseBind, parseInaccessible, parseTmpfs } from '../../src/settings/values.js';
 import { HELPER } from './helpers.js';
 
 /** Bits of native/plan.h's F_* flags. */
 const FLAG_BITS: Record<MountFlag, number> = { rec: 1, ro: 2, nosuid: 4, nodev: 8, noexec: 16, strictatime: 32, optional: 64, mkdir: 128, tree: 256, rw: 512,
   sync: 1 << 10, dirsync: 1 << 11, noatime: 1 << 12, nodiratime: 1 << 13, relatime: 1 << 14, lazytime: 1 << 15, silent: 1 << 16, nosymfollow: 1 << 17,
-  "own-cgroup": 1 << 18, idmap: 1 << 19 };
+  "own-cgroup": 1 << 18, idmap: 1 << 19, "by-type": 1 << 20 };
 
 interface DecodedOp {
   kind: string;
@@ -37,6 +37,7 @@ interface Decoded {
   readOnlyRoot: boolean;
   syscallFilter: boolean;
   asPid2: boolean;
+  suppressSync: boolean;
   cwd: string;
   uid: number;
   gid: number;
@@ -107,6 +108,7 @@ function assertRoundTrip(plan: LaunchPlan): void {
   assert.equal(d.readOnlyRoot, plan.readOnlyRoot);
   assert.equal(d.syscallFilter, plan.syscallFilter);
   assert.equal(d.asPid2, plan.asPid2);
+  assert.equal(d.suppressSync, plan.suppressSync ?? false);
   assert.equal(d.cwd, plan.cwd);
   assert.equal(d.uid, plan.uid);
   assert.equal(d.gid, plan.gid);
@@ -133,6 +135,7 @@ function weirdPlan(): LaunchPlan {
     console: 'passive',
     readOnlyRoot: true,
     syscallFilter: false,
+    suppressSync: true,
     asPid2: true,
     rootMode: 'overlay',
     cwd: `/home/${WEIRD}`,
@@ -209,6 +212,7 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     const s = defaultSettings();
     s.binds.push(parseBind('/srv/a\\:b:/data\\:x:norbind', true));
     s.tmpfs.push(parseTmpfs('/scratch:mode=0700,size=50%'));
+    s.inaccessible.push(parseInaccessible('/etc/shadow'));
     s.environment.push('X=1');
     s.readOnly = true;
     const plan = buildPlan(s, {

@@ -131,6 +131,7 @@ describe('execHelperArgv', () => {
       leader: { pid: 42, start: '777' },
       caps: 'fdecafff',
       syscallFilter: false,
+      suppressSync: true,
       user: { ...TESTER, groups: [1000, 4] },
       chdir: '/home/tester',
       chdirFallback: true,
@@ -138,7 +139,7 @@ describe('execHelperArgv', () => {
       command: ['ls', '--', '-l'],
     });
     assert.deepEqual(argv, [
-      '/h', '--exec', '--machine', 'deb', '--leader', '42:777', '--caps', 'fdecafff', '--no-syscall-filter',
+      '/h', '--exec', '--machine', 'deb', '--leader', '42:777', '--caps', 'fdecafff', '--no-syscall-filter', '--suppress-sync',
       '--uid', '1000', '--gid', '1000', '--groups', '1000,4', '--chdir', '/home/tester', '--chdir-fallback', '--tty', '--', 'ls', '--', '-l',
     ]);
   });

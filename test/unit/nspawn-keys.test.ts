@@ -24,7 +24,7 @@ const NSPAWN_252_KEYS = [
 ];
 
 /** Keys nspawn 252 ignores in an untrusted file (merge_settings(): the "is not trusted" branches). */
-const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Network.Private',
+const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Files.Inaccessible', 'Network.Private',
   // nspawn ignores every [Network] key in a file it does not trust.
   'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Bridge', 'Network.Zone', 'Network.Port',
   // The payload's ambient capabilities, OOM score, CPU affinity and every resource limit (not NoNewPrivileges=, Personality=).
@@ -87,6 +87,8 @@ describe('key values', () => {
     ['Network', 'Zone=lab', { networkZone: 'lab' }],
     ['Network', 'Port=udp:53:5353', { ports: [{ protocol: 'udp', hostPort: 53, containerPort: 5353 }] }],
     ['Exec', 'NoNewPrivileges=yes', { noNewPrivileges: true }],
+    ['Exec', 'SuppressSync=yes', { suppressSync: true }],
+    ['Files', 'Inaccessible=/srv//secret', { inaccessible: [{ path: '/srv/secret', option: `Inaccessible=/srv//secret (${F}:2)` }] }],
     ['Exec', 'OOMScoreAdjust=-250', { oomScoreAdjust: -250 }],
     ['Exec', 'CPUAffinity=0-2 5', { cpuAffinity: [0, 1, 2, 5] }],
     ['Exec', `Personality=${process.arch === 'arm64' ? 'arm' : 'x86'}`, { personality: process.arch === 'arm64' ? 'arm' : 'x86' }],
@@ -176,10 +178,10 @@ describe('key values', () => {
     });
 
   it('names a systemd-nspawn key tsnspawn lacks as not supported, and an unknown key as unknown', () => {
-    const r = settingsFromFile(F, '[Exec]\nPivotRoot=/x\nSuppressSync=yes\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\n');
+    const r = settingsFromFile(F, '[Exec]\nPivotRoot=/x\nSystemCallFilter=@sync\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\n');
     assert.deepEqual(r.warnings, [
       `${F}:2: PivotRoot= is a systemd-nspawn key that tsnspawn does not support yet (no --pivot-root), ignoring it`,
-      `${F}:3: SuppressSync= is a systemd-nspawn key that tsnspawn does not support yet (no --suppress-sync), ignoring it`,
+      `${F}:3: SystemCallFilter= is a systemd-nspawn key that tsnspawn does not support yet (no --system-call-filter), ignoring it`,
       `${F}:4: unknown key Frobnicate= in section [Exec], ignoring it`,
       `${F}:7: MACVLAN= is a systemd-nspawn key that tsnspawn does not support yet (no --network-macvlan), ignoring it`,
       `${F}:9: unknown key User= in section [Files], ignoring it`,
