@@ -126,6 +126,14 @@ int device_policy_apply(pid_t pid, struct failure *f) {
         struct bpf_insn prog[8 + 8 * (sizeof allowed / sizeof allowed[0])];
         size_t n = build(prog);
         int cg = open_cgroup2_of(pid);
+        if (cg < 0 && errno == ENOENT) {
+                /* No cgroup2 hierarchy at /sys/fs/cgroup in our mount namespace (a pure v1 host, or run under `ip netns exec`,
+                 * which mounts a sysfs of its own): nothing to attach a program to. */
+                report_warning("no device policy for this container: no cgroup2 hierarchy is mounted at /sys/fs/cgroup here, so its root can "
+                               "open any device node it can make or finds in its tree (register it with machined, or use -U)",
+                               0);
+                return 0;
+        }
         if (cg < 0)
                 return fail(f, "devices", "cgroup", "", errno, "cannot find the container's cgroup2 cgroup for its device policy");
         union bpf_attr load = { 0 };
