@@ -19,9 +19,11 @@
  * looked up strictly, by interface) and is dropped as unroutable. A local
  * route for ::1 on our link (table local, a metric behind lo's own) lets
  * it in; it goes with the link, and is made again whenever the link comes
- * up (a down link has no IPv6 routes; networkd brings ours up later). Nothing else can use it: the kernel drops
- * any packet that arrives on a non-loopback link with a ::1 source or
- * destination before routing, so only a de-NATed answer gets that far.
+ * up (a down link has no IPv6 routes; networkd brings ours up later).
+ * Nothing else can use it: the kernel drops any packet that arrives on a
+ * non-loopback link with a ::1 source or destination before routing
+ * (RFC 4291 2.5.3; counted as InHdrErrors), so only a de-NATed answer gets
+ * that far.
  * Connections from outside (prerouting) are forwarded, which needs the
  * host's forwarding on (systemd-networkd's IPMasquerade= sets it; tsnspawn
  * leaves the host's sysctls alone and warns when it is off).
