@@ -76,7 +76,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '-U', since: 252, support: yes('pick and auto: a free 64K range, the tree idmapped') },
   // Networking
   { names: '--private-network', since: 252, support: yes() },
-  { names: '--network-interface=', since: 252, support: NET('moving a host interface in') },
+  { names: '--network-interface=', since: 252, support: yes('moved back out when the container ends') },
   { names: '--network-macvlan=', since: 252, support: NET('macvlan') },
   { names: '--network-ipvlan=', since: 252, support: NET('ipvlan') },
   { names: '-n, --network-veth', since: 252, support: yes() },

@@ -5,7 +5,7 @@
  * an address by DHCP from ve-NAME, machinectl shows it, the host reaches a
  * service in the guest by name (nss-mymachines); --port forwards TCP and
  * UDP, IPv4 and IPv6, from the host's address and from loopback; zones connect their
- * members and nothing else; a SIGKILLed tsnspawn's leftovers (a zone's
+ * members and nothing else; --network-interface moves a link in and back; a SIGKILLed tsnspawn's leftovers (a zone's
  * bridge, the --port table) go at the next start or list. After every case
  * no ve-/vb-/vz- link and no tsnspawn nftables table is left. Needs root.
  */
@@ -119,6 +119,24 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
       assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
     } finally {
       await sh('ip link delete br-test');
+    }
+  });
+
+  it('--network-interface: a host link moves into the container and back out at exit; a missing one is refused with nothing left', async () => {
+    // One end of a veth pair (this kernel has no dummy links); a virtual link
+    // dies with the container's namespace, so back on the host means tsnspawn moved it.
+    assert.equal(await sh('ip link add mv14 type veth peer name mv14p && echo made'), 'made\n');
+    try {
+      const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'mv', '--network-interface=mv14', '/bin/sh', '-c', 'ip -o link show mv14 && ip -o link | wc -l']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /^\d+: mv14[@:].*\n2\n$/, 'inside: the moved link and loopback, nothing else');
+      assert.match(await sh('ip -o link show mv14'), /^\d+: mv14[@:]/, 'back on the host afterwards');
+      const bad = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'mv', '--network-interface=nosuch14', '/bin/true']);
+      assert.equal(bad.exitCode, 1);
+      assert.match(bad.stderr, /cannot move the link nosuch14 into the container: there is no such link on the host \(fix --network-interface\)/);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
+    } finally {
+      await sh('ip link delete mv14p 2>/dev/null; true');
     }
   });
 
