@@ -157,7 +157,7 @@ int monitor_main(int control_fd, int parent_pid) {
 
         int barrier[2], errpipe[2], pidpipe[2] = { -1, -1 }, netready[2] = { -1, -1 };
         if (pipe2(barrier, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || (userns && pipe2(pidpipe, O_CLOEXEC) < 0) ||
-            (plan.net.n_links > 0 && pipe2(netready, O_CLOEXEC) < 0))
+            (network_has_links(&plan.net) && pipe2(netready, O_CLOEXEC) < 0))
                 die("startup", errno, "cannot create pipes");
 
         /* The next fork becomes PID 1 of a new PID namespace. With a user
@@ -217,7 +217,7 @@ int monitor_main(int control_fd, int parent_pid) {
         }
 
         /* Init exists; once it has its network namespace, its links (network.c). */
-        if (plan.net.n_links > 0) {
+        if (network_has_links(&plan.net)) {
                 close(netready[1]);
                 int r = network_setup(&plan.net, child, netready[0], plan.reg.netif, sizeof plan.reg.netif / sizeof plan.reg.netif[0], &plan.reg.n_netif, &f);
                 if (r < 0) {
@@ -248,7 +248,7 @@ int monitor_main(int control_fd, int parent_pid) {
                         for (size_t i = 0; i < n_workdirs; i++)
                                 workdir_remove(&workdirs[i]);
                         userns_release(uid_lock, plan.uid_base);
-                        if (plan.net.n_links > 0)
+                        if (network_has_links(&plan.net))
                                 network_teardown(&plan.net);
                         report_error("register", op, "", 0, err);
                         return 1;
@@ -293,7 +293,7 @@ int monitor_main(int control_fd, int parent_pid) {
                 .listen_fd = -1,
                 .workdirs = workdirs,
                 .n_workdirs = n_workdirs,
-                .net = plan.net.n_links > 0 ? &plan.net : NULL,
+                .net = network_has_links(&plan.net) ? &plan.net : NULL,
         };
         int r = monitor_run(&m);
         userns_release(uid_lock, plan.uid_base);

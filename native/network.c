@@ -12,6 +12,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,16 @@ int network_record(struct network *n, char **f, size_t nf, char *err, size_t err
                 n->links[n->n_links++] = v;
                 return 1;
         }
+        if (strcmp(k, "net-move") == 0) {
+                if (nf != 2 || !ifname_ok(f[1]))
+                        return bad(err, errlen, k, "takes NAME, a link name");
+                char **moved = realloc(n->moved, (n->n_moved + 1) * sizeof *moved);
+                if (!moved)
+                        return bad(err, errlen, k, "out of memory");
+                n->moved = moved;
+                n->moved[n->n_moved++] = strdup(f[1]);
+                return 1;
+        }
         if (strcmp(k, "net-port") == 0) {
                 struct net_port p;
                 if (nf != 4 || (strcmp(f[1], "tcp") != 0 && strcmp(f[1], "udp") != 0) || port_number(f[2], &p.host_port) < 0 ||
@@ -106,6 +117,10 @@ int network_record(struct network *n, char **f, size_t nf, char *err, size_t err
         return 0;
 }
 
+bool network_has_links(const struct network *n) {
+        return n->n_links > 0 || n->n_moved > 0;
+}
+
 int network_check(const struct network *n, char *err, size_t errlen) {
         if (n->n_ports > 0 && (!n->table || n->n_links == 0)) {
                 snprintf(err, errlen, "net-port records need a net-table record and a net-veth record");
@@ -119,7 +134,7 @@ static void dump_mac(struct strbuf *sb, const char *name, const unsigned char m[
 }
 
 void network_dump_json(const struct network *n, struct strbuf *sb) {
-        if (n->n_links == 0 && n->n_ports == 0)
+        if (n->n_links == 0 && n->n_ports == 0 && n->n_moved == 0)
                 return;
         sb_adds(sb, ",\"network\":{\"links\":[");
         for (size_t i = 0; i < n->n_links; i++) {
@@ -140,6 +155,11 @@ void network_dump_json(const struct network *n, struct strbuf *sb) {
                         sb_adds(sb, "}");
                 }
                 sb_addf(sb, ",\"register\":%s}", v->register_index ? "true" : "false");
+        }
+        sb_adds(sb, "],\"moved\":[");
+        for (size_t i = 0; i < n->n_moved; i++) {
+                sb_adds(sb, i ? "," : "");
+                sb_add_json(sb, n->moved[i]);
         }
         sb_adds(sb, "],\"ports\":[");
         for (size_t i = 0; i < n->n_ports; i++)
@@ -328,6 +348,74 @@ static int attach(int fd, struct net_veth *v, struct failure *f) {
         return 0;
 }
 
+/* --network-interface: the link named so in the socket's namespace goes
+ * to the namespace of pid (or of the descriptor netns_fd when pid is 0). */
+static int move_link(int fd, int index, pid_t pid, int netns_fd) {
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_NEWLINK, 0, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = index;
+        if (pid)
+                nl_put_u32(&m, IFLA_NET_NS_PID, (uint32_t) pid);
+        else
+                nl_put_u32(&m, IFLA_NET_NS_FD, (uint32_t) netns_fd);
+        return nl_call(fd, &m);
+}
+
+/* Moves the --network-interface links in; the container's namespace is held open first, for moving them back. */
+static int move_links_in(int fd, struct network *n, pid_t child, struct failure *f) {
+        if (n->n_moved == 0)
+                return 0;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int) child);
+        n->container_netns = open(path, O_RDONLY | O_CLOEXEC);
+        if (n->container_netns < 0)
+                return fail(f, "network", "move", path, errno, "cannot open the container's network namespace (--network-interface)");
+        n->holds_netns = true;
+        for (size_t i = 0; i < n->n_moved; i++) {
+                int index = (int) if_nametoindex(n->moved[i]);
+                if (index == 0)
+                        return fail(f, "network", "move", n->moved[i], errno,
+                                    "cannot move the link %s into the container: there is no such link on the host (fix --network-interface)", n->moved[i]);
+                if (move_link(fd, index, child, -1) < 0)
+                        return fail(f, "network", "move", n->moved[i], errno, "cannot move the link %s into the container (--network-interface)", n->moved[i]);
+        }
+        return 0;
+}
+
+/* Back to the host's namespace, those still in the container's (by name, from a socket opened there). */
+static void move_links_out(struct network *n) {
+        if (!n->holds_netns)
+                return;
+        int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+        int index[64] = { 0 };
+        if (ours >= 0 && setns(n->container_netns, CLONE_NEWNET) == 0) {
+                fd = nl_open();
+                for (size_t i = 0; i < n->n_moved && i < 64; i++)
+                        index[i] = (int) if_nametoindex(n->moved[i]);
+                if (setns(ours, CLONE_NEWNET) < 0) {
+                        /* Cannot happen for root; going on in the wrong namespace would be worse than dying. */
+                        report_error("network", "move", "", errno, "cannot return to the host's network namespace");
+                        _exit(1);
+                }
+        }
+        for (size_t i = 0; i < n->n_moved && i < 64 && fd >= 0; i++) {
+                if (index[i] == 0 || move_link(fd, index[i], 0, ours) == 0)
+                        continue;
+                char msg[160];
+                snprintf(msg, sizeof msg, "cannot move the link %s back to the host (--network-interface)", n->moved[i]);
+                report_warning(msg, errno);
+        }
+        if (fd < 0)
+                report_warning("cannot reach the container's network namespace to move its --network-interface links back", errno);
+        if (fd >= 0)
+                close(fd);
+        if (ours >= 0)
+                close(ours);
+        close(n->container_netns);
+        n->holds_netns = false;
+}
+
 static int wait_for_namespace(int ready_fd) {
         char c;
         ssize_t r;
@@ -385,6 +473,8 @@ int network_setup(struct network *n, pid_t child, int ready_fd, int ifindex[], s
                 if (r == 0 && v->register_index && *n_ifindex < max)
                         ifindex[(*n_ifindex)++] = v->bridge_index ? v->bridge_index : v->host_index;
         }
+        if (r == 0)
+                r = move_links_in(fd, n, child, f);
         close(fd);
         zone_unlock(lock);
         if (r == 0 && n->n_ports > 0)
@@ -396,6 +486,7 @@ int network_setup(struct network *n, pid_t child, int ready_fd, int ifindex[], s
 
 void network_teardown(struct network *n) {
         port_stop(n);
+        move_links_out(n);
         int fd = nl_open();
         if (fd < 0) {
                 report_warning("cannot open a netlink socket to remove the container's links", errno);

@@ -6,6 +6,9 @@
  *   net-veth HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register]
  *       ALTNAME "-" for none; ATTACH none|bridge|zone (BRIDGE "-" with none);
  *       register: its index (or its bridge's) goes to machined
+ *   net-move NAME                       --network-interface: a host link moved in
+ *       (and back to the host's namespace at teardown: a virtual link would
+ *       die with the container's namespace, a physical one return on its own)
  *   net-port tcp|udp HOSTPORT CONTAINERPORT
  *   net-table NAME                      the nftables table of --port
  *
@@ -40,6 +43,8 @@ struct net_port {
 struct network {
         struct net_veth *links;
         size_t n_links;
+        char **moved;           /* net-move: names, the same on both sides */
+        size_t n_moved;
         struct net_port *ports;
         size_t n_ports;
         char *table;
@@ -47,11 +52,16 @@ struct network {
         int watch_fd;           /* address changes in the container's namespace, or -1 */
         char addr4[64], addr6[64];
         bool table_made;
+        /* Runtime (network.c): the container's namespace, held open so the moved links can go back. */
+        int container_netns;
+        bool holds_netns;
 };
 
 /* 1: a network record, decoded; 0: not one of ours; -1: bad (err says why). */
 int network_record(struct network *n, char **f, size_t nf, char *err, size_t errlen);
 int network_check(const struct network *n, char *err, size_t errlen);
+/* Links to make or move: the monitor has work at setup and teardown. */
+bool network_has_links(const struct network *n);
 void network_dump_json(const struct network *n, struct strbuf *sb);
 
 /* Makes the links once init has its network namespace: ready_fd gets one

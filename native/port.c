@@ -12,12 +12,25 @@
  * guest could not answer to 127.0.0.1 anyway: the postrouting chain
  * masquerades loopback sources going out of our link, and route_localnet
  * is set on the link (per link, so it goes with it; the host's other
- * interfaces are left alone). IPv6 has no route_localnet; the kernel does
- * route ::1 sources out once they are masqueraded.
+ * interfaces are left alone). IPv6 has no route_localnet: a ::1 source goes
+ * out once masqueraded, but the guest's answer, given its ::1 destination
+ * back by conntrack after the kernel's input checks, meets a route lookup
+ * that matches ::1 only on the link it arrived on (loopback addresses are
+ * looked up strictly, by interface) and is dropped as unroutable. A local
+ * route for ::1 on our link (table local, a metric behind lo's own) lets
+ * it in; it goes with the link, and is made again whenever the link comes
+ * up (a down link has no IPv6 routes; networkd brings ours up later).
+ * Nothing else can use it: the kernel drops any packet that arrives on a
+ * non-loopback link with a ::1 source or destination before routing
+ * (RFC 4291 2.5.3; counted as InHdrErrors), so only a de-NATed answer gets
+ * that far.
+ * Connections from outside (prerouting) are forwarded, which needs the
+ * host's forwarding on (systemd-networkd's IPMasquerade= sets it; tsnspawn
+ * leaves the host's sysctls alone and warns when it is off).
  * The container's addresses come from a netlink socket opened in its
  * network namespace: the first global IPv4 and IPv6 address of any link
- * but loopback; rules are rewritten (one atomic nft transaction) whenever
- * they change. */
+ * but loopback, once duplicate address detection has passed it; rules are
+ * rewritten (one atomic nft transaction) whenever they change. */
 #define _GNU_SOURCE
 #include "port.h"
 #include "failure.h"
@@ -35,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +56,9 @@
 static const char *const nft_paths[] = { "/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft" };
 
 static int query_fd = -1;
+/* What n->watch_fd (an epoll set, one descriptor for the monitor's poll) holds:
+ * address changes in the container's namespace, link changes in the host's. */
+static int addr_watch_fd = -1, link_watch_fd = -1;
 
 /* Runs nft -f - with script on stdin; 0, or -1 with its first line of complaint in why. */
 static int run_nft(const char *script, char *why, size_t whylen) {
@@ -164,6 +181,34 @@ static int write_table(struct network *n, char *why, size_t whylen) {
         return r;
 }
 
+/* Connections from other hosts are forwarded to the container, which needs
+ * the host's forwarding on; said once a family, never changed (the host's
+ * sysctls are its administrator's, or systemd-networkd's). */
+static const struct {
+        const char *sysctl, *name;
+} forwarding[] = {
+        { "/proc/sys/net/ipv4/ip_forward", "net.ipv4.ip_forward" },
+        { "/proc/sys/net/ipv6/conf/all/forwarding", "net.ipv6.conf.all.forwarding" },
+};
+
+static void warn_without_forwarding(int family_index) {
+        static bool said[2];
+        if (said[family_index])
+                return;
+        said[family_index] = true;
+        char c = '1', msg[256];
+        int fd = open(forwarding[family_index].sysctl, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (read(fd, &c, 1) == 1 && c == '0') {
+                snprintf(msg, sizeof msg,
+                         "--port answers only the host's own connections over %s: %s is 0 (set it, or let systemd-networkd's IPMasquerade= do so)",
+                         family_index ? "IPv6" : "IPv4", forwarding[family_index].name);
+                report_warning(msg, 0);
+        }
+        close(fd);
+}
+
 struct addr_pick {
         char a4[64], a6[64];
 };
@@ -173,7 +218,9 @@ static void pick_address(struct nlmsghdr *h, void *data) {
         if (h->nlmsg_type != RTM_NEWADDR)
                 return;
         const struct ifaddrmsg *ifa = NLMSG_DATA(h);
-        if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+        /* A tentative address (duplicate address detection still running)
+         * drops what comes to it; the event when it settles picks it then. */
+        if (ifa->ifa_scope != RT_SCOPE_UNIVERSE || (ifa->ifa_flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
                 return;
         int len = (int) IFA_PAYLOAD(h);
         const void *addr = NULL;
@@ -201,7 +248,40 @@ static int refresh(struct network *n, char *why, size_t whylen) {
                 return 0;
         snprintf(n->addr4, sizeof n->addr4, "%s", p.a4);
         snprintf(n->addr6, sizeof n->addr6, "%s", p.a6);
+        if (n->addr4[0])
+                warn_without_forwarding(0);
+        if (n->addr6[0])
+                warn_without_forwarding(1);
         return write_table(n, why, whylen);
+}
+
+/* ::1 as a local address on our link too (see the top): RTM_NEWROUTE
+ * "local ::1 dev LINK table local metric 1024"; 0 also when it is there
+ * already or the link is down. */
+static int add_loopback6_route(int index) {
+        int fd = nl_open();
+        if (fd < 0)
+                return -1;
+        struct nl_msg m;
+        struct rtmsg *rt = nl_begin(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_APPEND, sizeof *rt);
+        rt->rtm_family = AF_INET6;
+        rt->rtm_dst_len = 128;
+        rt->rtm_table = RT_TABLE_LOCAL;
+        rt->rtm_protocol = RTPROT_STATIC;
+        rt->rtm_scope = RT_SCOPE_HOST;
+        rt->rtm_type = RTN_LOCAL;
+        nl_put(&m, RTA_DST, &in6addr_loopback, sizeof in6addr_loopback);
+        nl_put_u32(&m, RTA_OIF, (uint32_t) index);
+        nl_put_u32(&m, RTA_PRIORITY, 1024);
+        /* APPEND: other containers' links have the same route at the same
+         * metric (EXCL would refuse ours); the same one twice is EEXIST.
+         * A link that is down takes no IPv6 route (and loses its routes when
+         * it goes down): added again at each link event (port_on_event). */
+        int r = nl_call(fd, &m) < 0 && errno != EEXIST && errno != ENETDOWN ? -1 : 0;
+        int e = errno;
+        close(fd);
+        errno = e;
+        return r;
 }
 
 static int set_route_localnet(const char *ifname) {
@@ -251,9 +331,20 @@ int port_start(struct network *n, pid_t child, struct failure *f) {
                 close(theirs);
         if (watch < 0 || query_fd < 0)
                 return fail(f, "network", "port", path, e, "cannot forward ports (--port): cannot watch the container's addresses");
-        n->watch_fd = watch;
+        addr_watch_fd = watch;
+        link_watch_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+        struct sockaddr_nl links = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+        if (link_watch_fd < 0 || bind(link_watch_fd, (struct sockaddr *) &links, sizeof links) < 0)
+                return fail(f, "network", "port", main_link(n)->host, errno, "cannot forward ports (--port): cannot watch the host's links");
+        n->watch_fd = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event ev = { .events = EPOLLIN };
+        if (n->watch_fd < 0 || epoll_ctl(n->watch_fd, EPOLL_CTL_ADD, addr_watch_fd, &ev) < 0 || epoll_ctl(n->watch_fd, EPOLL_CTL_ADD, link_watch_fd, &ev) < 0)
+                return fail(f, "network", "port", "", errno, "cannot forward ports (--port): epoll");
         if (set_route_localnet(main_link(n)->host) < 0)
                 return fail(f, "network", "port", main_link(n)->host, errno, "cannot forward ports (--port): cannot set route_localnet on %s", main_link(n)->host);
+        if (add_loopback6_route(main_link(n)->host_index) < 0)
+                return fail(f, "network", "port", main_link(n)->host, errno, "cannot forward ports (--port): cannot add the route for ::1 on %s",
+                            main_link(n)->host);
         if (refresh(n, why, sizeof why) < 0)
                 return fail(f, "network", "port", n->table, 0, "cannot forward ports (--port): %s", why);
         return 0;
@@ -261,7 +352,14 @@ int port_start(struct network *n, pid_t child, struct failure *f) {
 
 void port_on_event(struct network *n) {
         char buf[8192], why[600];
-        while (recv(n->watch_fd, buf, sizeof buf, MSG_DONTWAIT) > 0 || errno == EINTR) {
+        int fds[] = { addr_watch_fd, link_watch_fd };
+        for (size_t i = 0; i < 2; i++)
+                while (recv(fds[i], buf, sizeof buf, MSG_DONTWAIT) > 0 || errno == EINTR) {
+                }
+        /* Any link event: our link may have come up (the route needs it up). */
+        if (add_loopback6_route(main_link(n)->host_index) < 0) {
+                snprintf(why, sizeof why, "cannot add the route for ::1 on %s (--port from ::1)", main_link(n)->host);
+                report_warning(why, errno);
         }
         if (refresh(n, why, sizeof why) < 0)
                 report_warning(why, 0);
@@ -271,6 +369,14 @@ void port_stop(struct network *n) {
         if (n->watch_fd >= 0) {
                 close(n->watch_fd);
                 n->watch_fd = -1;
+        }
+        if (addr_watch_fd >= 0) {
+                close(addr_watch_fd);
+                addr_watch_fd = -1;
+        }
+        if (link_watch_fd >= 0) {
+                close(link_watch_fd);
+                link_watch_fd = -1;
         }
         if (query_fd >= 0) {
                 close(query_fd);

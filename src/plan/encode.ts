@@ -65,7 +65,7 @@ function registrationRecords(r: HelperRegistration): Field[][] {
   ];
 }
 
-/** native/network.h's records: net-veth HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register], net-port PROTO HOST CONTAINER. */
+/** native/network.h's records: net-veth HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register], net-move NAME, net-port PROTO HOST CONTAINER. */
 function networkRecords(n: PlanNetwork): Field[][] {
   return [
     ...n.links.map((l) => [
@@ -79,6 +79,7 @@ function networkRecords(n: PlanNetwork): Field[][] {
       l.attach?.bridge ?? '-',
       ...(l.register ? ['register'] : []),
     ]),
+    ...n.moved.map((name) => ['net-move', name]),
     ...n.ports.map((p) => ['net-port', p.protocol, String(p.hostPort), String(p.containerPort)]),
     ...(n.table ? [['net-table', n.table]] : []),
   ];

@@ -10,7 +10,7 @@
 import { siphash24 } from './siphash.js';
 import type { PlanNetwork, PlanVeth } from './types.js';
 import type { Settings } from '../settings/model.js';
-import { hasVethLinks } from '../settings/network.js';
+import { hasMonitorLinks } from '../settings/network.js';
 
 /** nspawn's fixed, once randomly chosen, hash keys. */
 const HASH_KEYS = {
@@ -67,9 +67,9 @@ export interface NetworkFacts {
   hostMachineId: string;
 }
 
-/** The links and forwarded ports of this run, or undefined without a veth (a private network has only loopback). */
+/** The links and forwarded ports of this run, or undefined with neither a veth nor a moved link (a private network has only loopback). */
 export function planNetwork(settings: Settings, f: NetworkFacts): PlanNetwork | undefined {
-  if (!hasVethLinks(settings)) return undefined;
+  if (!hasMonitorLinks(settings)) return undefined;
   const links: PlanVeth[] = [];
   if (settings.networkVeth || settings.networkBridge !== undefined || settings.networkZone !== undefined) {
     // A veth on a bridge or zone is "vb-", a plain one "ve-".
@@ -96,7 +96,7 @@ export function planNetwork(settings: Settings, f: NetworkFacts): PlanNetwork | 
     }),
   );
   const ports = settings.ports.map((p) => ({ ...p }));
-  return { links, ports, ...(ports.length > 0 ? { table: portTable(f.machineName) } : {}) };
+  return { links, moved: [...settings.networkInterfaces], ports, ...(ports.length > 0 ? { table: portTable(f.machineName) } : {}) };
 }
 
 /** The nftables table of a container's --port rules (inet family): found by this name after a SIGKILL (src/runtime/port-tables.ts). */

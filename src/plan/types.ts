@@ -144,6 +144,8 @@ export interface PlanPort {
 
 export interface PlanNetwork {
   links: PlanVeth[];
+  /** --network-interface: host links moved into the container's namespace, and back at exit. */
+  moved: string[];
   ports: PlanPort[];
   /** With ports: the nftables table (family inet) that holds their rules, one a container. */
   table?: string;

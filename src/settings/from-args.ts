@@ -30,7 +30,7 @@ import { parseSignal, SIGNAL_WORDS } from './signals.js';
 import { refuse } from '../util/errors.js';
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
 import { parseSlice, parseUnitProperty } from './unit-properties.js';
-import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName } from './network.js';
+import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseZoneName } from './network.js';
 import { findNspawnOption, refusalOf } from './nspawn-options.js';
 import { MANAGER_NAMES } from '../plan/environment.js';
 import { CAPABILITY_WORDS } from '../plan/capabilities.js';
@@ -139,6 +139,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     flags: '--network-veth-extra <host[:container]>', sets: 'network',
     help: 'one more veth pair, named on each side',
     apply: (s, v) => s.networkVethExtra.push(parseVethExtra(str(v))),
+  },
+  {
+    flags: '--network-interface <interface>', sets: 'network',
+    help: 'an existing host link moved into the container (and back out when it ends)',
+    apply: (s, v) => s.networkInterfaces.push(parseInterfaceName(str(v))),
   },
   {
     flags: '--network-bridge <bridge>', sets: 'network',

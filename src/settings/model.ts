@@ -121,6 +121,8 @@ export interface Settings {
   networkZone?: string;
   /** --network-veth-extra: more veth pairs, HOST outside, CONTAINER inside. */
   networkVethExtra: VethExtraSpec[];
+  /** --network-interface: existing host links moved into the container, and back out at exit. */
+  networkInterfaces: string[];
   /** -p/--port: forwarded from the host to the container (nftables). */
   ports: PortSpec[];
   /** --capability: kept on top of nspawn's default set (canonical names). */
@@ -169,6 +171,7 @@ export function defaultSettings(): Settings {
     privateUsersOwnership: 'auto',
     networkVeth: false,
     networkVethExtra: [],
+    networkInterfaces: [],
     ports: [],
     addCapabilities: [],
     dropCapabilities: [],

@@ -34,6 +34,12 @@ export function parseZoneName(value: string, option = '--network-zone'): string 
   return value;
 }
 
+/** --network-interface=IF, Interface=: a link name (the link must exist when the container starts). */
+export function parseInterfaceName(value: string, option = '--network-interface'): string {
+  if (!isValidIfname(value)) refuse(`invalid ${option}=${value}: a link name has 1 to 15 characters, none of them '/', ':', '%' or white space`);
+  return value;
+}
+
 /** HOSTIF[:CONTAINERIF] */
 export function parseVethExtra(value: string, option = '--network-veth-extra'): VethExtraSpec {
   const [host = '', container = host, ...rest] = value.split(':');
@@ -72,7 +78,7 @@ export function addPort(list: PortSpec[], p: PortSpec, option = '--port'): void 
 
 /** Any of the network options: the container has a network namespace of its own (and CAP_NET_ADMIN in it). */
 export function hasPrivateNetwork(s: Settings): boolean {
-  return s.privateNetwork || s.networkVeth || s.networkBridge !== undefined || s.networkZone !== undefined || s.networkVethExtra.length > 0;
+  return s.privateNetwork || s.networkVeth || s.networkBridge !== undefined || s.networkZone !== undefined || s.networkVethExtra.length > 0 || s.networkInterfaces.length > 0;
 }
 
 /** nspawn's cross-option rules, checked once the command line and the .nspawn file are merged. */
@@ -83,6 +89,8 @@ export function checkNetworkSettings(s: Settings): void {
   const hostNames = s.networkVethExtra.map((x) => x.host);
   const dup = hostNames.find((n, i) => hostNames.indexOf(n) !== i);
   if (dup !== undefined) refuse(`invalid --network-veth-extra: the host link ${dup} is named twice`);
+  const moved = s.networkInterfaces.find((n, i) => s.networkInterfaces.indexOf(n) !== i);
+  if (moved !== undefined) refuse(`invalid --network-interface: the link ${moved} is named twice`);
   const inside = s.networkVethExtra.map((x) => x.container);
   if (inside.includes('host0') && (s.networkVeth || s.networkBridge !== undefined || s.networkZone !== undefined))
     refuse('invalid --network-veth-extra: host0 is the name of the -n link inside the container (name the extra link otherwise)');
@@ -91,6 +99,11 @@ export function checkNetworkSettings(s: Settings): void {
 /** Links the monitor makes (a private network alone has only loopback). */
 export function hasVethLinks(s: Settings): boolean {
   return s.networkVeth || s.networkBridge !== undefined || s.networkZone !== undefined || s.networkVethExtra.length > 0;
+}
+
+/** Links the monitor makes or moves in: the container's network needs the monitor's work. */
+export function hasMonitorLinks(s: Settings): boolean {
+  return hasVethLinks(s) || s.networkInterfaces.length > 0;
 }
 
 /** The option that asked for links, for messages. */

@@ -12,7 +12,7 @@ import { parsePrivateUsers } from '../plan/userns.js';
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
-import { addPort, parseBridgeName, parsePort, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
+import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
 import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseInaccessible, parseOverlay, parseTmpfs } from './values.js';
 import {
   parseAmbientCapabilities,
@@ -56,6 +56,7 @@ export interface FileValues {
   privateUsersOwnership?: PrivateUsersOwnership;
   networkVeth?: boolean;
   networkVethExtra?: VethExtraSpec[];
+  networkInterfaces?: string[];
   networkBridge?: string;
   networkZone?: string;
   ports?: PortSpec[];
@@ -333,6 +334,10 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
     name: 'Network.VirtualEthernetExtra', group: 'network', privileged: true,
     apply: (v, x) => void (v.networkVethExtra = [...(v.networkVethExtra ?? []), parseVethExtra(x, 'VirtualEthernetExtra')]),
   },
+  {
+    name: 'Network.Interface', group: 'network', privileged: true,
+    apply: (v, x) => void (v.networkInterfaces = [...(v.networkInterfaces ?? []), ...x.split(/\s+/).filter(Boolean).map((i) => parseInterfaceName(i, 'Interface'))]),
+  },
   { name: 'Network.Bridge', group: 'network', privileged: true, apply: (v, x) => void (v.networkBridge = parseBridgeName(x, 'Bridge')) },
   { name: 'Network.Zone', group: 'network', privileged: true, apply: (v, x) => void (v.networkZone = parseZoneName(x, 'Zone')) },
   {
@@ -354,7 +359,6 @@ export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.PivotRoot': '--pivot-root',
   'Exec.SystemCallFilter': '--system-call-filter',
   'Files.BindUser': '--bind-user',
-  'Network.Interface': '--network-interface',
   'Network.MACVLAN': '--network-macvlan',
   'Network.IPVLAN': '--network-ipvlan',
 };

@@ -76,7 +76,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '-U', since: 252, support: yes('pick and auto: a free 64K range, the tree idmapped') },
   // Networking
   { names: '--private-network', since: 252, support: yes() },
-  { names: '--network-interface=', since: 252, support: NET('moving a host interface in') },
+  { names: '--network-interface=', since: 252, support: yes('moved back out when the container ends') },
   { names: '--network-macvlan=', since: 252, support: NET('macvlan') },
   { names: '--network-ipvlan=', since: 252, support: NET('ipvlan') },
   { names: '-n, --network-veth', since: 252, support: yes() },
@@ -84,7 +84,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--network-bridge=', since: 252, support: yes() },
   { names: '--network-zone=', since: 252, support: yes() },
   { names: '--network-namespace-path=', since: 252, support: NET('a given network namespace') },
-  { names: '-p, --port=', since: 252, support: yes('nftables; IPv4 (IPv6 rules are written but do not forward yet)') },
+  { names: '-p, --port=', since: 252, support: yes('nftables; IPv4 and IPv6, from other machines, the host\'s addresses and loopback (::1 too)') },
   // Security
   { names: '--capability=', since: 252, support: yes() },
   { names: '--drop-capability=', since: 252, support: yes() },

@@ -4,8 +4,8 @@
  * tests make lives in a namespace the test made): -n gives a Debian guest
  * an address by DHCP from ve-NAME, machinectl shows it, the host reaches a
  * service in the guest by name (nss-mymachines); --port forwards TCP and
- * UDP from the host's address and from loopback; zones connect their
- * members and nothing else; a SIGKILLed tsnspawn's leftovers (a zone's
+ * UDP, IPv4 and IPv6, from the host's address and from loopback; zones connect their
+ * members and nothing else; --network-interface moves a link in and back; a SIGKILLed tsnspawn's leftovers (a zone's
  * bridge, the --port table) go at the next start or list. After every case
  * no ve-/vb-/vz- link and no tsnspawn nftables table is left. Needs root.
  */
@@ -20,6 +20,8 @@ import { rootSkipReason } from '../harness/root.js';
 const skip = rootSkipReason();
 const BUSYBOX = '/var/lib/machines/busybox';
 const DEBIAN = '/var/lib/machines/debian12';
+/** A unique-local IPv6 prefix for the guest (inside the host image's own network namespace). */
+const ULA = 'fd14:5e';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('networking (veth, zones, --port) in a host with systemd-networkd', { skip }, () => {
@@ -50,7 +52,11 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
     assert.equal(left, '', 'no link, nftables table or runtime record left in the host');
   });
 
-  it('-n: DHCP on host0 from ve-NAME, machinectl shows the address, nss-mymachines resolves the name; --port forwards TCP and UDP from loopback and the host address', async () => {
+  it('-n: DHCP on host0 from ve-NAME, machinectl shows the address, nss-mymachines resolves the name; --port forwards TCP and UDP, IPv4 and IPv6, from loopback and the host address', async () => {
+    // Stock networkd gives ve-* no IPv6 prefix (the guest would have only a
+    // link-local address, which --port cannot reach): a ULA prefix, sent in
+    // ve-NAME's router advertisements, gives the guest a global address by SLAAC.
+    await sh(`mkdir -p /run/systemd/network/80-container-ve.network.d && printf '%s\\n' '[Network]' 'Address=${ULA}::1/64' '[IPv6Prefix]' 'Prefix=${ULA}::/64' >/run/systemd/network/80-container-ve.network.d/ula.conf && networkctl reload`);
     const run = host.run([
       TSNSPAWN_INSIDE, '-q', '--console=pipe', '-D', DEBIAN, '-M', 'web', '-x', '-b', '-n',
       '-p', '8080:7000', '-p', 'udp:8053:7000', `--bind-ro=${echo}:/usr/local/bin/echo-server`,
@@ -68,11 +74,16 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
       assert.equal(await until(tcp('web', 7000), /tcp 7000/, 'the guest service by name'), 'tcp 7000\n');
       const hostAddress = (await sh("ip -4 -o addr show ve-web | awk '{print $4}' | cut -d/ -f1 | head -1")).trim();
       assert.match(hostAddress, /^\d+\.\d+\.\d+\.\d+$/, 'networkd gave ve-web an address');
-      for (const target of ['127.0.0.1', hostAddress]) {
+      const guestAddress6 = (
+        await until(`machinectl --no-pager status web | grep -oE '${ULA}:[0-9a-f:]+' | head -1`, new RegExp(`^${ULA}:`), 'the guest has a SLAAC address in the ULA prefix')
+      ).trim();
+      await until('nft list table inet tsnspawn-web', new RegExp(`dnat ip6 to \\[${guestAddress6}\\]:7000`), 'the IPv6 DNAT rule points at the guest address');
+      for (const target of ['127.0.0.1', hostAddress, '::1', `${ULA}::1`]) {
         assert.equal(await until(tcp(target, 8080), /tcp 7000/, `TCP through --port from ${target}`, 25), 'tcp 7000\n');
         assert.equal(await until(udp(target, 8053), /udp 7000/, `UDP through --port from ${target}`, 25), 'udp 7000\n');
       }
       assert.match(await sh('nft list table inet tsnspawn-web'), /dnat ip to .*:7000/);
+      assert.match(await sh('ip -6 route show table local dev ve-web'), /^local ::1 /m, '::1 routed in on ve-web for the answers to loopback');
       await sh('machinectl poweroff web');
       const r = await run;
       assert.equal(r.exitCode, 0, r.stderr);
@@ -80,6 +91,7 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
     } finally {
       await sh('machinectl terminate web 2>/dev/null; true');
       await run;
+      await sh('rm -rf /run/systemd/network/80-container-ve.network.d; networkctl reload');
     }
   });
 
@@ -107,6 +119,24 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
       assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
     } finally {
       await sh('ip link delete br-test');
+    }
+  });
+
+  it('--network-interface: a host link moves into the container and back out at exit; a missing one is refused with nothing left', async () => {
+    // One end of a veth pair (this kernel has no dummy links); a virtual link
+    // dies with the container's namespace, so back on the host means tsnspawn moved it.
+    assert.equal(await sh('ip link add mv14 type veth peer name mv14p && echo made'), 'made\n');
+    try {
+      const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'mv', '--network-interface=mv14', '/bin/sh', '-c', 'ip -o link show mv14 && ip -o link | wc -l']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /^\d+: mv14[@:].*\n2\n$/, 'inside: the moved link and loopback, nothing else');
+      assert.match(await sh('ip -o link show mv14'), /^\d+: mv14[@:]/, 'back on the host afterwards');
+      const bad = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'mv', '--network-interface=nosuch14', '/bin/true']);
+      assert.equal(bad.exitCode, 1);
+      assert.match(bad.stderr, /cannot move the link nosuch14 into the container: there is no such link on the host \(fix --network-interface\)/);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
+    } finally {
+      await sh('ip link delete mv14p 2>/dev/null; true');
     }
   });
 

@@ -5,7 +5,7 @@ import { siphash24 } from '../../src/plan/siphash.js';
 import { containerMac, planNetwork, shortenIfname } from '../../src/plan/network.js';
 import { encodePlan } from '../../src/plan/encode.js';
 import { settingsFromArgs } from '../../src/settings/from-args.js';
-import { checkNetworkSettings, parsePort } from '../../src/settings/network.js';
+import { checkNetworkSettings, hasPrivateNetwork, parsePort } from '../../src/settings/network.js';
 import type { Settings } from '../../src/settings/model.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -66,6 +66,27 @@ describe('names and MAC addresses as systemd-nspawn 252 makes them', () => {
     assert.match(text, /^net-veth\tvb-web\t-\t[0-9a-f:]{17}\thost0\t[0-9a-f:]{17}\tbridge\tbr0\tregister$/m);
     assert.match(text, /^net-port\tudp\t53\t53$/m);
     assert.match(text, /^net-table\ttsnspawn-web$/m);
+  });
+});
+
+describe('--network-interface', () => {
+  it('plans the named links to move, without a veth, in a network namespace of its own, and encodes net-move records', async () => {
+    const s = await settings('--network-interface=eth9', '--network-interface=dum0');
+    assert.equal(hasPrivateNetwork(s), true, 'a moved link means a network namespace of its own');
+    const n = planNetwork(s, { machineName: 'mv', hostMachineId: HOST_ID })!;
+    assert.deepEqual(n, { links: [], moved: ['eth9', 'dum0'], ports: [] });
+    const text = encodePlan({
+      root: '/r', rootId: { dev: '1', ino: '2' }, hostname: 'mv', namespaces: { uts: true, ipc: true, cgroup: true, net: true }, console: 'pipe',
+      readOnlyRoot: false, syscallFilter: true, asPid2: false, rootMode: 'plain', cwd: '/', uid: 0, gid: 0, groups: [], capsRetain: '0', exec: '/bin/true',
+      argv: ['/bin/true'], env: [], ops: [], network: n,
+    });
+    assert.match(text, /^net-move\teth9$/m);
+    assert.match(text, /^net-move\tdum0$/m);
+  });
+  it('refuses a bad link name and a link named twice', async () => {
+    await assert.rejects(settings('--network-interface=a/b'), /invalid --network-interface=a\/b: a link name/);
+    const twice = await settings('--network-interface=eth9', '--network-interface=eth9');
+    assert.throws(() => checkNetworkSettings(twice), /invalid --network-interface: the link eth9 is named twice/);
   });
 });
 

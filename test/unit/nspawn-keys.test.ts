@@ -26,7 +26,7 @@ const NSPAWN_252_KEYS = [
 /** Keys nspawn 252 ignores in an untrusted file (merge_settings(): the "is not trusted" branches). */
 const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Files.Inaccessible', 'Network.Private',
   // nspawn ignores every [Network] key in a file it does not trust.
-  'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Bridge', 'Network.Zone', 'Network.Port',
+  'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Interface', 'Network.Bridge', 'Network.Zone', 'Network.Port',
   // The payload's ambient capabilities, OOM score, CPU affinity and every resource limit (not NoNewPrivileges=, Personality=).
   'Exec.AmbientCapability', 'Exec.OOMScoreAdjust', 'Exec.CPUAffinity',
   ...['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NOFILE', 'AS', 'NPROC', 'MEMLOCK', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'].map((r) => `Exec.Limit${r}`)];
@@ -84,6 +84,7 @@ describe('key values', () => {
     ['Network', 'VirtualEthernet=yes', { networkVeth: true }],
     ['Network', 'VirtualEthernetExtra=ex0:in0', { networkVethExtra: [{ host: 'ex0', container: 'in0' }] }],
     ['Network', 'Bridge=br0', { networkBridge: 'br0' }],
+    ['Network', 'Interface=dum0  dum1', { networkInterfaces: ['dum0', 'dum1'] }],
     ['Network', 'Zone=lab', { networkZone: 'lab' }],
     ['Network', 'Port=udp:53:5353', { ports: [{ protocol: 'udp', hostPort: 53, containerPort: 5353 }] }],
     ['Exec', 'NoNewPrivileges=yes', { noNewPrivileges: true }],
@@ -166,6 +167,7 @@ describe('key values', () => {
     ['Network', 'Private=perhaps', /yes or no/],
     ['Network', 'Port=70000', /not a port number/],
     ['Network', 'Zone=far-too-long-zone', /must be a valid link name/],
+    ['Network', 'Interface=a/b', /invalid Interface=a\/b: a link name/],
   ];
   for (const [section, line, pattern] of bad)
     it(`a bad value is one warning naming file, line and key: [${section}] ${line}`, () => {
