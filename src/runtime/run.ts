@@ -276,18 +276,36 @@ export async function runContainer(p: Prepared): Promise<number> {
     resumed: p.resumed,
   });
   claimName(p);
+  // Between two boots, and from the container's end to our exit (cgroups,
+  // propagation directory, record), a SIGTERM/SIGINT must not take Node's
+  // default action and leave things behind: a test harness often sends a
+  // second SIGTERM (its exit handler, then a parent-death signal). One
+  // outside a boot means: no reboot. (bootOnce has its own handler meanwhile.)
+  const late: LateSignals = { stopRequested: false };
+  const onLateSignal = (): void => {
+    late.stopRequested = true;
+  };
+  process.on('SIGINT', onLateSignal);
+  process.on('SIGTERM', onLateSignal);
   try {
-    return await runClaimed(p, registration);
+    return await runClaimed(p, registration, late);
   } finally {
     // Also on a failure before init exists (the supervisor removes it after
     // a handover); the cgroups it lists go first, or it would be their last trace.
     if (p.cgroup.dirs.some((d) => existsSync(d))) await releaseCgroup(p.cgroup);
     removeState(p.machineName, process.pid);
+    process.off('SIGINT', onLateSignal);
+    process.off('SIGTERM', onLateSignal);
   }
 }
 
+/** A SIGTERM/SIGINT that came while no boot was running. */
+interface LateSignals {
+  stopRequested: boolean;
+}
+
 /** The runs of the container once its name is claimed; the outcome's exit status. */
-async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | undefined): Promise<number> {
+async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | undefined, late: LateSignals): Promise<number> {
   let registration = firstRegistration;
   const events = EventStream.open(p.settings.eventsFd, p.settings.notifyReady);
   prepareJournal(p);
@@ -297,14 +315,14 @@ async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | u
     refuse(`cannot create ${propagateDirOf(p.machineName)} (for machinectl bind): ${(e as Error).message}`);
   }
   try {
-    return await runBoots(p, registration, events);
+    return await runBoots(p, registration, events, late);
   } finally {
     if (!removePropagateDir(p.machineName)) warn(`could not remove ${propagateDirOf(p.machineName)}: something machined mounted is still in it`);
   }
 }
 
 /** The boots of one run (a guest reboot starts the next), until the container ends for good. */
-async function runBoots(p: Prepared, initialRegistration: HelperRegistration | undefined, events: EventStream | undefined): Promise<number> {
+async function runBoots(p: Prepared, initialRegistration: HelperRegistration | undefined, events: EventStream | undefined, late: LateSignals): Promise<number> {
   let registration = initialRegistration;
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
@@ -312,17 +330,6 @@ async function runBoots(p: Prepared, initialRegistration: HelperRegistration | u
   let current: Helper | undefined;
   const relay = NotifyRelay.enabled() ? new NotifyRelay({ send: (m) => current?.sdnotify(m) }, p.settings.notifyReady) : undefined;
   relay?.startWatchdog();
-  // Between two boots, and from the container's end to our exit (cgroups,
-  // state, events), a SIGTERM/SIGINT must not take Node's default action and
-  // leave the record behind: a test harness often sends a second SIGTERM
-  // (its exit handler, then a parent-death signal). One there means: no reboot.
-  let stopRequested = false;
-  const onLateSignal = (): void => {
-    stopRequested = true;
-  };
-  process.on('SIGINT', onLateSignal);
-  process.on('SIGTERM', onLateSignal);
-
   let status = 1;
   for (;;) {
     const result = await bootOnce(p, relay, registration, events, (h) => (current = h));
@@ -340,7 +347,7 @@ async function runBoots(p: Prepared, initialRegistration: HelperRegistration | u
     status = exitStatus(result.outcome, p.settings.keepUnit);
     // A guest reboot starts the same container again, unless a service
     // manager is to do it (--keep-unit: exit 133, RestartForceExitStatus=).
-    if (result.outcome.kind === 'reboot' && !p.settings.keepUnit && !stopRequested) {
+    if (result.outcome.kind === 'reboot' && !p.settings.keepUnit && !late.stopRequested) {
       if (registration) registration = { ...registration, retry: true };
       events?.rebooting();
       continue;
@@ -349,7 +356,5 @@ async function runBoots(p: Prepared, initialRegistration: HelperRegistration | u
     break;
   }
   relay?.stopWatchdog();
-  process.off('SIGINT', onLateSignal);
-  process.off('SIGTERM', onLateSignal);
   return status;
 }
