@@ -12,6 +12,7 @@
  * cgroup. */
 #define _GNU_SOURCE
 #include "device-policy.h"
+#include "exec-cgroups.h"
 #include "report.h"
 
 #include <errno.h>
@@ -20,15 +21,9 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 #define ANY_MINOR (-1)
 
@@ -90,36 +85,22 @@ static size_t build(struct bpf_insn *p) {
         return n;
 }
 
-/* The cgroup2 directory of pid, opened; -1 with errno (ENOENT: no cgroup2). */
+/* The cgroup2 directory of pid, found as `tsnspawn exec` finds a
+ * container's cgroups (exec-cgroups.c: /proc/PID/cgroup against the
+ * mount table); -1 with errno ENOENT when no cgroup2 hierarchy is mounted. */
 static int open_cgroup2_of(pid_t pid) {
-        char path[64], line[4096];
-        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
-        FILE *f = fopen(path, "re");
-        if (!f)
+        struct exec_cgroups cg;
+        char err[256];
+        if (exec_cgroups_open(pid, &cg, err, sizeof err) < 0)
                 return -1;
-        char rel[4096] = "";
-        while (fgets(line, sizeof line, f))
-                if (strncmp(line, "0::", 3) == 0) {
-                        snprintf(rel, sizeof rel, "%s", line + 3);
-                        rel[strcspn(rel, "\n")] = 0;
-                }
-        fclose(f);
-        if (!rel[0]) {
+        int fd = -1;
+        for (size_t i = 0; i < cg.n; i++)
+                if (cg.v2[i])
+                        fd = fcntl(cg.fd[i], F_DUPFD_CLOEXEC, 3);
+        exec_cgroups_close(&cg);
+        if (fd < 0)
                 errno = ENOENT;
-                return -1;
-        }
-        /* The unified hierarchy's mount point: a pure v2 host's, or hybrid's. */
-        static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
-        for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-                struct statfs sf;
-                if (statfs(roots[i], &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
-                        continue;
-                char dir[8192];
-                snprintf(dir, sizeof dir, "%s%s", roots[i], rel);
-                return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        }
-        errno = ENOENT;
-        return -1;
+        return fd;
 }
 
 int device_policy_apply(pid_t pid, struct failure *f) {
@@ -127,9 +108,9 @@ int device_policy_apply(pid_t pid, struct failure *f) {
         size_t n = build(prog);
         int cg = open_cgroup2_of(pid);
         if (cg < 0 && errno == ENOENT) {
-                /* No cgroup2 hierarchy at /sys/fs/cgroup in our mount namespace (a pure v1 host, or run under `ip netns exec`,
+                /* No cgroup2 hierarchy in our mount namespace (a pure v1 host, or run under `ip netns exec`,
                  * which mounts a sysfs of its own): nothing to attach a program to. */
-                report_warning("no device policy for this container: no cgroup2 hierarchy is mounted at /sys/fs/cgroup here, so its root can "
+                report_warning("no device policy for this container: no cgroup2 hierarchy is mounted here, so its root can "
                                "open any device node it can make or finds in its tree (register it with machined, or use -U)",
                                0);
                 return 0;
