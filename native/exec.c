@@ -16,7 +16,9 @@
  *     for our child; with -t a pty from the container's /dev/ptmx.
  *   the child (PID N inside, born in the leader's cgroup2 cgroup): the
  *     other hierarchies, the cgroup namespace, then what the container's
- *     payload got (native/child.c set_credentials): the seccomp filter
+ *     payload got (native/child.c set_credentials; init's limits, OOM
+ *     score, CPU affinity, personality and no_new_privs: exec-inherit.h):
+ *     the seccomp filter
  *     (while CAP_SYS_ADMIN spares no_new_privs), the capability bounding
  *     set, groups, gid, uid; chdir; execve with a PATH search in the
  *     container's PATH.
@@ -31,6 +33,7 @@
 #include "caps.h"
 #include "console.h"
 #include "exec-cgroups.h"
+#include "exec-inherit.h"
 #include "seccomp.h"
 
 #include <errno.h>
@@ -226,17 +229,6 @@ static int namespaces_to_enter(pid_t leader) {
         return flags;
 }
 
-/* The leader's resource limits: Node raised its own file limit, and the
- * command should get the container's, not ours. Best effort: a limit we
- * cannot set stays ours. */
-static void copy_rlimits(pid_t leader) {
-        for (int r = 0; r < RLIM_NLIMITS; r++) {
-                struct rlimit l;
-                if (prlimit(leader, (enum __rlimit_resource) r, NULL, &l) == 0)
-                        (void) prlimit(0, (enum __rlimit_resource) r, &l, NULL);
-        }
-}
-
 /* ---- the child: from fork to execve ---------------------------------- */
 
 static __attribute__((noreturn, format(printf, 3, 4))) void child_fail(int errfd, int code, const char *fmt, ...) {
@@ -290,8 +282,8 @@ static void exec_command(const struct exec_args *a, int errfd) {
 }
 
 /* parent: our parent's pid as we see it (0 from inside a pid namespace it is outside of). */
-static __attribute__((noreturn)) void child_main(const struct exec_args *a, pid_t parent, int pidfd, int ns_flags,
-                                                 struct exec_cgroups *cg, struct console *con, int errfd) {
+static __attribute__((noreturn)) void child_main(const struct exec_args *a, const struct exec_inherited *in, pid_t parent, int pidfd,
+                                                 int ns_flags, struct exec_cgroups *cg, struct console *con, int errfd) {
         char err[700];
         const char *m = a->machine;
         /* Root with every capability until the credentials below: nothing
@@ -320,6 +312,9 @@ static __attribute__((noreturn)) void child_main(const struct exec_args *a, pid_
                 close(con->master_fd);
         }
 
+        /* Init's personality, before the filter as for the payload (proc-limits.c). */
+        if (exec_inherit_apply_personality(in) < 0)
+                child_fail(errfd, EXIT_EXEC_FAILED, "cannot take the personality of container %s's init: %s", m, strerror(errno));
         /* What the payload got (native/child.c): the filter first, while
          * CAP_SYS_ADMIN lets us install it without no_new_privs, so setuid
          * programs inside keep working. */
@@ -350,6 +345,8 @@ static __attribute__((noreturn)) void child_main(const struct exec_args *a, pid_
                 for (int fd = 3; fd < 1024; fd++)
                         if (fd != errfd)
                                 (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        if (exec_inherit_apply_no_new_privs(in) < 0)
+                child_fail(errfd, EXIT_EXEC_FAILED, "cannot set no_new_privs as container %s's init has it: %s", m, strerror(errno));
         exec_command(a, errfd);
         _exit(EXIT_EXEC_FAILED);
 }
@@ -383,7 +380,10 @@ int exec_main(int argc, char **argv) {
         struct exec_cgroups cg;
         if (exec_cgroups_open(a.leader, &cg, err, sizeof err) < 0)
                 die(EXIT_EXEC_FAILED, "cannot find the cgroups of container %s (pid %d): %s: %s", m, (int) a.leader, err, strerror(errno));
-        copy_rlimits(a.leader);
+        /* As real root in the host's namespaces: a lower OOM score than ours needs it. */
+        struct exec_inherited inherited;
+        exec_inherit_read(a.leader, &inherited);
+        exec_inherit_apply_host(a.leader, &inherited);
 
         /* Everything but the cgroup namespace, which the child enters once in
          * its cgroups, and the user namespace (-U), which would cost us the
@@ -419,7 +419,7 @@ int exec_main(int argc, char **argv) {
                 die(EXIT_EXEC_FAILED, "cannot start a process in container %s: %s", m, strerror(errno));
         if (child == 0) {
                 close(errpipe[0]);
-                child_main(&a, self, pidfd, ns_flags, &cg, tty, errpipe[1]);
+                child_main(&a, &inherited, self, pidfd, ns_flags, &cg, tty, errpipe[1]);
         }
         close(errpipe[1]);
         close(pidfd);

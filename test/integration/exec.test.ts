@@ -253,6 +253,48 @@ describe('tsnspawn exec in a plain-command container (busybox tree)', { skip }, 
   });
 });
 
+/** The CPUs this host has online, as /proc/PID/status lists them. */
+const lastOnlineCpu = (): number =>
+  Math.max(...readFileSync('/sys/devices/system/cpu/online', 'utf8').trim().split(',').map((r) => Number(r.split('-').pop())));
+
+/** Init's process attributes and the command's, one "name value" a line (uname -m shows the personality). */
+const ATTRS = 'for p in 1 self; do echo "nnp $(grep NoNewPrivs /proc/$p/status | cut -f2)"; echo "cpus $(grep Cpus_allowed_list /proc/$p/status | cut -f2)"; echo "oom $(cat /proc/$p/oom_score_adj)"; grep "Max open files" /proc/$p/limits | tr -s " " | cut -d" " -f4,5; done; uname -m';
+
+for (const mode of [[], ['-U']] as const) {
+  describe(`tsnspawn exec under the container's security options (${mode.length ? 'with' : 'without'} -U)`, { skip }, () => {
+    const cpu = () => lastOnlineCpu();
+    const X86 = process.arch === 'x64';
+    const c = new Running(`exec-sec${mode.length ? '-u' : ''}`, () => image('busybox'), [
+      ...mode, '-P', '--no-new-privileges=yes', '--oom-score-adjust=500', `--cpu-affinity=${cpu()}`, '--rlimit=NOFILE=1234:4000',
+      ...(X86 ? ['--personality=x86'] : []), '/bin/sleep', '100000',
+    ]);
+    before(() => c.start());
+    after(() => c.stop());
+    beforeEach(() => c.mark());
+    afterEach(() => c.assertCaseLeftNothing());
+
+    it("the command gets init's no_new_privs, CPU affinity, OOM score, resource limits and personality, as root and as a user", async () => {
+      for (const user of [[], ['-u', 'tester']]) {
+        const r = await run(['exec', ...user, c.name, '/bin/sh', '-c', ATTRS]);
+        assert.equal(r.exitCode, 0, r.stderr);
+        const lines = r.stdout.trim().split('\n');
+        const [init, mine, arch] = [lines.slice(0, 4), lines.slice(4, 8), lines[8]];
+        assert.deepEqual(init, ['nnp 1', `cpus ${cpu()}`, 'oom 500', '1234 4000']);
+        assert.deepEqual(mine, init, `exec ${user.join(' ')}: the same as init`);
+        if (X86) assert.equal(arch, 'i686');
+      }
+      // Its neighbour: a plain container's command has none of it (so the values above are not the host's defaults).
+      const plain = await run(['-q', '-P', ...mode, '--register=no', '-x', '-D', c.tree, '/bin/sh', '-c', ATTRS]);
+      assert.equal(plain.exitCode, 0, plain.stderr);
+      const p = plain.stdout.trim().split('\n');
+      assert.equal(p[0], 'nnp 0');
+      assert.notEqual(p[2], 'oom 500');
+      assert.notEqual(p[3], '1234 4000');
+      if (X86) assert.equal(p[8], 'x86_64');
+    });
+  });
+}
+
 describe('tsnspawn exec in a busybox-init guest (-b)', { skip }, () => {
   const c = new Running('exec-bbinit', () => image('busybox'), ['-P', '--kill-signal=SIGUSR2', '-b'], async () =>
     (await isListed('exec-bbinit')) && (await exec('exec-bbinit', ['test', '-e', '/run/ready'])).exitCode === 0);
