@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { image } from '../harness/images.js';
@@ -213,6 +213,33 @@ for (const mode of ['without a user namespace', 'with -U'] as const) {
       const out = await inside('[ -e /etc/planted ] && echo in-container-etc', [`--bind=${src}:/srv/dest`]);
       assert.deepEqual(out, ['in-container-etc']);
       assert.ok(!existsSync('/etc/planted'), 'the bind landed on the host');
+    });
+
+    it("a symlink in the tree at /run or /run/host cannot point /run/host at the host's /etc: /run is the container's own tmpfs", async () => {
+      const hostEtcBefore = readdirSync('/etc').sort();
+      const runBackup = `${dir}/run-backup`;
+      renameSync(`${tree}/run`, runBackup);
+      try {
+        for (const [what, plant] of [
+          ['/run -> ../../../../etc (relative, climbing past the root)', () => symlinkSync('../../../../etc', `${tree}/run`)],
+          ['/run/host -> /etc', () => {
+            execFileSync('mkdir', ['-p', `${tree}/run`]);
+            symlinkSync('/etc', `${tree}/run/host`);
+          }],
+        ] as const) {
+          rmSync(`${tree}/run`, { recursive: true, force: true });
+          plant();
+          // The neighbour: /run/host is there, with the host's os-release, on the tmpfs tsnspawn mounted.
+          const out = await inside('[ -L /run/host ] && echo link; [ -f /run/host/os-release ] && echo os-release; stat -f -c %T /run/host; [ -e /run/host/passwd ] && echo etc-passwd; { echo x > /run/host/planted; } 2>/dev/null || echo read-only; echo x > /run/planted && echo wrote');
+          assert.deepEqual(out, ['os-release', 'tmpfs', 'read-only', 'wrote'], what);
+          assert.ok(!existsSync('/etc/planted') && !existsSync('/etc/os-release/planted'), `${what}: a write reached the host's /etc`);
+          assert.deepEqual(readdirSync('/etc').sort(), hostEtcBefore, `${what}: the host's /etc changed`);
+          assert.ok(!existsSync(`${tree}/etc/planted`) && !existsSync(`${tree}/etc/host`), `${what}: a write reached the tree's /etc`);
+        }
+      } finally {
+        rmSync(`${tree}/run`, { recursive: true, force: true });
+        renameSync(runBackup, `${tree}/run`);
+      }
     });
   });
 }
