@@ -124,7 +124,7 @@ static int set_credentials(const struct plan *p, struct failure *f) {
         /* First, while we still have CAP_SYS_ADMIN: then no no_new_privs is
          * needed, and setuid programs inside keep working. */
         unsigned filter = (p->no_syscall_filter ? 0 : SECCOMP_DENY_LIST) | (p->suppress_sync ? SECCOMP_SUPPRESS_SYNC : 0);
-        if (filter && seccomp_install(p->caps_retain, filter) < 0)
+        if (filter && seccomp_install(p->caps_retain, filter, &p->syscall_rules) < 0)
                 return fail(f, "credentials", "seccomp", "", errno, "cannot install the system call filter");
         if (caps_restrict_bounding(p->caps_retain) < 0)
                 return fail(f, "credentials", "capabilities", "", errno, "cannot drop capabilities from the bounding set");

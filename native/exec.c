@@ -2,7 +2,8 @@
  * init, as the container's own processes run.
  *
  *   tsnspawn-helper --exec --machine NAME --leader PID:START --caps HEX
- *       [--no-syscall-filter] [--suppress-sync] --uid N --gid N --groups G,G,...
+ *       [--no-syscall-filter] [--suppress-sync] [--syscall-allow|--syscall-deny ABI:NR,NR,...]...
+ *       --uid N --gid N --groups G,G,...
  *       --chdir PATH [--chdir-fallback] [--tty] -- COMMAND [ARGS...]
  *
  * Node (src/commands/exec.ts) decided everything and execve()d us in its
@@ -35,6 +36,7 @@
 #include "exec-cgroups.h"
 #include "exec-inherit.h"
 #include "seccomp.h"
+#include "syscall-rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +72,7 @@ struct exec_args {
         uint64_t caps;
         bool syscall_filter;
         bool suppress_sync; /* the container's --suppress-sync=yes (seccomp.c) */
+        struct syscall_rules syscall_rules; /* the container's --system-call-filter */
         uid_t uid;
         gid_t gid;
         gid_t groups[MAX_GROUPS];
@@ -147,7 +150,10 @@ static void parse_value(const char *o, const char *v, struct exec_args *a) {
                 parse_groups(v, a);
         else if (strcmp(o, "--chdir") == 0)
                 a->chdir = v;
-        else
+        else if (strcmp(o, "--syscall-allow") == 0 || strcmp(o, "--syscall-deny") == 0) {
+                if (syscall_rules_arg(&a->syscall_rules, strcmp(o, "--syscall-deny") == 0, v) < 0)
+                        die(EXIT_EXEC_FAILED, "exec: bad %s %s", o, v);
+        } else
                 die(EXIT_EXEC_FAILED, "exec: unknown helper option %s", o);
 }
 
@@ -319,7 +325,7 @@ static __attribute__((noreturn)) void child_main(const struct exec_args *a, cons
          * CAP_SYS_ADMIN lets us install it without no_new_privs, so setuid
          * programs inside keep working. */
         unsigned filter = (a->syscall_filter ? SECCOMP_DENY_LIST : 0) | (a->suppress_sync ? SECCOMP_SUPPRESS_SYNC : 0);
-        if (filter && seccomp_install(a->caps, filter) < 0)
+        if (filter && seccomp_install(a->caps, filter, &a->syscall_rules) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot install the system call filter of container %s: %s", m, strerror(errno));
         if (caps_restrict_bounding(a->caps) < 0)
                 child_fail(errfd, EXIT_EXEC_FAILED, "cannot restrict the capability bounding set to container %s's: %s", m, strerror(errno));

@@ -13,6 +13,7 @@
  *   userns fixed|pick BASE COUNT | userns-idmap-root | inner-ops-from N (plan.h)
  *   no-new-privileges | oom-score-adjust N | cpu N | rlimit NAME SOFT HARD | personality P | caps-ambient HEX
  *       (the payload's security and resource settings: proc-limits.h)
+ *   syscall-allow ABI NR | syscall-deny ABI NR (--system-call-filter: syscall-rules.h)
  *   op KIND FIELDS...   (see op_table below)
  */
 #include "plan.h"
@@ -261,6 +262,8 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                 reg = network_record(&p->net, f, nf, err, errlen);
         if (reg == 0)
                 reg = proc_limits_record(&p->limits, f, nf, err, errlen);
+        if (reg == 0)
+                reg = syscall_rules_record(&p->syscall_rules, f, nf, err, errlen);
         if (reg != 0)
                 return reg < 0 ? -1 : 0;
         const char *k = f[0];
@@ -539,6 +542,7 @@ void plan_dump_json(const struct plan *p, int fd) {
         registration_dump_json(&p->reg, &sb);
         network_dump_json(&p->net, &sb);
         proc_limits_dump_json(&p->limits, &sb);
+        syscall_rules_dump_json(&p->syscall_rules, &sb);
         if (p->listen_count)
                 sb_addf(&sb, ",\"listenFds\":{\"first\":%d,\"count\":%d}", p->listen_first, p->listen_count);
         for (size_t i = 0; i < p->n_carry; i++)

@@ -13,6 +13,7 @@
 #include "proc-limits.h"
 #include "registration.h"
 #include "rootfs.h"
+#include "syscall-rules.h"
 
 enum op_kind {
         OP_MKDIR,       /* path mode: mkdir -p inside the root */
@@ -99,6 +100,7 @@ struct plan {
         bool no_syscall_filter; /* SYSTEMD_SECCOMP=0: no seccomp filter */
         bool as_pid2;           /* --as-pid2: a stub init is PID 1, the payload PID 2 */
         bool suppress_sync;     /* --suppress-sync=yes: the sync calls do nothing (seccomp.c) */
+        struct syscall_rules syscall_rules; /* --system-call-filter (syscall-rules.h); none: no records */
         enum root_mode root_mode;
         char *cwd;
         uid_t uid;

@@ -6,7 +6,9 @@
 #if defined(__x86_64__)
 #include <asm/unistd_32.h>
 #include "seccomp-table.h"
+#define ABI_NAME "x86"
+#define ABI_NR_BASE 0
 const struct syscall_table seccomp_i386 = TABLE;
 #else
-const struct syscall_table seccomp_i386 = { NULL, 0, -1, NULL, 0, -1, -1, -1 };
+const struct syscall_table seccomp_i386 = { NULL, 0, NULL, 0, -1, NULL, 0, -1, -1, -1 };
 #endif

@@ -26,4 +26,5 @@ static const int sync_calls[] = {
 #define OPENAT2_NR -1
 #endif
 
-#define TABLE { denied, sizeof denied / sizeof denied[0], __NR_socket, sync_calls, sizeof sync_calls / sizeof sync_calls[0], OPEN_NR, __NR_openat, OPENAT2_NR }
+/* The unit defines ABI_NAME and ABI_NR_BASE (syscall_table's abi and nr_base). */
+#define TABLE { ABI_NAME, ABI_NR_BASE, denied, sizeof denied / sizeof denied[0], __NR_socket, sync_calls, sizeof sync_calls / sizeof sync_calls[0], OPEN_NR, __NR_openat, OPENAT2_NR }

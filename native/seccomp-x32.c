@@ -8,7 +8,9 @@
 #define __X32_SYSCALL_BIT 0x40000000
 #include <asm/unistd_x32.h>
 #include "seccomp-table.h"
+#define ABI_NAME "x32"
+#define ABI_NR_BASE __X32_SYSCALL_BIT
 const struct syscall_table seccomp_x32 = TABLE;
 #else
-const struct syscall_table seccomp_x32 = { NULL, 0, -1, NULL, 0, -1, -1, -1 };
+const struct syscall_table seccomp_x32 = { NULL, 0, NULL, 0, -1, NULL, 0, -1, -1, -1 };
 #endif

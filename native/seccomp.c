@@ -7,7 +7,11 @@
  * --suppress-sync adds nspawn's seccomp_suppress_sync: the @sync calls
  * return 0 without doing anything, open()/openat() with O_SYNC or O_DSYNC
  * fail with EINVAL (callers retry without), and openat2(), whose flags a
- * filter cannot see, with ENOSYS (callers fall back to openat()). */
+ * filter cannot see, with ENOSYS (callers fall back to openat()).
+ * --system-call-filter (syscall-rules.h) takes calls out of the deny list
+ * and adds others; the denied numbers are matched as runs (a range costs
+ * three instructions, a lone call two), so even a filter that refuses every
+ * call stays far below the kernel's 4096 instructions. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -20,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "seccomp.h"
+#include "syscall-rules.h"
 
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
@@ -86,7 +91,8 @@ static void emit_suppress_sync(struct program *p, const struct syscall_table *t)
 }
 
 /* One ABI's rules; expects the call number loaded, ends in ALLOW. */
-static void emit_abi(struct program *p, const struct syscall_table *t, uint64_t caps_retain, unsigned what) {
+/* abi: the table's index in syscall_rules (native 0, x32 1, i386 2). */
+static void emit_abi(struct program *p, const struct syscall_table *t, int abi, uint64_t caps_retain, unsigned what, const struct syscall_rules *rules) {
         if (what & SECCOMP_SUPPRESS_SYNC)
                 emit_suppress_sync(p, t);
         if (!(what & SECCOMP_DENY_LIST)) {
@@ -103,16 +109,45 @@ static void emit_abi(struct program *p, const struct syscall_table *t, uint64_t 
                 emit(p, (struct sock_filter) DENY_WITH(EAFNOSUPPORT));
                 emit(p, (struct sock_filter) LOAD(nr));
         }
+        /* The denied calls as a bit map of nr - nr_base: the default list
+         * (less what a kept capability opens), less --system-call-filter's
+         * allowed calls, plus its refused ones. */
+        unsigned char denied[SYSCALL_RULES_MAX_NR / 8] = { 0 };
         for (size_t i = 0; i < t->n; i++) {
                 if (t->denied[i].allowed_by_cap >= 0 && (caps_retain & (1ULL << t->denied[i].allowed_by_cap)))
                         continue;
-                emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) t->denied[i].nr, 0, 1));
+                uint32_t nr = (uint32_t) t->denied[i].nr - t->nr_base;
+                if (nr >= SYSCALL_RULES_MAX_NR)
+                        abort(); /* a compiled-in table out of range: a build error, not input */
+                denied[nr / 8] |= (unsigned char) (1u << (nr % 8));
+        }
+        if (rules)
+                for (unsigned nr = 0; nr < SYSCALL_RULES_MAX_NR; nr++) {
+                        if (syscall_rules_has(rules->allow[abi], nr))
+                                denied[nr / 8] &= (unsigned char) ~(1u << (nr % 8));
+                        if (syscall_rules_has(rules->deny[abi], nr))
+                                denied[nr / 8] |= (unsigned char) (1u << (nr % 8));
+                }
+        for (unsigned lo = 0; lo < SYSCALL_RULES_MAX_NR; lo++) {
+                if (!syscall_rules_has(denied, lo))
+                        continue;
+                unsigned hi = lo;
+                while (hi + 1 < SYSCALL_RULES_MAX_NR && syscall_rules_has(denied, hi + 1))
+                        hi++;
+                if (lo == hi) {
+                        emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, t->nr_base + lo, 0, 1));
+                } else {
+                        /* lo <= nr <= hi */
+                        emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t->nr_base + lo, 0, 2));
+                        emit(p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, t->nr_base + hi, 1, 0));
+                }
                 emit(p, (struct sock_filter) DENY_WITH(EPERM));
+                lo = hi;
         }
         emit(p, (struct sock_filter) RET(SECCOMP_RET_ALLOW));
 }
 
-int seccomp_install(uint64_t caps_retain, unsigned what) {
+int seccomp_install(uint64_t caps_retain, unsigned what, const struct syscall_rules *rules) {
         struct program p = { 0 };
         emit(&p, (struct sock_filter) LOAD(arch));
         emit(&p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0));
@@ -121,22 +156,28 @@ int seccomp_install(uint64_t caps_retain, unsigned what) {
 #ifdef X32_SYSCALL_BIT
         emit(&p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1));
         size_t to_x32 = jump(&p);
-        emit_abi(&p, &seccomp_native, caps_retain, what);
+        emit_abi(&p, &seccomp_native, 0, caps_retain, what, rules);
         land(&p, to_x32);
-        emit_abi(&p, &seccomp_x32, caps_retain, what);
+        emit_abi(&p, &seccomp_x32, 1, caps_retain, what, rules);
 #else
-        emit_abi(&p, &seccomp_native, caps_retain, what);
+        emit_abi(&p, &seccomp_native, 0, caps_retain, what, rules);
 #endif
         land(&p, to_other_arch);
 #if defined(__x86_64__)
         emit(&p, (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 1, 0));
         size_t to_unknown = jump(&p);
         emit(&p, (struct sock_filter) LOAD(nr));
-        emit_abi(&p, &seccomp_i386, caps_retain, what);
+        emit_abi(&p, &seccomp_i386, 2, caps_retain, what, rules);
         land(&p, to_unknown);
 #endif
         /* An architecture without a table here (32-bit ARM on aarch64, ...). */
         emit(&p, (struct sock_filter) DENY_WITH(ENOSYS));
+        if (p.n > BPF_MAXINSNS) {
+                /* Cannot happen with numbers below SYSCALL_RULES_MAX_NR (see above); said plainly if it ever does. */
+                free(p.insn);
+                errno = E2BIG;
+                return -1;
+        }
         struct sock_fprog prog = { .len = (unsigned short) p.n, .filter = p.insn };
         /* Without no_new_privs (setuid programs must keep working inside):
          * allowed because the child still has CAP_SYS_ADMIN here. */

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct syscall_rules;
+
 struct denied_syscall {
         int nr;
         int allowed_by_cap; /* -1: never allowed */
@@ -11,6 +13,12 @@ struct denied_syscall {
 
 /* One ABI's numbers: its denied calls, and socket(2) for the audit rule (-1: none). */
 struct syscall_table {
+        /* systemd's name of the ABI ("x86-64", "x32", "x86", "arm64"; NULL:
+         * none on this architecture), as --system-call-filter's rules name it
+         * (syscall-rules.h), and what its numbers add to a call's number
+         * there (x32's bit), so that a rule's NR is nr_base + NR. */
+        const char *abi;
+        uint32_t nr_base;
         const struct denied_syscall *denied;
         size_t n;
         int socket_nr;
@@ -32,5 +40,7 @@ extern const struct syscall_table seccomp_native;
 extern const struct syscall_table seccomp_x32;
 extern const struct syscall_table seccomp_i386;
 
-/* Installs the filter with the parts in what (SECCOMP_*); caps_retain: the capabilities the container keeps. */
-int seccomp_install(uint64_t caps_retain, unsigned what);
+/* Installs the filter with the parts in what (SECCOMP_*); caps_retain: the
+ * capabilities the container keeps; rules: --system-call-filter's changes
+ * to the deny list (NULL: none). */
+int seccomp_install(uint64_t caps_retain, unsigned what, const struct syscall_rules *rules);

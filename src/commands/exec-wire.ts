@@ -4,7 +4,8 @@
  * reads its environment for itself; it passes it on whole). Pure.
  *
  *   tsnspawn-helper --exec --machine NAME --leader PID:START --caps HEX
- *       [--no-syscall-filter] [--suppress-sync] --uid N --gid N --groups G,G,...
+ *       [--no-syscall-filter] [--suppress-sync] [--syscall-allow|--syscall-deny ABI:NR,NR,...]...
+ *       --uid N --gid N --groups G,G,...
  *       --chdir PATH [--chdir-fallback] [--tty] -- COMMAND [ARGS...]
  *
  * --chdir-fallback: PATH is the user's home, and / serves when it is
@@ -13,6 +14,7 @@
  */
 import type { ProcessRef } from '../runtime/state.js';
 import type { ContainerUser } from './exec-user.js';
+import type { PlanSyscallRule } from '../plan/syscall-filter.js';
 
 export interface ExecRequest {
   machine: string;
@@ -21,6 +23,8 @@ export interface ExecRequest {
   syscallFilter: boolean;
   /** The container runs with --suppress-sync=yes: the command gets those filter rules too. */
   suppressSync: boolean;
+  /** The container's --system-call-filter, as numbers: the command gets it too. */
+  syscallRules?: readonly PlanSyscallRule[];
   user: ContainerUser;
   chdir: string;
   chdirFallback: boolean;
@@ -37,6 +41,10 @@ export function execHelperArgv(helper: string, r: ExecRequest): string[] {
     '--caps', r.caps,
     ...(r.syscallFilter ? [] : ['--no-syscall-filter']),
     ...(r.suppressSync ? ['--suppress-sync'] : []),
+    ...(r.syscallRules ?? []).flatMap((x) => [
+      ...(x.allow.length ? ['--syscall-allow', `${x.abi}:${x.allow.join(',')}`] : []),
+      ...(x.deny.length ? ['--syscall-deny', `${x.abi}:${x.deny.join(',')}`] : []),
+    ]),
     '--uid', String(r.user.uid),
     '--gid', String(r.user.gid),
     '--groups', r.user.groups.join(','),

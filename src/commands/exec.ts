@@ -81,6 +81,7 @@ async function prepareAndExec(args: string[]): Promise<never> {
     caps: s.caps,
     syscallFilter: s.syscallFilter,
     suppressSync: s.suppressSync ?? false,
+    ...(s.syscallRules ? { syscallRules: s.syscallRules } : {}),
     user,
     chdir: a.chdir ?? user.home,
     chdirFallback: a.chdir === undefined,

@@ -15,6 +15,7 @@ import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
 import { hasPrivateNetwork } from '../settings/network.js';
 import { planNetwork } from './network.js';
 import { planProcess } from './security.js';
+import { syscallRules } from './syscall-filter.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -136,6 +137,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];
   const processSettings = planProcess(settings.security);
+  const syscallRuleList = syscallRules(settings.systemCallFilter, caps);
   const split = facts.userns ? splitForUserNamespace(allOps, privateNetwork) : undefined;
   const ops = split?.ops ?? allOps;
 
@@ -163,6 +165,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     readOnlyRoot: settings.readOnly || settings.volatile === 'state',
     syscallFilter: settings.syscallFilter,
     ...(settings.suppressSync ? { suppressSync: true } : {}),
+    // With SYSTEMD_SECCOMP=0 there is no filter to change, as for nspawn.
+    ...(settings.syscallFilter && syscallRuleList?.length ? { syscallRules: syscallRuleList } : {}),
     asPid2: settings.asPid2,
     rootMode: rootModeOf(settings),
     cwd: settings.chdir ?? facts.defaultCwd,

@@ -112,6 +112,11 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
   if (plan.readOnlyRoot) rec.push(['read-only-root']);
   if (!plan.syscallFilter) rec.push(['no-syscall-filter']);
   if (plan.suppressSync) rec.push(['suppress-sync']);
+  // native/syscall-rules.h: one call a record, as the ABI numbers it.
+  for (const r of plan.syscallRules ?? []) {
+    for (const nr of r.allow) rec.push(['syscall-allow', r.abi, String(nr)]);
+    for (const nr of r.deny) rec.push(['syscall-deny', r.abi, String(nr)]);
+  }
   if (plan.asPid2) rec.push(['as-pid2']);
   if (plan.rootMode !== 'plain') rec.push(['root-mode', plan.rootMode]);
   rec.push(['cwd', plan.cwd], ['user', String(plan.uid), String(plan.gid)]);

@@ -3,6 +3,7 @@
  * start. src/plan/build.ts makes it from Settings and facts; the C helper
  * executes it (native/plan.h mirrors these types).
  */
+import type { PlanSyscallRule } from './syscall-filter.js';
 
 /** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. rw: clear read-only on the new bind. */
 export type MountFlag =
@@ -53,6 +54,8 @@ export interface LaunchPlan {
   syscallFilter: boolean;
   /** --suppress-sync=yes: sync(2) and its kin made to do nothing in the filter (native/seccomp.c); absent: no. */
   suppressSync?: boolean;
+  /** --system-call-filter: per ABI, calls allowed and refused beyond the default filter (syscall-filter.ts); absent: none. */
+  syscallRules?: PlanSyscallRule[];
   /** --as-pid2: the helper's stub init is PID 1, the payload PID 2. */
   asPid2: boolean;
   /** plain: the tree; overlay: tree + tmpfs upper layer; volatile: tmpfs with the tree's /usr. */

@@ -249,6 +249,7 @@ function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: num
       caps: plan.capsRetain,
       syscallFilter: plan.syscallFilter,
       ...(plan.suppressSync ? { suppressSync: true } : {}),
+      ...(plan.syscallRules ? { syscallRules: plan.syscallRules } : {}),
       ...(registered ? { registered } : {}),
       // After moveBelowScope: the cgroups below the registered scope.
       cgroups: p.cgroup.dirs,

@@ -10,6 +10,7 @@
  * stale: recognised by pid and start time, never trusted, and removed with
  * the cgroups it lists at the next start or `tsnspawn list`.
  */
+import type { PlanSyscallRule } from '../plan/syscall-filter.js';
 import { removePropagateDir } from './propagate.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -39,6 +40,8 @@ export interface MachineState {
   syscallFilter: boolean;
   /** --suppress-sync=yes: exec's commands get those rules too (absent: no). */
   suppressSync?: boolean;
+  /** --system-call-filter's changes to the filter, as numbers (exec's commands get them too; absent: none). */
+  syscallRules?: PlanSyscallRule[];
   /** With machined or systemd: machine, unit or scope. */
   registered?: string;
   boot: boolean;

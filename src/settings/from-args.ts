@@ -33,6 +33,7 @@ import { parseSlice, parseUnitProperty } from './unit-properties.js';
 import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseZoneName } from './network.js';
 import { findNspawnOption, refusalOf } from './nspawn-options.js';
 import { MANAGER_NAMES } from '../plan/environment.js';
+import { parseSystemCallFilter, SYSCALL_GROUP_NAMES } from '../plan/syscall-filter.js';
 import { CAPABILITY_WORDS } from '../plan/capabilities.js';
 import {
   inOption,
@@ -236,6 +237,16 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
       const b = parseBooleanWord(str(v));
       if (b === undefined) refuse(`invalid --suppress-sync=${str(v)}: use yes or no`);
       s.suppressSync = b;
+    },
+  },
+  {
+    // Occurrences add up, as in nspawn; each word is checked here (src/plan/syscall-filter.ts).
+    flags: '--system-call-filter <list>', sets: 'syscall-filter', values: SYSCALL_GROUP_NAMES,
+    help: 'system calls and @groups to allow on top of the filter, or with a leading ~ to refuse (EPERM); space-separated',
+    apply: (s, v) => {
+      const { deny, words } = inOption('--system-call-filter', str(v), parseSystemCallFilter);
+      const f = s.systemCallFilter;
+      s.systemCallFilter = deny ? { allow: f.allow, deny: [...f.deny, ...words] } : { allow: [...f.allow, ...words], deny: f.deny };
     },
   },
   { flags: '-x, --ephemeral', sets: 'ephemeral', help: 'run on a throwaway overlay of the tree, removed at exit', apply: (s) => (s.ephemeral = true) },

@@ -36,6 +36,7 @@ export function settingsFromFile(path: string, text: string): FileSettings {
   const syntax = parseNspawnSyntax(text, NSPAWN_SECTIONS);
   const values: FileValues = {};
   const seen: KeySeen[] = [];
+  const decidedLater: { key: KeySeen; decide: (v: FileValues) => boolean }[] = [];
   const byLine: { line: number; message: string }[] = syntax.warnings.map((w) => ({ ...w }));
   for (const a of syntax.assignments) {
     const where = `${path}:${a.line}`;
@@ -52,13 +53,17 @@ export function settingsFromFile(path: string, text: string): FileSettings {
     }
     try {
       const partly = spec.apply(values, a.value, { key: a.key, value: a.value, where });
-      seen.push({ key: a.key, line: a.line, group: spec.group, privileged: spec.privileged });
+      const key: KeySeen = { key: a.key, line: a.line, group: spec.group, privileged: spec.privileged === true };
+      seen.push(key);
+      if (typeof spec.privileged === 'function') decidedLater.push({ key, decide: spec.privileged });
       if (partly) warn(`${a.key}=${shown(a.value)}: ${partly}`);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       warn(`invalid ${a.key}=${shown(a.value)}, ignoring it: ${e.message}`);
     }
   }
+  // A key whose trust depends on the whole file (SystemCallFilter=): decided now, for every line of it.
+  for (const { key, decide } of decidedLater) key.privileged = decide(values);
   if (values.parameters !== undefined && values.startMode === undefined) {
     const line = seen.find((s) => s.key === 'Parameters')!.line;
     byLine.push({ line, message: 'Parameters= takes effect only with Boot= or ProcessTwo= (as in systemd-nspawn), ignoring it' });

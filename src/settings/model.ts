@@ -7,6 +7,7 @@
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
 import type { MountFlag } from '../plan/types.js';
+import type { SystemCallFilterWords } from '../plan/syscall-filter.js';
 import { DEFAULT_MANAGER_NAME, type ManagerName } from '../plan/environment.js';
 import type { SettingGroup, SettingsFileMode } from './provenance.js';
 import type { PortSpec, VethExtraSpec } from './network.js';
@@ -131,6 +132,8 @@ export interface Settings {
   dropCapabilities: string[];
   /** nspawn's system call filter; off with SYSTEMD_SECCOMP=0 in the environment, as for nspawn. */
   syscallFilter: boolean;
+  /** --system-call-filter: calls and @groups allowed on top of the filter, and ones refused (src/plan/syscall-filter.ts). */
+  systemCallFilter: SystemCallFilterWords;
   /** --no-new-privileges, --oom-score-adjust, --cpu-affinity, --rlimit, --personality, --ambient-capability (security.ts). */
   security: SecuritySettings;
   /** --container-name: $container and /run/host/container-manager (src/plan/environment.ts). */
@@ -176,6 +179,7 @@ export function defaultSettings(): Settings {
     addCapabilities: [],
     dropCapabilities: [],
     syscallFilter: true,
+    systemCallFilter: { allow: [], deny: [] },
     security: defaultSecuritySettings(),
     environment: [],
     binds: [],

@@ -9,6 +9,7 @@ import { parseCapabilityNames } from '../plan/capabilities.js';
 import { refuse } from '../util/errors.js';
 import { PRIVATE_USERS_OWNERSHIP, type BindSpec, type InaccessibleSpec, type OverlaySpec, type PrivateUsers, type PrivateUsersOwnership, type TmpfsSpec, type VolatileMode } from './model.js';
 import { parsePrivateUsers } from '../plan/userns.js';
+import { parseSystemCallFilter, type SystemCallFilterWords } from '../plan/syscall-filter.js';
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
@@ -67,6 +68,8 @@ export interface FileValues {
   personality?: string;
   ambientCapabilities?: string[];
   suppressSync?: boolean;
+  /** SystemCallFilter=: the lines' allow and deny words together (src/plan/syscall-filter.ts). */
+  systemCallFilter?: SystemCallFilterWords;
 }
 
 /** The groups a file can set. */
@@ -84,8 +87,12 @@ export interface KeySpec {
   /** "Section.Key", as nspawn-gperf.gperf spells it. */
   name: string;
   group: FileGroup;
-  /** nspawn ignores it in an untrusted file: it could raise privileges or reach host resources. */
-  privileged: boolean;
+  /**
+   * nspawn ignores it in an untrusted file: it could raise privileges or
+   * reach host resources. A function: that depends on what the whole file
+   * says (SystemCallFilter=), decided once the file is read.
+   */
+  privileged: boolean | ((v: FileValues) => boolean);
   /**
    * Applies one line. Throws a UserError for a bad value (the line is then
    * ignored); returns a message when only part of the value was ignored.
@@ -262,6 +269,15 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
   },
   // Not privileged in nspawn: it only makes the guest's own data less safe.
   { name: 'Exec.SuppressSync', group: 'suppress-sync', privileged: false, apply: (v, x) => void (v.suppressSync = bool(x)) },
+  {
+    // As nspawn: lines add up; in an untrusted file the key is ignored whole if it allows anything (refusing more is always fine).
+    name: 'Exec.SystemCallFilter', group: 'syscall-filter', privileged: (v) => (v.systemCallFilter?.allow.length ?? 0) > 0,
+    apply: (v, x) => {
+      const { deny, words } = parseSystemCallFilter(x);
+      const f = v.systemCallFilter ?? { allow: [], deny: [] };
+      v.systemCallFilter = deny ? { allow: f.allow, deny: [...f.deny, ...words] } : { allow: [...f.allow, ...words], deny: f.deny };
+    },
+  },
   { name: 'Exec.Personality', group: 'personality', privileged: false, apply: (v, x) => void (v.personality = parsePersonality(x)) },
   ...RLIMIT_NAMES.map(
     (name): KeySpec => ({
@@ -357,7 +373,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
  */
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.PivotRoot': '--pivot-root',
-  'Exec.SystemCallFilter': '--system-call-filter',
   'Files.BindUser': '--bind-user',
   'Network.MACVLAN': '--network-macvlan',
   'Network.IPVLAN': '--network-ipvlan',

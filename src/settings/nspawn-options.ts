@@ -90,7 +90,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--drop-capability=', since: 252, support: yes() },
   { names: '--ambient-capability=', since: 252, support: yes('only capabilities in the bounding set; not with -b') },
   { names: '--no-new-privileges=', since: 252, support: yes() },
-  { names: '--system-call-filter=', since: 252, support: no('not implemented: changes to the system call filter (SYSTEMD_SECCOMP=0 turns it off)') },
+  { names: '--system-call-filter=', since: 252, support: yes('systemd 257\'s groups; an unknown call or group is refused, not skipped; =help lists the groups; x86-64 only') },
   { names: '-Z, --selinux-context=', since: 252, support: no('SELinux labels: not supported') },
   { names: '-L, --selinux-apifs-context=', since: 252, support: no('SELinux labels: not supported') },
   // Resources
@@ -151,6 +151,10 @@ export function refusalOf(entry: NspawnOption, spelled: string): string | undefi
 const statusText = (s: Support): string =>
   s.kind === 'implemented' ? `implemented${s.note ? `: ${s.note}` : ''}` : s.kind === 'planned' ? `planned (issue ${s.issue}): ${s.why}` : `refused: ${s.why}`;
 
+/** What an untrusted file does with a key (nspawn's rules). */
+const trustNote = (privileged: boolean | ((...a: never[]) => boolean)): string =>
+  typeof privileged === 'function' ? ' (ignored in an untrusted file when it allows calls, as nspawn)' : privileged ? ' (ignored in an untrusted file, as nspawn)' : '';
+
 /**
  * The README's tables: one row an option, then one a .nspawn key (a key
  * tsnspawn does not read has its option's status; a file using it gets a
@@ -159,7 +163,7 @@ const statusText = (s: Support): string =>
 export function optionTableMarkdown(): string {
   const options = NSPAWN_OPTIONS.map((o) => `| \`${o.names}\` | ${o.since === 252 ? '252, 257' : '257'} | ${statusText(o.support)} |`);
   const keys = [
-    ...NSPAWN_KEYS.map((k) => `| \`[${k.name.replace('.', '] ')}=\` | implemented${k.privileged ? ' (ignored in an untrusted file, as nspawn)' : ''} |`),
+    ...NSPAWN_KEYS.map((k) => `| \`[${k.name.replace('.', '] ')}=\` | implemented${trustNote(k.privileged)} |`),
     ...Object.entries(NSPAWN_KEYS_NOT_SUPPORTED).map(([key, option]) => {
       const entry = findNspawnOption({ long: option.replace(/^--/, '') });
       return `| \`[${key.replace('.', '] ')}=\` | ${entry ? statusText(entry.support) : 'not read'} (as \`${option}\`) |`;

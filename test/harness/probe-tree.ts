@@ -27,7 +27,12 @@ export class ProbeTree {
 
   /** The probe under tsnspawn (-q -P), with extra options; leaks checked after. */
   ours(options: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
-    return runClean(['-q', '-P', ...options, '-D', this.tree, `--bind-ro=${this.probe}:/probe`, '/probe'], [this.tree], opts);
+    return runClean(['-q', '-P', ...options, ...this.treeArgs(), '/probe'], [this.tree], opts);
+  }
+
+  /** The tree with the probe bound in at /probe, for a container started some other way. */
+  treeArgs(): string[] {
+    return ['-D', this.tree, `--bind-ro=${this.probe}:/probe`];
   }
 
   /** The probe on the host itself, outside any container: what this kernel offers. */

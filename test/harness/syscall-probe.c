@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static void report(const char *name, long r) {
@@ -60,14 +61,24 @@ int main(void) {
         report("route-socket", socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
         report("pidfd_getfd", syscall(SYS_pidfd_getfd, -1, 0, 0));
         report("process_vm_readv", syscall(SYS_process_vm_readv, 0, NULL, 0, NULL, 0, 0));
+        /* @clock and its neighbour: settimeofday(NULL, NULL) sets nothing (ok
+         * with CAP_SYS_TIME), CLOCK_MONOTONIC cannot be set (EINVAL once past
+         * the filter); sethostname with a bad length is EINVAL past the filter. */
+        struct timespec ts = { 0, 0 };
+        report("clock_gettime", syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts));
+        report("settimeofday", syscall(SYS_settimeofday, NULL, NULL));
+        report("clock_settime", syscall(SYS_clock_settime, CLOCK_MONOTONIC, &ts));
+        report("sethostname", syscall(SYS_sethostname, NULL, -1));
 #if defined(__x86_64__)
         report("x32-kexec_load", syscall(0x40000000 | 528, 0, 0, NULL, 0));
         if (i386_available()) {
                 report("i386-getpid", syscall_i386(20, 0, 0, 0));
                 report("i386-keyctl", syscall_i386(288, 0, -4, 0));
+                report("i386-sethostname", syscall_i386(74, 0, -1, 0));
         } else
-                printf("i386-getpid unavailable\ni386-keyctl unavailable\n");
+                printf("i386-getpid unavailable\ni386-keyctl unavailable\ni386-sethostname unavailable\n");
         report("x32-keyctl", syscall(SYS_keyctl | 0x40000000, 0, -4, 0));
+        report("x32-sethostname", syscall(SYS_sethostname | 0x40000000, NULL, -1));
 #endif
         return 0;
 }

@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rootSkipReason } from '../harness/root.js';
 import { ProbeTree } from '../harness/probe-tree.js';
+import { snapshot } from '../harness/host-state.js';
+import { assertNoLeaks, assertOneErrorLine, run, runClean, start } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
@@ -19,7 +21,7 @@ const skip = rootSkipReason();
  * IA32 emulation has no i386 entry point to filter (the probe says so on
  * the host too).
  */
-const underFilter = (i386: boolean): string[] => [
+const underFilter = (i386: boolean, x32SethostnameOnHost: string): string[] => [
   'getpid ok',
   'keyctl EPERM',
   'add_key EPERM',
@@ -32,8 +34,18 @@ const underFilter = (i386: boolean): string[] => [
   'route-socket ok',
   'pidfd_getfd EPERM',
   'process_vm_readv ok',
+  'clock_gettime ok',
+  'settimeofday EPERM',
+  'clock_settime EPERM',
+  'sethostname EINVAL',
   ...(process.arch === 'x64'
-    ? ['x32-kexec_load EPERM', ...(i386 ? ['i386-getpid ok', 'i386-keyctl EPERM'] : ['i386-getpid unavailable', 'i386-keyctl unavailable']), 'x32-keyctl EPERM']
+    ? [
+        'x32-kexec_load EPERM',
+        ...(i386 ? ['i386-getpid ok', 'i386-keyctl EPERM', 'i386-sethostname EINVAL'] : ['i386-getpid unavailable', 'i386-keyctl unavailable', 'i386-sethostname unavailable']),
+        'x32-keyctl EPERM',
+        // Past the filter: what this kernel does with an x32 call (ENOSYS without x32 support).
+        `x32-sethostname ${x32SethostnameOnHost}`,
+      ]
     : []),
 ];
 
@@ -43,12 +55,15 @@ describe('system call filter', { skip }, () => {
     probe = new ProbeTree('syscall-probe.c');
   });
   after(() => probe.remove());
+  /** What this kernel offers, from the probe on the host. */
+  const i386 = (): boolean => !probe.onHost().includes('i386-getpid unavailable');
+  const x32SethostnameOnHost = (): string => /^x32-sethostname (\S+)$/m.exec(probe.onHost())?.[1] ?? 'absent';
+  const answers = (stdout: string): Map<string, string> => new Map(stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
 
   it("refuses nspawn's denied calls with EPERM, on every entry point, and runs a program bound in from the host", async () => {
     const r = await probe.ours();
     assert.equal(r.exitCode, 0, r.stderr);
-    const i386 = !probe.onHost().includes('i386-getpid unavailable');
-    assert.deepEqual(r.stdout.trim().split('\n'), underFilter(i386));
+    assert.deepEqual(r.stdout.trim().split('\n'), underFilter(i386(), x32SethostnameOnHost()));
   });
 
   it("gives the same answers as Debian's systemd-nspawn", async () => {
@@ -71,5 +86,94 @@ describe('system call filter', { skip }, () => {
     assert.ok(lines.includes('keyctl ok'), r.stdout);
     assert.ok(lines.includes('add_key ok'), r.stdout);
     assert.ok(lines.includes('mlock ok'), r.stdout);
+  });
+
+  describe('--system-call-filter', () => {
+    it('~@clock refuses the clock setters CAP_SYS_TIME opens, clock_gettime still works, as under systemd-nspawn', async () => {
+      const cap = ['--capability=CAP_SYS_TIME'];
+      const opened = answers((await probe.ours(cap)).stdout);
+      assert.equal(opened.get('settimeofday'), 'ok'); // with the capability and no filter option: past the filter
+      assert.equal(opened.get('clock_settime'), 'EINVAL');
+      const options = [...cap, '--system-call-filter=~@clock'];
+      const r = await probe.ours(options);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const a = answers(r.stdout);
+      assert.equal(a.get('settimeofday'), 'EPERM');
+      assert.equal(a.get('clock_settime'), 'EPERM');
+      assert.equal(a.get('clock_gettime'), 'ok');
+      assert.equal(a.get('getpid'), 'ok');
+      assert.equal(r.stdout.trim(), (await probe.theirs(options)).trim());
+    });
+
+    it('~sethostname refuses it on every entry point (x86-64, x32, i386), its neighbours work, as under systemd-nspawn', async () => {
+      const options = ['--system-call-filter=~sethostname'];
+      const r = await probe.ours(options);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const a = answers(r.stdout);
+      assert.equal(a.get('sethostname'), 'EPERM');
+      assert.equal(a.get('getpid'), 'ok');
+      if (process.arch === 'x64') {
+        assert.equal(a.get('x32-sethostname'), 'EPERM');
+        assert.equal(a.get('i386-sethostname'), i386() ? 'EPERM' : 'unavailable');
+        if (i386()) assert.equal(a.get('i386-getpid'), 'ok');
+      }
+      // Everything else as without the option.
+      const plain = answers((await probe.ours()).stdout);
+      for (const [k, v] of plain) if (!k.endsWith('sethostname')) assert.equal(a.get(k), v, k);
+      assert.equal(r.stdout.trim(), (await probe.theirs(options)).trim());
+    });
+
+    it('an allowed call opens what the default refuses (mlock without CAP_IPC_LOCK; @memlock too), as under systemd-nspawn', async () => {
+      for (const word of ['mlock', '@memlock']) {
+        const options = [`--system-call-filter=${word}`];
+        const r = await probe.ours(options);
+        assert.equal(r.exitCode, 0, r.stderr);
+        const a = answers(r.stdout);
+        assert.equal(a.get('mlock'), 'ok', word);
+        assert.equal(a.get('keyctl'), 'EPERM', word);
+        assert.equal(r.stdout.trim(), (await probe.theirs(options)).trim(), word);
+      }
+    });
+
+    it('given several times, the lists add up; a refused word wins over the same allowed one (as nspawn)', async () => {
+      const options = ['--system-call-filter=mlock', '--system-call-filter=~sethostname', '--system-call-filter=@keyring', '--system-call-filter=~keyctl'];
+      const r = await probe.ours(options);
+      const a = answers(r.stdout);
+      assert.equal(a.get('mlock'), 'ok');
+      assert.equal(a.get('sethostname'), 'EPERM');
+      assert.equal(a.get('keyctl'), 'EPERM'); // @keyring allowed, keyctl refused by name
+      assert.equal(a.get('add_key'), 'ok');
+      assert.equal(r.stdout.trim(), (await probe.theirs(options)).trim());
+    });
+
+    it('tsnspawn exec into such a container gets the same filter', async () => {
+      const name = 'syscall-filter-exec';
+      const before = snapshot();
+      const child = start(['-q', '--register=no', '--system-call-filter=~sethostname', '--system-call-filter=mlock', '-M', name, ...probe.treeArgs(), '/bin/sleep', '600'], { timeoutMs: 120_000 });
+      try {
+        let listed = false;
+        for (let i = 0; i < 600 && !listed; i++) {
+          listed = (JSON.parse((await run(['list', '--json'])).stdout) as { name: string }[]).some((m) => m.name === name);
+          if (!listed) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(listed, `${name} did not come up`);
+        const r = await run(['exec', name, '/probe']);
+        assert.equal(r.exitCode, 0, r.stderr);
+        const a = answers(r.stdout);
+        assert.equal(a.get('sethostname'), 'EPERM');
+        assert.equal(a.get('mlock'), 'ok');
+        assert.equal(a.get('keyctl'), 'EPERM');
+        if (process.arch === 'x64') assert.equal(a.get('x32-sethostname'), 'EPERM');
+      } finally {
+        await run(['stop', name]);
+        await child;
+      }
+      await assertNoLeaks(before, [probe.tree]);
+    });
+
+    it('an unknown group or call: one line naming it and the option, nothing left behind', async () => {
+      assertOneErrorLine(await runClean(['-D', probe.tree, '--system-call-filter=@nonsense', '/bin/true'], [probe.tree]), /invalid --system-call-filter=@nonsense: unknown system call group @nonsense/);
+      assertOneErrorLine(await runClean(['-D', probe.tree, '--system-call-filter=~nosuchcall', '/bin/true'], [probe.tree]), /invalid --system-call-filter=~nosuchcall: unknown system call nosuchcall/);
+    });
   });
 });
