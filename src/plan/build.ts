@@ -12,7 +12,7 @@ import type { Settings } from '../settings/model.js';
 import { refuse } from '../util/errors.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
-import { hasPrivateNetwork } from '../settings/network.js';
+import { hasPrivateNetwork, makesNetworkNamespace } from '../settings/network.js';
 import { planNetwork } from './network.js';
 import { planProcess } from './security.js';
 
@@ -136,7 +136,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),
   ];
   const processSettings = planProcess(settings.security);
-  const split = facts.userns ? splitForUserNamespace(allOps, privateNetwork) : undefined;
+  // A joined namespace belongs to the host's user namespace: -U's init cannot mount a sysfs for it, the setup's real root does.
+  const split = facts.userns ? splitForUserNamespace(allOps, makesNetworkNamespace(settings)) : undefined;
   const ops = split?.ops ?? allOps;
 
   const env = buildEnvironment({
@@ -157,7 +158,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     root: facts.root,
     rootId: facts.rootId,
     hostname: settings.hostname ?? facts.machineName,
-    namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: privateNetwork },
+    // --network-namespace-path: joined (network.join), not made.
+    namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: makesNetworkNamespace(settings) },
     console: facts.console,
     // volatile=state: the tree read-only, /var a tmpfs (nspawn's meaning).
     readOnlyRoot: settings.readOnly || settings.volatile === 'state',
