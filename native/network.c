@@ -542,7 +542,7 @@ static int make_vlans(int fd, struct network *n, pid_t child, struct failure *f)
                 struct net_vlan *v = &n->vlans[i];
                 int parent = (int) if_nametoindex(v->parent);
                 if (parent == 0)
-                        return fail(f, "network", vlan_kind(v), v->parent, errno,
+                        return fail(f, "network", vlan_kind(v), v->parent, 0,
                                     "cannot make the %s link %s: there is no link %s on the host (fix %s)", vlan_kind(v), v->name, v->parent, vlan_option(v));
                 if (make_vlan(fd, v, parent, child) < 0) {
                         int e = errno;
