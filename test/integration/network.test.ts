@@ -137,7 +137,21 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
     // dies with the container's namespace, so back on the host means tsnspawn moved it.
     assert.equal(await sh('ip link add mv14 type veth peer name mv14p && echo made'), 'made\n');
     try {
-      const r = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'mv', '--network-interface=mv14', '/bin/sh', '-c', 'ip -o link show mv14 && ip -o link | wc -l']);
+      const done = `${host.share}/moved-done`;
+      const run = host.run([
+        TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'mv', '--network-interface=mv14', `--bind=${host.share}`, '/bin/sh', '-c',
+        `ip -o link show mv14 && ip -o link | wc -l; while [ ! -e ${done} ]; do sleep 0.2; done`,
+      ]);
+      // nspawn registers only a veth's host side (or its bridge): a moved link has no host side while it is inside.
+      const registered = await until(
+        'busctl get-property org.freedesktop.machine1 /org/freedesktop/machine1/machine/mv org.freedesktop.machine1.Machine NetworkInterfaces 2>/dev/null',
+        /^ai /,
+        'mv registered',
+      );
+      await sh(`touch ${done}`);
+      const r = await run;
+      await sh(`rm -f ${done}`);
+      assert.equal(registered, 'ai 0\n', 'machined gets no link for --network-interface, as from nspawn');
       assert.equal(r.exitCode, 0, r.stderr);
       assert.match(r.stdout, /^\d+: mv14[@:].*\n2\n$/, 'inside: the moved link and loopback, nothing else');
       assert.match(await sh('ip -o link show mv14'), /^\d+: mv14[@:]/, 'back on the host afterwards');
