@@ -53,7 +53,20 @@ static int loopback_up(void) {
         return r;
 }
 
+/* --network-namespace-path: the given namespace instead of a new one, its loopback up as nspawn's. */
+static int join_network(const struct plan *p, struct failure *f) {
+        if (!p->net.join)
+                return 0;
+        if (network_child_join(&p->net, f) < 0)
+                return -1;
+        if (loopback_up() < 0)
+                return fail(f, "namespaces", "net", "lo", errno, "cannot bring up the loopback device of the network namespace %s", p->net.join);
+        return 0;
+}
+
 static int enter_namespaces(const struct plan *p, struct failure *f) {
+        if (join_network(p, f) < 0)
+                return -1;
         int flags = CLONE_NEWNS | (p->ns_uts ? CLONE_NEWUTS : 0) | (p->ns_ipc ? CLONE_NEWIPC : 0) |
                     (p->ns_net ? CLONE_NEWNET : 0);
         if (unshare(flags) < 0)
@@ -411,6 +424,9 @@ static int outer_steps(const struct child_args *a, struct failure *f) {
                 return fail(f, "namespaces", "", "", errno, "cannot create the setup's mount namespace");
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return fail(f, "namespaces", "", "/", errno, "cannot make / a recursive slave mount");
+        /* Joined here, as real root: init (cloned below) inherits it, and our sysfs shows it. */
+        if (join_network(p, f) < 0)
+                return -1;
         int go[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go) < 0)
                 return fail(f, "userns", "socketpair", "", errno, "cannot create a socket pair");

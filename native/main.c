@@ -120,6 +120,11 @@ int monitor_main(int control_fd, int parent_pid) {
          * overlay work directories on the host exist (made and later removed
          * here, by descriptor). */
         struct failure f = { 0 };
+        /* --network-namespace-path: opened and checked before anything of the container exists. */
+        if (network_open_join(&plan.net, &f) < 0) {
+                report_error(f.step, f.op, f.path, f.err, f.message);
+                return 1;
+        }
         /* The uid range first: with pick, the outer child needs the one taken. */
         int uid_lock = -1;
         bool userns = plan.userns != USERNS_NONE;

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <linux/veth.h>
 #include <net/if.h>
 #include <sched.h>
@@ -17,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* nspawn's lock around making, joining and removing zone bridges: taking
@@ -94,6 +98,29 @@ int network_record(struct network *n, char **f, size_t nf, char *err, size_t err
                 n->moved[n->n_moved++] = strdup(f[1]);
                 return 1;
         }
+        if (strcmp(k, "net-vlan") == 0) {
+                struct net_vlan v = { .made = false };
+                bool mac = nf == 6 && strcmp(f[1], "macvlan") == 0;
+                if (nf != 6 || (!mac && strcmp(f[1], "ipvlan") != 0) || !ifname_ok(f[2]) || !ifname_ok(f[3]) ||
+                    (mac ? parse_mac(f[5], v.mac) < 0 : strcmp(f[5], "-") != 0))
+                        return bad(err, errlen, k, "takes macvlan|ipvlan PARENT NAME ALTNAME MAC (MAC \"-\" for ipvlan)");
+                struct net_vlan *vlans = realloc(n->vlans, (n->n_vlans + 1) * sizeof *vlans);
+                if (!vlans)
+                        return bad(err, errlen, k, "out of memory");
+                n->vlans = vlans;
+                v.kind = mac ? NET_VLAN_MACVLAN : NET_VLAN_IPVLAN;
+                v.parent = strdup(f[2]);
+                v.name = strdup(f[3]);
+                v.alt_name = strcmp(f[4], "-") == 0 ? NULL : strdup(f[4]);
+                n->vlans[n->n_vlans++] = v;
+                return 1;
+        }
+        if (strcmp(k, "net-join") == 0) {
+                if (nf != 2 || f[1][0] != '/' || n->join)
+                        return bad(err, errlen, k, "takes PATH, an absolute path, once");
+                n->join = strdup(f[1]);
+                return 1;
+        }
         if (strcmp(k, "net-port") == 0) {
                 struct net_port p;
                 if (nf != 4 || (strcmp(f[1], "tcp") != 0 && strcmp(f[1], "udp") != 0) || port_number(f[2], &p.host_port) < 0 ||
@@ -118,12 +145,16 @@ int network_record(struct network *n, char **f, size_t nf, char *err, size_t err
 }
 
 bool network_has_links(const struct network *n) {
-        return n->n_links > 0 || n->n_moved > 0;
+        return n->n_links > 0 || n->n_moved > 0 || n->n_vlans > 0;
 }
 
 int network_check(const struct network *n, char *err, size_t errlen) {
         if (n->n_ports > 0 && (!n->table || n->n_links == 0)) {
                 snprintf(err, errlen, "net-port records need a net-table record and a net-veth record");
+                return -1;
+        }
+        if (n->join && network_has_links(n)) {
+                snprintf(err, errlen, "a net-join record goes with no link records");
                 return -1;
         }
         return 0;
@@ -134,7 +165,7 @@ static void dump_mac(struct strbuf *sb, const char *name, const unsigned char m[
 }
 
 void network_dump_json(const struct network *n, struct strbuf *sb) {
-        if (n->n_links == 0 && n->n_ports == 0 && n->n_moved == 0)
+        if (n->n_links == 0 && n->n_ports == 0 && n->n_moved == 0 && n->n_vlans == 0 && !n->join)
                 return;
         sb_adds(sb, ",\"network\":{\"links\":[");
         for (size_t i = 0; i < n->n_links; i++) {
@@ -161,6 +192,21 @@ void network_dump_json(const struct network *n, struct strbuf *sb) {
                 sb_adds(sb, i ? "," : "");
                 sb_add_json(sb, n->moved[i]);
         }
+        sb_adds(sb, "],\"vlans\":[");
+        for (size_t i = 0; i < n->n_vlans; i++) {
+                const struct net_vlan *v = &n->vlans[i];
+                sb_addf(sb, "%s{\"kind\":\"%s\",\"parent\":", i ? "," : "", v->kind == NET_VLAN_MACVLAN ? "macvlan" : "ipvlan");
+                sb_add_json(sb, v->parent);
+                sb_adds(sb, ",\"name\":");
+                sb_add_json(sb, v->name);
+                if (v->alt_name) {
+                        sb_adds(sb, ",\"altName\":");
+                        sb_add_json(sb, v->alt_name);
+                }
+                if (v->kind == NET_VLAN_MACVLAN)
+                        dump_mac(sb, "mac", v->mac);
+                sb_adds(sb, "}");
+        }
         sb_adds(sb, "],\"ports\":[");
         for (size_t i = 0; i < n->n_ports; i++)
                 sb_addf(sb, "%s{\"protocol\":\"%s\",\"hostPort\":%u,\"containerPort\":%u}", i ? "," : "", n->ports[i].udp ? "udp" : "tcp",
@@ -169,6 +215,10 @@ void network_dump_json(const struct network *n, struct strbuf *sb) {
         if (n->table) {
                 sb_adds(sb, ",\"table\":");
                 sb_add_json(sb, n->table);
+        }
+        if (n->join) {
+                sb_adds(sb, ",\"join\":");
+                sb_add_json(sb, n->join);
         }
         sb_adds(sb, "}");
 }
@@ -362,16 +412,64 @@ static int move_link(int fd, int index, pid_t pid, int netns_fd) {
         return nl_call(fd, &m);
 }
 
-/* Moves the --network-interface links in; the container's namespace is held open first, for moving them back. */
-static int move_links_in(int fd, struct network *n, pid_t child, struct failure *f) {
-        if (n->n_moved == 0)
+/* The container's namespace, held open from setup to teardown: the moved
+ * links go back out of it, the macvlan/ipvlan links are named and removed
+ * in it. */
+static int hold_netns(struct network *n, pid_t child, const char *option, struct failure *f) {
+        if (n->holds_netns)
                 return 0;
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/net", (int) child);
         n->container_netns = open(path, O_RDONLY | O_CLOEXEC);
         if (n->container_netns < 0)
-                return fail(f, "network", "move", path, errno, "cannot open the container's network namespace (--network-interface)");
+                return fail(f, "network", "netns", path, errno, "cannot open the container's network namespace (%s)", option);
         n->holds_netns = true;
+        return 0;
+}
+
+/* A netlink socket of the namespace netns_fd (a socket stays in the
+ * namespace it was made in); we return to ours at once. */
+static int open_in_netns(int netns_fd) {
+        int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+        if (ours < 0)
+                return -1;
+        if (setns(netns_fd, CLONE_NEWNET) == 0) {
+                fd = nl_open();
+                int e = errno;
+                if (setns(ours, CLONE_NEWNET) < 0) {
+                        /* Cannot happen for root; going on in the wrong namespace would be worse than dying. */
+                        report_error("network", "netns", "", errno, "cannot return to the host's network namespace");
+                        _exit(1);
+                }
+                errno = e;
+        }
+        close(ours);
+        return fd;
+}
+
+struct find_name {
+        const char *name;
+        int index;
+};
+
+static void match_name(const struct nl_link *l, void *data) {
+        struct find_name *q = data;
+        if (strcmp(l->name, q->name) == 0)
+                q->index = l->index;
+}
+
+/* The index of the link named so in the socket's namespace, 0 if none. */
+static int find_link(int fd, const char *name) {
+        struct find_name q = { name, 0 };
+        return nl_dump_links(fd, match_name, &q) < 0 ? 0 : q.index;
+}
+
+/* Moves the --network-interface links in. */
+static int move_links_in(int fd, struct network *n, pid_t child, struct failure *f) {
+        if (n->n_moved == 0)
+                return 0;
+        if (hold_netns(n, child, "--network-interface", f) < 0)
+                return -1;
         for (size_t i = 0; i < n->n_moved; i++) {
                 int index = (int) if_nametoindex(n->moved[i]);
                 if (index == 0)
@@ -383,31 +481,120 @@ static int move_links_in(int fd, struct network *n, pid_t child, struct failure 
         return 0;
 }
 
-/* Back to the host's namespace, those still in the container's (by name, from a socket opened there). */
-static void move_links_out(struct network *n) {
-        if (!n->holds_netns)
-                return;
-        int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
-        int index[64] = { 0 };
-        if (ours >= 0 && setns(n->container_netns, CLONE_NEWNET) == 0) {
-                fd = nl_open();
-                for (size_t i = 0; i < n->n_moved && i < 64; i++)
-                        index[i] = (int) if_nametoindex(n->moved[i]);
-                if (setns(ours, CLONE_NEWNET) < 0) {
-                        /* Cannot happen for root; going on in the wrong namespace would be worse than dying. */
-                        report_error("network", "move", "", errno, "cannot return to the host's network namespace");
-                        _exit(1);
+static const char *vlan_option(const struct net_vlan *v) {
+        return v->kind == NET_VLAN_MACVLAN ? "--network-macvlan" : "--network-ipvlan";
+}
+
+static const char *vlan_kind(const struct net_vlan *v) {
+        return v->kind == NET_VLAN_MACVLAN ? "macvlan" : "ipvlan";
+}
+
+/* A macvlan (bridge mode: links on one parent reach each other) or an
+ * ipvlan (L2 mode) on the host link parent_index, made straight into the
+ * namespace of child, as nspawn's setup_macvlan()/setup_ipvlan(). */
+static int make_vlan(int fd, const struct net_vlan *v, int parent_index, pid_t child) {
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        nl_put_u32(&m, IFLA_LINK, (uint32_t) parent_index);
+        nl_put_str(&m, IFLA_IFNAME, v->name);
+        if (v->kind == NET_VLAN_MACVLAN)
+                nl_put(&m, IFLA_ADDRESS, v->mac, 6);
+        nl_put_u32(&m, IFLA_NET_NS_PID, (uint32_t) child);
+        nl_nest_begin(&m, IFLA_LINKINFO, 0);
+        nl_put_str(&m, IFLA_INFO_KIND, vlan_kind(v));
+        nl_nest_begin(&m, IFLA_INFO_DATA, 0);
+        if (v->kind == NET_VLAN_MACVLAN)
+                nl_put_u32(&m, IFLA_MACVLAN_MODE, MACVLAN_MODE_BRIDGE);
+        else {
+                uint16_t mode = IPVLAN_MODE_L2;
+                nl_put(&m, IFLA_IPVLAN_MODE, &mode, sizeof mode);
+        }
+        nl_nest_end(&m);
+        nl_nest_end(&m);
+        return nl_call(fd, &m);
+}
+
+/* The full name of a shortened link, as an alternative name (optional, as for a veth). */
+static void add_vlan_alt_name(int cfd, const struct net_vlan *v) {
+        int index = find_link(cfd, v->name);
+        struct nl_msg m;
+        struct ifinfomsg *ifi = nl_begin(&m, RTM_NEWLINKPROP, NLM_F_EXCL, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = index;
+        nl_nest_begin(&m, IFLA_PROP_LIST, 0);
+        nl_put_str(&m, IFLA_ALT_IFNAME, v->alt_name);
+        nl_nest_end(&m);
+        if (index == 0 || nl_call(cfd, &m) < 0) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "cannot give %s its full name %s as an alternative name", v->name, v->alt_name);
+                report_warning(msg, index == 0 ? ENODEV : errno);
+        }
+}
+
+static int make_vlans(int fd, struct network *n, pid_t child, struct failure *f) {
+        if (n->n_vlans == 0)
+                return 0;
+        if (hold_netns(n, child, vlan_option(&n->vlans[0]), f) < 0)
+                return -1;
+        int cfd = -1;
+        for (size_t i = 0; i < n->n_vlans; i++) {
+                struct net_vlan *v = &n->vlans[i];
+                int parent = (int) if_nametoindex(v->parent);
+                if (parent == 0)
+                        return fail(f, "network", vlan_kind(v), v->parent, 0,
+                                    "cannot make the %s link %s: there is no link %s on the host (fix %s)", vlan_kind(v), v->name, v->parent, vlan_option(v));
+                if (make_vlan(fd, v, parent, child) < 0) {
+                        int e = errno;
+                        if (cfd >= 0)
+                                close(cfd);
+                        if (e == EOPNOTSUPP)
+                                return fail(f, "network", vlan_kind(v), v->parent, e, "cannot make the %s link %s on %s: this kernel has no %s support (%s)",
+                                            vlan_kind(v), v->name, v->parent, vlan_kind(v), vlan_option(v));
+                        return fail(f, "network", vlan_kind(v), v->parent, e, "cannot make the %s link %s on %s (%s)", vlan_kind(v), v->name, v->parent,
+                                    vlan_option(v));
+                }
+                v->made = true;
+                if (v->alt_name) {
+                        if (cfd < 0)
+                                cfd = open_in_netns(n->container_netns);
+                        if (cfd >= 0)
+                                add_vlan_alt_name(cfd, v);
                 }
         }
-        for (size_t i = 0; i < n->n_moved && i < 64 && fd >= 0; i++) {
-                if (index[i] == 0 || move_link(fd, index[i], 0, ours) == 0)
+        if (cfd >= 0)
+                close(cfd);
+        return 0;
+}
+
+/* In the container's namespace, while it is held: the macvlan/ipvlan links
+ * go (their parent is free for the next start at once), the moved links
+ * back to the host's namespace (by name, from a socket opened there). */
+static void container_teardown(struct network *n) {
+        if (!n->holds_netns)
+                return;
+        int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        int fd = ours >= 0 ? open_in_netns(n->container_netns) : -1;
+        if (fd < 0)
+                report_warning("cannot reach the container's network namespace to remove its macvlan/ipvlan links and move its --network-interface links back", errno);
+        for (size_t i = 0; i < n->n_vlans && fd >= 0; i++) {
+                struct net_vlan *v = &n->vlans[i];
+                int index = v->made ? find_link(fd, v->name) : 0;
+                if (index > 0 && delete_link(fd, index) < 0 && errno != ENODEV) {
+                        char msg[160];
+                        snprintf(msg, sizeof msg, "cannot remove the %s link %s from the container (%s)", vlan_kind(v), v->name, vlan_option(v));
+                        report_warning(msg, errno);
+                }
+                v->made = false;
+        }
+        for (size_t i = 0; i < n->n_moved && fd >= 0; i++) {
+                int index = find_link(fd, n->moved[i]);
+                if (index == 0 || move_link(fd, index, 0, ours) == 0)
                         continue;
                 char msg[160];
                 snprintf(msg, sizeof msg, "cannot move the link %s back to the host (--network-interface)", n->moved[i]);
                 report_warning(msg, errno);
         }
-        if (fd < 0)
-                report_warning("cannot reach the container's network namespace to move its --network-interface links back", errno);
         if (fd >= 0)
                 close(fd);
         if (ours >= 0)
@@ -475,6 +662,8 @@ int network_setup(struct network *n, pid_t child, int ready_fd, int ifindex[], s
         }
         if (r == 0)
                 r = move_links_in(fd, n, child, f);
+        if (r == 0)
+                r = make_vlans(fd, n, child, f);
         close(fd);
         zone_unlock(lock);
         if (r == 0 && n->n_ports > 0)
@@ -486,7 +675,7 @@ int network_setup(struct network *n, pid_t child, int ready_fd, int ifindex[], s
 
 void network_teardown(struct network *n) {
         port_stop(n);
-        move_links_out(n);
+        container_teardown(n);
         int fd = nl_open();
         if (fd < 0) {
                 report_warning("cannot open a netlink socket to remove the container's links", errno);
@@ -513,4 +702,35 @@ void network_teardown(struct network *n) {
                 }
         }
         close(fd);
+}
+
+/* ---- --network-namespace-path ---- */
+
+int network_open_join(struct network *n, struct failure *f) {
+        n->join_fd = -1;
+        if (!n->join)
+                return 0;
+        int fd = open(n->join, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return fail(f, "network", "join", n->join, errno, "cannot open the network namespace %s (fix --network-namespace-path)", n->join);
+        /* A namespace file is an nsfs inode (ip netns add binds one onto
+         * /run/netns/NAME), and the kernel tells its type. */
+        struct statfs sf;
+        int type = fstatfs(fd, &sf) == 0 && sf.f_type == NSFS_MAGIC ? ioctl(fd, NS_GET_NSTYPE) : -1;
+        if (type != CLONE_NEWNET) {
+                close(fd);
+                return fail(f, "network", "join", n->join, 0,
+                            "cannot join %s: it is not a network namespace (fix --network-namespace-path: ip netns add NAME makes one at /run/netns/NAME)", n->join);
+        }
+        n->join_fd = fd;
+        return 0;
+}
+
+int network_child_join(const struct network *n, struct failure *f) {
+        if (!n->join)
+                return 0;
+        if (setns(n->join_fd, CLONE_NEWNET) < 0)
+                return fail(f, "namespaces", "net", n->join, errno, "cannot join the network namespace %s (--network-namespace-path)", n->join);
+        close(n->join_fd);
+        return 0;
 }

@@ -9,6 +9,15 @@
  *   net-move NAME                       --network-interface: a host link moved in
  *       (and back to the host's namespace at teardown: a virtual link would
  *       die with the container's namespace, a physical one return on its own)
+ *   net-vlan macvlan|ipvlan PARENT NAME ALTNAME MAC
+ *       --network-macvlan (bridge mode, MAC given) / --network-ipvlan (L2
+ *       mode, MAC "-"): made on the host link PARENT straight into the
+ *       container's namespace as NAME (ALTNAME "-" for none); removed
+ *       from there at teardown, so the parent is free at once for the next
+ *       start (a namespace's end takes it only in the kernel's own time)
+ *   net-join PATH                       --network-namespace-path: init joins
+ *       this namespace (opened and checked by the monitor before init exists)
+ *       instead of making one; nothing is made in it or removed from it
  *   net-port tcp|udp HOSTPORT CONTAINERPORT
  *   net-table NAME                      the nftables table of --port
  *
@@ -35,6 +44,15 @@ struct net_veth {
         int host_index, bridge_index;
 };
 
+enum net_vlan_kind { NET_VLAN_MACVLAN, NET_VLAN_IPVLAN };
+
+struct net_vlan {
+        enum net_vlan_kind kind;
+        char *parent, *name, *alt_name;
+        unsigned char mac[6];   /* macvlan only */
+        bool made;
+};
+
 struct net_port {
         bool udp;
         unsigned host_port, container_port;
@@ -45,6 +63,10 @@ struct network {
         size_t n_links;
         char **moved;           /* net-move: names, the same on both sides */
         size_t n_moved;
+        struct net_vlan *vlans;
+        size_t n_vlans;
+        char *join;             /* net-join: the namespace's path */
+        int join_fd;            /* opened by network_open_join, -1 before */
         struct net_port *ports;
         size_t n_ports;
         char *table;
@@ -77,3 +99,12 @@ void network_teardown(struct network *n);
 
 /* Said by init once its network namespace exists (child.c). */
 void network_child_ready(int ready_fd);
+
+/* --network-namespace-path, in the monitor before init exists: opens the
+ * path and checks that it is a network namespace. 0 (nothing to join, or
+ * joined_fd open), or -1 with f saying why. */
+int network_open_join(struct network *n, struct failure *f);
+/* In init (or -U's outer child) before it makes its other namespaces:
+ * enters the namespace (the caller brings its loopback up, as nspawn
+ * does). 0 when there is nothing to join. */
+int network_child_join(const struct network *n, struct failure *f);

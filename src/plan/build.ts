@@ -12,7 +12,7 @@ import type { Settings } from '../settings/model.js';
 import { refuse } from '../util/errors.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
-import { hasPrivateNetwork } from '../settings/network.js';
+import { hasPrivateNetwork, makesNetworkNamespace } from '../settings/network.js';
 import { planNetwork } from './network.js';
 import { planProcess } from './security.js';
 import { syscallRules } from './syscall-filter.js';
@@ -138,7 +138,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   ];
   const processSettings = planProcess(settings.security);
   const syscallRuleList = syscallRules(settings.systemCallFilter, caps);
-  const split = facts.userns ? splitForUserNamespace(allOps, privateNetwork) : undefined;
+  // A joined namespace belongs to the host's user namespace: -U's init cannot mount a sysfs for it, the setup's real root does.
+  const split = facts.userns ? splitForUserNamespace(allOps, makesNetworkNamespace(settings)) : undefined;
   const ops = split?.ops ?? allOps;
 
   const env = buildEnvironment({
@@ -159,7 +160,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     root: facts.root,
     rootId: facts.rootId,
     hostname: settings.hostname ?? facts.machineName,
-    namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: privateNetwork },
+    // --network-namespace-path: joined (network.join), not made.
+    namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: makesNetworkNamespace(settings) },
     console: facts.console,
     // volatile=state: the tree read-only, /var a tmpfs (nspawn's meaning).
     readOnlyRoot: settings.readOnly || settings.volatile === 'state',

@@ -65,7 +65,7 @@ function registrationRecords(r: HelperRegistration): Field[][] {
   ];
 }
 
-/** native/network.h's records: net-veth HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register], net-move NAME, net-port PROTO HOST CONTAINER. */
+/** native/network.h's records: net-veth HOST ALTNAME HOSTMAC CONTAINER CONTAINERMAC ATTACH BRIDGE [register], net-move NAME, net-vlan KIND PARENT NAME ALTNAME MAC, net-join PATH, net-port PROTO HOST CONTAINER. */
 function networkRecords(n: PlanNetwork): Field[][] {
   return [
     ...n.links.map((l) => [
@@ -80,6 +80,8 @@ function networkRecords(n: PlanNetwork): Field[][] {
       ...(l.register ? ['register'] : []),
     ]),
     ...n.moved.map((name) => ['net-move', name]),
+    ...n.vlans.map((v) => ['net-vlan', v.kind, v.parent, v.name, v.altName ?? '-', v.mac ?? '-']),
+    ...(n.join !== undefined ? [['net-join', n.join]] : []),
     ...n.ports.map((p) => ['net-port', p.protocol, String(p.hostPort), String(p.containerPort)]),
     ...(n.table ? [['net-table', n.table]] : []),
   ];

@@ -8,7 +8,7 @@
  * (native/network.c).
  */
 import { siphash24 } from './siphash.js';
-import type { PlanNetwork, PlanVeth } from './types.js';
+import type { PlanNetwork, PlanVeth, PlanVlan } from './types.js';
 import type { Settings } from '../settings/model.js';
 import { hasMonitorLinks } from '../settings/network.js';
 
@@ -18,6 +18,7 @@ const HASH_KEYS = {
   container: 'c3c4f919b557b21ce6cf1427039ceea2',
   vethExtraHost: '48c7f6b7ea9d4c9eb728d4de91d5bf66',
   vethExtraContainer: 'af501761cef94d35840d2b2054bece59',
+  macvlan: '00136dbc66834481bb0cf9511f24a66f',
   shortenIfname: 'e190a404a8ef4b518cccc33a9f11fca2',
 } as const;
 
@@ -67,8 +68,30 @@ export interface NetworkFacts {
   hostMachineId: string;
 }
 
-/** The links and forwarded ports of this run, or undefined with neither a veth nor a moved link (a private network has only loopback). */
+/**
+ * setup_macvlan()/setup_ipvlan(): "mv-"/"iv-" and the parent's name
+ * (shortened as a veth's host side when too long); a macvlan's MAC is
+ * generate_mac() with the macvlan key and its index among the
+ * --network-macvlan links (0, the first, adds no index bytes).
+ */
+export function planVlans(settings: Settings, f: NetworkFacts): PlanVlan[] {
+  const named = (kind: PlanVlan['kind'], parent: string): PlanVlan => {
+    const full = `${kind === 'macvlan' ? 'mv-' : 'iv-'}${parent}`;
+    const name = shortenIfname(full);
+    return { kind, parent, name, ...(name !== full ? { altName: full } : {}) };
+  };
+  return [
+    ...settings.networkMacvlan.map((parent, i) => ({ ...named('macvlan', parent), mac: containerMac(f.hostMachineId, f.machineName, 'macvlan', i) })),
+    ...settings.networkIpvlan.map((parent) => named('ipvlan', parent)),
+  ];
+}
+
+/**
+ * The links and forwarded ports of this run, or the namespace to join; or
+ * undefined with neither (a private network has only loopback).
+ */
 export function planNetwork(settings: Settings, f: NetworkFacts): PlanNetwork | undefined {
+  if (settings.networkNamespacePath !== undefined) return { links: [], moved: [], vlans: [], ports: [], join: settings.networkNamespacePath };
   if (!hasMonitorLinks(settings)) return undefined;
   const links: PlanVeth[] = [];
   if (settings.networkVeth || settings.networkBridge !== undefined || settings.networkZone !== undefined) {
@@ -96,7 +119,7 @@ export function planNetwork(settings: Settings, f: NetworkFacts): PlanNetwork | 
     }),
   );
   const ports = settings.ports.map((p) => ({ ...p }));
-  return { links, moved: [...settings.networkInterfaces], ports, ...(ports.length > 0 ? { table: portTable(f.machineName) } : {}) };
+  return { links, moved: [...settings.networkInterfaces], vlans: planVlans(settings, f), ports, ...(ports.length > 0 ? { table: portTable(f.machineName) } : {}) };
 }
 
 /** The nftables table of a container's --port rules (inet family): found by this name after a SIGKILL (src/runtime/port-tables.ts). */

@@ -145,10 +145,28 @@ export interface PlanPort {
   containerPort: number;
 }
 
+/**
+ * --network-macvlan / --network-ipvlan: a link made on the host link
+ * parent, straight into the container's namespace, named name there
+ * (altName: the full name when shortened); a macvlan has a MAC address
+ * derived from the machine name, an ipvlan shares its parent's.
+ */
+export interface PlanVlan {
+  kind: 'macvlan' | 'ipvlan';
+  parent: string;
+  name: string;
+  altName?: string;
+  mac?: string;
+}
+
 export interface PlanNetwork {
   links: PlanVeth[];
   /** --network-interface: host links moved into the container's namespace, and back at exit. */
   moved: string[];
+  /** --network-macvlan, --network-ipvlan, in that order. */
+  vlans: PlanVlan[];
+  /** --network-namespace-path: init joins this namespace instead of making one (no links then). */
+  join?: string;
   ports: PlanPort[];
   /** With ports: the nftables table (family inet) that holds their rules, one a container. */
   table?: string;

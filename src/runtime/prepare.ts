@@ -30,7 +30,7 @@ import { takeRebootState } from './handover.js';
 import { inheritedListenFds } from './socket-activation.js';
 import { withSettingsFile } from './with-settings-file.js';
 import { nftPath, removeStalePortTables } from './port-tables.js';
-import { checkNetworkSettings, hasPrivateNetwork, hasVethLinks, networkOptionName } from '../settings/network.js';
+import { checkNetworkSettings, hasDerivedMacs, hasPrivateNetwork, networkOptionName } from '../settings/network.js';
 import { propagateDirOf } from './propagate.js';
 
 function isDirectoryInTree(root: string, inner: string): boolean {
@@ -241,8 +241,8 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   checkNetworkSettings(settings);
   checkSecuritySettings(settings);
   const hostId = hostMachineId();
-  if (hasVethLinks(settings) && !/^[0-9a-f]{32}$/.test(hostId ?? ''))
-    refuse(`cannot use ${networkOptionName(settings)}: the veth's MAC addresses derive from the host's machine id, and /etc/machine-id ${hostId === undefined ? 'is missing' : 'is not 32 hex digits'} (systemd-machine-id-setup makes one)`);
+  if (hasDerivedMacs(settings) && !/^[0-9a-f]{32}$/.test(hostId ?? ''))
+    refuse(`cannot use ${networkOptionName(settings)}: the links' MAC addresses derive from the host's machine id, and /etc/machine-id ${hostId === undefined ? 'is missing' : 'is not 32 hex digits'} (systemd-machine-id-setup makes one)`);
   if (settings.ports.length > 0) {
     if (!nftPath()) refuse('cannot use --port: nft is not installed (apt-get install nftables)');
     // A table left by a SIGKILLed tsnspawn (of this name or another) goes first.

@@ -30,7 +30,7 @@ import { parseSignal, SIGNAL_WORDS } from './signals.js';
 import { refuse } from '../util/errors.js';
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
 import { parseSlice, parseUnitProperty } from './unit-properties.js';
-import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseZoneName } from './network.js';
+import { addPort, parseBridgeName, parseNetnsPath, parsePort, parseInterfaceName, parseVethExtra, parseVlanParent, parseZoneName } from './network.js';
 import { findNspawnOption, refusalOf } from './nspawn-options.js';
 import { MANAGER_NAMES } from '../plan/environment.js';
 import { parseSystemCallFilter, SYSCALL_GROUP_NAMES } from '../plan/syscall-filter.js';
@@ -145,6 +145,21 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     flags: '--network-interface <interface>', sets: 'network',
     help: 'an existing host link moved into the container (and back out when it ends)',
     apply: (s, v) => s.networkInterfaces.push(parseInterfaceName(str(v))),
+  },
+  {
+    flags: '--network-macvlan <interface>', sets: 'network',
+    help: 'a macvlan link (bridge mode) on this host link, mv-INTERFACE inside, its MAC address from the machine name',
+    apply: (s, v) => s.networkMacvlan.push(parseVlanParent(str(v), '--network-macvlan')),
+  },
+  {
+    flags: '--network-ipvlan <interface>', sets: 'network',
+    help: 'an ipvlan link (L2 mode) on this host link, iv-INTERFACE inside',
+    apply: (s, v) => s.networkIpvlan.push(parseVlanParent(str(v), '--network-ipvlan')),
+  },
+  {
+    flags: '--network-namespace-path <path>', sets: 'network',
+    help: 'join this network namespace (e.g. /run/netns/NAME) instead of making one; it stays when the container ends',
+    apply: (s, v) => (s.networkNamespacePath = parseNetnsPath(str(v))),
   },
   {
     flags: '--network-bridge <bridge>', sets: 'network',

@@ -98,12 +98,15 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   },
   // As nspawn: a file that sets any [Network] link key sets them all (unset ones to their defaults).
   network: {
-    present: (v) => [v.privateNetwork, v.networkVeth, v.networkBridge, v.networkZone, v.networkVethExtra, v.networkInterfaces].some((x) => x !== undefined),
+    present: (v) => [v.privateNetwork, v.networkVeth, v.networkBridge, v.networkZone, v.networkVethExtra, v.networkInterfaces, v.networkMacvlan, v.networkIpvlan].some((x) => x !== undefined),
     apply: (s, v) => {
       s.privateNetwork = v.privateNetwork ?? false;
       s.networkVeth = v.networkVeth ?? false;
       s.networkVethExtra = v.networkVethExtra ?? [];
       s.networkInterfaces = v.networkInterfaces ?? [];
+      s.networkMacvlan = v.networkMacvlan ?? [];
+      s.networkIpvlan = v.networkIpvlan ?? [];
+      s.networkNamespacePath = undefined;
       s.networkBridge = v.networkBridge;
       s.networkZone = v.networkZone;
     },

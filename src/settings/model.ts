@@ -124,6 +124,12 @@ export interface Settings {
   networkVethExtra: VethExtraSpec[];
   /** --network-interface: existing host links moved into the container, and back out at exit. */
   networkInterfaces: string[];
+  /** --network-macvlan: a macvlan link (bridge mode) on each of these host links, mv-PARENT inside. */
+  networkMacvlan: string[];
+  /** --network-ipvlan: an ipvlan link (L2 mode) on each of these host links, iv-PARENT inside. */
+  networkIpvlan: string[];
+  /** --network-namespace-path: the container joins this existing network namespace instead of making one. */
+  networkNamespacePath?: string;
   /** -p/--port: forwarded from the host to the container (nftables). */
   ports: PortSpec[];
   /** --capability: kept on top of nspawn's default set (canonical names). */
@@ -175,6 +181,8 @@ export function defaultSettings(): Settings {
     networkVeth: false,
     networkVethExtra: [],
     networkInterfaces: [],
+    networkMacvlan: [],
+    networkIpvlan: [],
     ports: [],
     addCapabilities: [],
     dropCapabilities: [],

@@ -1,8 +1,11 @@
 /**
  * Network options with systemd-nspawn's syntax and rules: -n/--network-veth,
- * --network-veth-extra=, --network-bridge=, --network-zone=, -p/--port=.
+ * --network-veth-extra=, --network-bridge=, --network-zone=, -p/--port=,
+ * --network-interface=, --network-macvlan=, --network-ipvlan=,
+ * --network-namespace-path=.
  * Each parser returns the value or refuses with one line naming the option.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { refuse } from '../util/errors.js';
 import type { Settings } from './model.js';
 
@@ -38,6 +41,23 @@ export function parseZoneName(value: string, option = '--network-zone'): string 
 export function parseInterfaceName(value: string, option = '--network-interface'): string {
   if (!isValidIfname(value)) refuse(`invalid ${option}=${value}: a link name has 1 to 15 characters, none of them '/', ':', '%' or white space`);
   return value;
+}
+
+/**
+ * --network-macvlan=IF, --network-ipvlan=IF (MACVLAN=, IPVLAN=): the host
+ * link the new link sits on (nspawn 252's syntax; 257's IF:NAME, naming the
+ * link inside, is refused rather than taken for a link name).
+ */
+export function parseVlanParent(value: string, option: '--network-macvlan' | '--network-ipvlan' | 'MACVLAN' | 'IPVLAN'): string {
+  if (value.includes(':')) refuse(`invalid ${option}=${value}: give the host link alone (naming the link inside the container, IF:NAME, is not supported)`);
+  if (!isValidIfname(value)) refuse(`invalid ${option}=${value}: a link name has 1 to 15 characters, none of them '/', ':', '%' or white space`);
+  return value;
+}
+
+/** --network-namespace-path=PATH: made absolute from the working directory, as nspawn's parse_path_argument. */
+export function parseNetnsPath(value: string): string {
+  if (value === '') refuse('invalid --network-namespace-path=: give the path of a network namespace (e.g. /run/netns/NAME)');
+  return isAbsolute(value) ? resolve(value) : resolve(process.cwd(), value);
 }
 
 /** HOSTIF[:CONTAINERIF] */
@@ -76,14 +96,47 @@ export function addPort(list: PortSpec[], p: PortSpec, option = '--port'): void 
   list.push(p);
 }
 
-/** Any of the network options: the container has a network namespace of its own (and CAP_NET_ADMIN in it). */
+/**
+ * Any of the network options: the container has a network namespace of its
+ * own (and CAP_NET_ADMIN in it). --network-namespace-path alone is not one
+ * (nspawn keeps no CAP_NET_ADMIN and /proc/sys/net read-only in a joined
+ * namespace unless --private-network is given too).
+ */
 export function hasPrivateNetwork(s: Settings): boolean {
-  return s.privateNetwork || s.networkVeth || s.networkBridge !== undefined || s.networkZone !== undefined || s.networkVethExtra.length > 0 || s.networkInterfaces.length > 0;
+  return (
+    s.privateNetwork || s.networkVeth || s.networkBridge !== undefined || s.networkZone !== undefined || s.networkVethExtra.length > 0 ||
+    s.networkInterfaces.length > 0 || s.networkMacvlan.length > 0 || s.networkIpvlan.length > 0
+  );
+}
+
+/** The container makes a network namespace of its own (rather than joining one, or keeping the host's). */
+export function makesNetworkNamespace(s: Settings): boolean {
+  return hasPrivateNetwork(s) && s.networkNamespacePath === undefined;
+}
+
+/** The options that give the container links of its own: none of them goes with --network-namespace-path (nspawn's rule). */
+function linkOptionsGiven(s: Settings): string[] {
+  return [
+    ...(s.networkVeth ? ['--network-veth'] : []),
+    ...(s.networkBridge !== undefined ? ['--network-bridge'] : []),
+    ...(s.networkZone !== undefined ? ['--network-zone'] : []),
+    ...(s.networkVethExtra.length > 0 ? ['--network-veth-extra'] : []),
+    ...(s.networkInterfaces.length > 0 ? ['--network-interface'] : []),
+    ...(s.networkMacvlan.length > 0 ? ['--network-macvlan'] : []),
+    ...(s.networkIpvlan.length > 0 ? ['--network-ipvlan'] : []),
+  ];
 }
 
 /** nspawn's cross-option rules, checked once the command line and the .nspawn file are merged. */
 export function checkNetworkSettings(s: Settings): void {
+  const withPath = linkOptionsGiven(s);
+  if (s.networkNamespacePath !== undefined && withPath.length > 0)
+    refuse(`cannot combine --network-namespace-path with ${withPath[0]}: a joined namespace keeps the links it has (set them up in it beforehand)`);
   if (s.networkBridge !== undefined && s.networkZone !== undefined) refuse('cannot combine --network-bridge with --network-zone: choose one');
+  for (const [list, option] of [[s.networkMacvlan, '--network-macvlan'], [s.networkIpvlan, '--network-ipvlan']] as const) {
+    const twice = list.find((n, i) => list.indexOf(n) !== i);
+    if (twice !== undefined) refuse(`invalid ${option}: the link ${twice} is named twice (each gives one link inside)`);
+  }
   if (s.ports.length > 0 && !(s.networkVeth || s.networkBridge !== undefined || s.networkZone !== undefined))
     refuse('cannot use --port without a virtual Ethernet link: add -n (--network-veth), --network-bridge= or --network-zone=');
   const hostNames = s.networkVethExtra.map((x) => x.host);
@@ -103,10 +156,23 @@ export function hasVethLinks(s: Settings): boolean {
 
 /** Links the monitor makes or moves in: the container's network needs the monitor's work. */
 export function hasMonitorLinks(s: Settings): boolean {
-  return hasVethLinks(s) || s.networkInterfaces.length > 0;
+  return hasVethLinks(s) || s.networkInterfaces.length > 0 || s.networkMacvlan.length > 0 || s.networkIpvlan.length > 0;
+}
+
+/** Links whose MAC addresses derive from the host's machine id (veth pairs, macvlan). */
+export function hasDerivedMacs(s: Settings): boolean {
+  return hasVethLinks(s) || s.networkMacvlan.length > 0;
 }
 
 /** The option that asked for links, for messages. */
 export function networkOptionName(s: Settings): string {
-  return s.networkBridge !== undefined ? '--network-bridge' : s.networkZone !== undefined ? '--network-zone' : s.networkVeth ? '--network-veth' : '--network-veth-extra';
+  return s.networkBridge !== undefined
+    ? '--network-bridge'
+    : s.networkZone !== undefined
+      ? '--network-zone'
+      : s.networkVeth
+        ? '--network-veth'
+        : s.networkVethExtra.length > 0
+          ? '--network-veth-extra'
+          : '--network-macvlan';
 }

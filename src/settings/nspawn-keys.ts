@@ -13,7 +13,7 @@ import { parseSystemCallFilter, type SystemCallFilterWords } from '../plan/sysca
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
 import { tryParseUuid } from './uuid.js';
-import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
+import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseVlanParent, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
 import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseInaccessible, parseOverlay, parseTmpfs } from './values.js';
 import {
   parseAmbientCapabilities,
@@ -58,6 +58,8 @@ export interface FileValues {
   networkVeth?: boolean;
   networkVethExtra?: VethExtraSpec[];
   networkInterfaces?: string[];
+  networkMacvlan?: string[];
+  networkIpvlan?: string[];
   networkBridge?: string;
   networkZone?: string;
   ports?: PortSpec[];
@@ -354,6 +356,14 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
     name: 'Network.Interface', group: 'network', privileged: true,
     apply: (v, x) => void (v.networkInterfaces = [...(v.networkInterfaces ?? []), ...x.split(/\s+/).filter(Boolean).map((i) => parseInterfaceName(i, 'Interface'))]),
   },
+  {
+    name: 'Network.MACVLAN', group: 'network', privileged: true,
+    apply: (v, x) => void (v.networkMacvlan = [...(v.networkMacvlan ?? []), ...x.split(/\s+/).filter(Boolean).map((i) => parseVlanParent(i, 'MACVLAN'))]),
+  },
+  {
+    name: 'Network.IPVLAN', group: 'network', privileged: true,
+    apply: (v, x) => void (v.networkIpvlan = [...(v.networkIpvlan ?? []), ...x.split(/\s+/).filter(Boolean).map((i) => parseVlanParent(i, 'IPVLAN'))]),
+  },
   { name: 'Network.Bridge', group: 'network', privileged: true, apply: (v, x) => void (v.networkBridge = parseBridgeName(x, 'Bridge')) },
   { name: 'Network.Zone', group: 'network', privileged: true, apply: (v, x) => void (v.networkZone = parseZoneName(x, 'Zone')) },
   {
@@ -374,8 +384,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.PivotRoot': '--pivot-root',
   'Files.BindUser': '--bind-user',
-  'Network.MACVLAN': '--network-macvlan',
-  'Network.IPVLAN': '--network-ipvlan',
 };
 
 export const KEY_BY_NAME: ReadonlyMap<string, KeySpec> = new Map(NSPAWN_KEYS.map((k) => [k.name, k]));

@@ -27,7 +27,6 @@ const no = (why: string): Support => ({ kind: 'refused', why });
 const planned = (issue: number, why: string): Support => ({ kind: 'planned', issue, why });
 
 const USERNS = (what: string): Support => planned(13, `user namespaces (${what})`);
-const NET = (what: string): Support => planned(14, `networking (${what})`);
 const IMAGE_ONLY = no('only for disk images (-i), which tsnspawn does not run yet');
 
 export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
@@ -77,13 +76,13 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   // Networking
   { names: '--private-network', since: 252, support: yes() },
   { names: '--network-interface=', since: 252, support: yes('moved back out when the container ends') },
-  { names: '--network-macvlan=', since: 252, support: NET('macvlan') },
-  { names: '--network-ipvlan=', since: 252, support: NET('ipvlan') },
+  { names: '--network-macvlan=', since: 252, support: yes('bridge mode, mv-IF inside, MAC address from the machine name as nspawn\'s; IF:NAME (257) is refused') },
+  { names: '--network-ipvlan=', since: 252, support: yes('L2 mode, iv-IF inside; IF:NAME (257) is refused') },
   { names: '-n, --network-veth', since: 252, support: yes() },
   { names: '--network-veth-extra=', since: 252, support: yes() },
   { names: '--network-bridge=', since: 252, support: yes() },
   { names: '--network-zone=', since: 252, support: yes() },
-  { names: '--network-namespace-path=', since: 252, support: NET('a given network namespace') },
+  { names: '--network-namespace-path=', since: 252, support: yes('with --private-network too: CAP_NET_ADMIN and a writable /proc/sys/net, as nspawn') },
   { names: '-p, --port=', since: 252, support: yes('nftables; IPv4 and IPv6, from other machines, the host\'s addresses and loopback (::1 too)') },
   // Security
   { names: '--capability=', since: 252, support: yes() },

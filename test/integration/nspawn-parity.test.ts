@@ -61,7 +61,7 @@ describe('nspawn\'s command line', { skip }, () => {
 
   for (const [args, pattern] of [
     [['--bind-user=root'], /--bind-user is not supported yet: .*issue 13/],
-    [['--network-macvlan=eth0'], /--network-macvlan is not supported yet: .*issue 14/],
+    [['--pivot-root=/sysroot'], /--pivot-root is not supported yet: .*issue 15/],
     [['--image=/x.raw'], /--image is not supported yet: GPT disk images/],
     [['--oci-bundle=/b'], /--oci-bundle is not supported: OCI bundles/],
   ] as Array<[string[], RegExp]>)

@@ -26,7 +26,7 @@ const NSPAWN_252_KEYS = [
 /** Keys nspawn 252 ignores in an untrusted file (merge_settings(): the "is not trusted" branches). */
 const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Files.Inaccessible', 'Network.Private',
   // nspawn ignores every [Network] key in a file it does not trust.
-  'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Interface', 'Network.Bridge', 'Network.Zone', 'Network.Port',
+  'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Interface', 'Network.Bridge', 'Network.Zone', 'Network.Port', 'Network.MACVLAN', 'Network.IPVLAN',
   // The payload's ambient capabilities, OOM score, CPU affinity and every resource limit (not NoNewPrivileges=, Personality=).
   'Exec.AmbientCapability', 'Exec.OOMScoreAdjust', 'Exec.CPUAffinity',
   ...['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NOFILE', 'AS', 'NPROC', 'MEMLOCK', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'].map((r) => `Exec.Limit${r}`)];
@@ -87,6 +87,8 @@ describe('key values', () => {
     ['Network', 'VirtualEthernetExtra=ex0:in0', { networkVethExtra: [{ host: 'ex0', container: 'in0' }] }],
     ['Network', 'Bridge=br0', { networkBridge: 'br0' }],
     ['Network', 'Interface=dum0  dum1', { networkInterfaces: ['dum0', 'dum1'] }],
+    ['Network', 'MACVLAN=eth0 eth1', { networkMacvlan: ['eth0', 'eth1'] }],
+    ['Network', 'IPVLAN=eth2', { networkIpvlan: ['eth2'] }],
     ['Network', 'Zone=lab', { networkZone: 'lab' }],
     ['Network', 'Port=udp:53:5353', { ports: [{ protocol: 'udp', hostPort: 53, containerPort: 5353 }] }],
     ['Exec', 'NoNewPrivileges=yes', { noNewPrivileges: true }],
@@ -182,13 +184,13 @@ describe('key values', () => {
     });
 
   it('names a systemd-nspawn key tsnspawn lacks as not supported, and an unknown key as unknown', () => {
-    // SystemCallFilter= (line 3) is read now: no warning.
-    const r = settingsFromFile(F, '[Exec]\nPivotRoot=/x\nSystemCallFilter=@sync\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\n');
+    // SystemCallFilter= (line 3) and MACVLAN= (line 7) are read now: no warning.
+    const r = settingsFromFile(F, '[Exec]\nPivotRoot=/x\nSystemCallFilter=@sync\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\nBindUser=me\n');
     assert.deepEqual(r.warnings, [
       `${F}:2: PivotRoot= is a systemd-nspawn key that tsnspawn does not support yet (no --pivot-root), ignoring it`,
       `${F}:4: unknown key Frobnicate= in section [Exec], ignoring it`,
-      `${F}:7: MACVLAN= is a systemd-nspawn key that tsnspawn does not support yet (no --network-macvlan), ignoring it`,
       `${F}:9: unknown key User= in section [Files], ignoring it`,
+      `${F}:10: BindUser= is a systemd-nspawn key that tsnspawn does not support yet (no --bind-user), ignoring it`,
     ]);
   });
 

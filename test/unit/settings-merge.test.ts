@@ -117,6 +117,17 @@ describe('mergeSettings: precedence', () => {
     assert.deepEqual([...s.setByFile], ['user']);
   });
 
+  it('[Network] MACVLAN=/IPVLAN= apply from a trusted file, and any network option on the command line masks them (one group, as nspawn)', async () => {
+    const file = '[Network]\nMACVLAN=eth0 eth1\nIPVLAN=eth2\n';
+    const { settings: s } = merge(await args(), file);
+    assert.deepEqual([s.networkMacvlan, s.networkIpvlan], [['eth0', 'eth1'], ['eth2']]);
+    const { settings: joined } = merge(await args('--network-namespace-path=/run/netns/lab'), file);
+    assert.deepEqual([joined.networkMacvlan, joined.networkIpvlan, joined.networkNamespacePath], [[], [], '/run/netns/lab']);
+    const { settings: untrusted, warnings } = merge(await args(), file, UNTRUSTED);
+    assert.deepEqual([untrusted.networkMacvlan, untrusted.networkIpvlan], [[], []]);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+  });
+
   it('any mount option masks all of the file’s mounts (one group, as nspawn)', async () => {
     const { settings: s } = merge(await args('--tmpfs=/x'), '[Files]\nBind=/srv:/srv\n');
     assert.deepEqual(s.binds, []);
