@@ -14,9 +14,10 @@
  * the same layout, namespace and API VFS facts as tsnspawn (it does not mask
  * /proc/kallsyms; tsnspawn does, as later nspawn). UNIFIED_HIERARCHY=no with
  * USE_CGNS=no fails before the guest starts ("Failed to read link
- * /sys/fs/cgroup/hugetlb": its legacy mounting without a namespace expects
- * the host's controllers at fixed names); tsnspawn mounts the host's own
- * controller list there and boots.
+ * /sys/fs/cgroup/hugetlb": without a namespace it expects every v1
+ * controller of /proc/cgroups mounted on the host, and this host leaves
+ * hugetlb, net_cls, net_prio and perf_event unmounted); tsnspawn mounts the
+ * controllers the host has, and boots.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
