@@ -78,10 +78,13 @@ const boolean =
   };
 
 /** A namespace nspawn can leave shared with the host and tsnspawn cannot: true is refused, false is the default. */
-const unshared = (name: string, what: string) =>
-  boolean((_env, on) => {
-    if (on) refuse(`cannot use $${name}: tsnspawn always gives the container ${what} of its own (unset it)`);
-  });
+const unshared =
+  (name: string, what: string) =>
+  (_env: NspawnEnvironment, value: string): true | undefined => {
+    const on = parseBooleanWord(value);
+    if (on) refuse(`cannot use ${name}=${value}: tsnspawn always gives the container ${what} of its own (unset it)`);
+    return on === undefined ? undefined : true;
+  };
 
 /** nspawn's parse_ether_addr forms with ':' or '-' between the six bytes. */
 function parseMac(value: string): string | undefined {
@@ -135,7 +138,7 @@ export const NSPAWN_VARIABLES: readonly Variable[] = [
     takes: BOOLEAN,
     // tsnspawn does not lock trees yet, so every value means what 0 means to nspawn; asking for a lock is warned about.
     apply: boolean((env, on) => {
-      if (on) env.ignored.push('SYSTEMD_NSPAWN_LOCK is set, but tsnspawn does not lock trees: another container may use this tree at the same time');
+      if (on) env.ignored.push('SYSTEMD_NSPAWN_LOCK asks for a lock, but tsnspawn does not lock trees: another container may use this tree at the same time');
     }),
     meaning: 'not implemented: tsnspawn does not lock trees yet (nspawn\'s `.#NAME.lck` beside the tree), so it runs as nspawn with `0`; true is warned about, a bad value refused',
   },
@@ -174,7 +177,7 @@ export const NSPAWN_VARIABLES: readonly Variable[] = [
     name: 'SYSTEMD_LOG_SECCOMP',
     takes: BOOLEAN,
     apply: boolean((env, on) => {
-      if (on) env.ignored.push('SYSTEMD_LOG_SECCOMP is set, but tsnspawn does not log the system calls its filter refuses to the audit log');
+      if (on) env.ignored.push('SYSTEMD_LOG_SECCOMP asks for an audit log of refused system calls, but tsnspawn does not log them');
     }),
     meaning: 'not implemented: refused system calls are not logged to the audit log; true is warned about',
   },

@@ -6,7 +6,9 @@
  * host's own layout with and without a cgroup namespace, and each variable
  * took effect inside; SYSTEMD_NSPAWN_TMPFS_TMP and
  * SYSTEMD_NSPAWN_CHECK_OS_RELEASE with busybox; a bad value is one line and
- * nothing left behind. Needs root.
+ * nothing left behind; the other variables nspawn reads (SHARE_*, LOCK,
+ * LOG_SECCOMP, SUPPRESS_SYNC, NETWORK_MAC, and CONTAINER_SERVICE with the
+ * real machined). Needs root.
  *
  * Debian's systemd-nspawn 252 on this hybrid host, same tree, same variables
  * (measured when these cases were written): the nine combinations with
@@ -21,13 +23,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { after, before, describe, it } from 'node:test';
 import { boot } from '../../src/api/index.js';
 import { detectLayout, type CgroupLayout } from '../../src/runtime/cgroup-layout.js';
 import { waitFor } from '../harness/boot-probe.js';
 import { snapshot } from '../harness/host-state.js';
+import { HostMachine, TSNSPAWN_INSIDE } from '../harness/host-machine.js';
 import { image } from '../harness/images.js';
+import { TSNSPAWN } from '../harness/paths.js';
 import { rootSkipReason } from '../harness/root.js';
 import { assertNoLeaks, assertOneErrorLine, runClean, start } from '../harness/run.js';
 
@@ -226,5 +231,75 @@ describe('nspawn environment variables with busybox', { skip }, () => {
       const r = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { [name]: value } });
       assertOneErrorLine(r, new RegExp(`invalid value '${value}' of \\$${name}`));
     }
+  });
+
+  it('SYSTEMD_NSPAWN_SHARE_NS_IPC/PID/UTS and SHARE_SYSTEM set true: refused in one line (tsnspawn cannot share them); false runs', async () => {
+    for (const name of ['SYSTEMD_NSPAWN_SHARE_NS_IPC', 'SYSTEMD_NSPAWN_SHARE_NS_PID', 'SYSTEMD_NSPAWN_SHARE_NS_UTS', 'SYSTEMD_NSPAWN_SHARE_SYSTEM']) {
+      assertOneErrorLine(await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { [name]: '1' } }), new RegExp(`cannot use ${name}=1: .* of its own \\(unset it\\)`));
+      const off = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { [name]: '0' } });
+      assert.equal(off.exitCode, 0, off.stderr);
+      assert.equal(off.stderr, '');
+    }
+  });
+
+  it('SYSTEMD_NSPAWN_LOCK=1 and SYSTEMD_LOG_SECCOMP=1: the container runs, with one warning each', async () => {
+    const r = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { SYSTEMD_NSPAWN_LOCK: '1', SYSTEMD_LOG_SECCOMP: '1' } });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0]!, /^tsnspawn: SYSTEMD_NSPAWN_LOCK asks for a lock, but tsnspawn does not lock trees/);
+    assert.match(lines[1]!, /^tsnspawn: SYSTEMD_LOG_SECCOMP .* does not log them/);
+  });
+
+  it('SYSTEMD_SUPPRESS_SYNC=1 suppresses the sync calls, also over --suppress-sync=no (as nspawn); =0 over --suppress-sync=yes', async () => {
+    // fsync/fdatasync of /dev/null fail with EINVAL in the kernel; suppressed, they succeed without reaching it.
+    const probe = ['/bin/sh', '-c', 'sync /dev/null 2>/dev/null && echo fsync-ok || echo fsync-einval; sync -d /dev/null 2>/dev/null && echo fdatasync-ok || echo fdatasync-einval'];
+    const on = await runClean(['-q', '-D', tree, '--suppress-sync=no', ...probe], [tree], { env: { SYSTEMD_SUPPRESS_SYNC: '1' } });
+    assert.equal(on.stdout, 'fsync-ok\nfdatasync-ok\n', on.stderr);
+    const off = await runClean(['-q', '-D', tree, '--suppress-sync=yes', ...probe], [tree], { env: { SYSTEMD_SUPPRESS_SYNC: '0' } });
+    assert.equal(off.stdout, 'fsync-einval\nfdatasync-einval\n', off.stderr);
+  });
+
+  it('SYSTEMD_NSPAWN_NETWORK_MAC is host0\'s address with -n; without a veth it is warned about; a group address is refused', async () => {
+    const before = snapshot();
+    // In a network namespace of the test's own: the veth's host side never reaches the host's links.
+    const r = await execa('unshare', ['--net', TSNSPAWN, '-q', '--register=no', '-n', '-D', tree, '/bin/sh', '-c', 'cat /sys/class/net/host0/address'], {
+      env: { SYSTEMD_NSPAWN_NETWORK_MAC: '12:34:56:78:90:AB' },
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    });
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(r.stdout, '12:34:56:78:90:ab');
+    await assertNoLeaks(before, [tree]);
+    const without = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { SYSTEMD_NSPAWN_NETWORK_MAC: '12:34:56:78:90:ab' } });
+    assert.equal(without.exitCode, 0, without.stderr);
+    assert.match(without.stderr, /^tsnspawn: SYSTEMD_NSPAWN_NETWORK_MAC is set, but this container has no veth .*: it changes nothing\n$/);
+    assertOneErrorLine(await runClean(['-q', '-D', tree, '-n', '/bin/true'], [tree], { env: { SYSTEMD_NSPAWN_NETWORK_MAC: '01:00:5e:00:00:01' } }), /invalid value '01:00:5e:00:00:01' of \$SYSTEMD_NSPAWN_NETWORK_MAC: it takes a MAC address/);
+  });
+});
+
+describe('SYSTEMD_NSPAWN_CONTAINER_SERVICE with the real systemd-machined (inside the host image)', { skip }, () => {
+  let host: HostMachine;
+  before(async () => {
+    host = await HostMachine.boot({ unified: false, machines: { busybox: image('busybox') } });
+  });
+  after(async () => host?.shutdown());
+
+  it('is the Service machinectl shows', async () => {
+    // The container says it runs (registration is done before its command starts) and waits for the test to let it end.
+    const script = `echo up > ${host.share}/up; while [ ! -e ${host.share}/go ]; do sleep 0.1; done`;
+    const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', `--bind=${host.share}`, '-D', '/var/lib/machines/busybox', '-M', 'service-name', '/bin/sh', '-c', script], {
+      env: { SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'ci-runner' },
+    });
+    try {
+      await waitFor(() => existsSync(`${host.share}/up`), 60_000, 'the container to start');
+      const service = await host.sh('machinectl --no-pager show service-name -p Service --value', { direct: true });
+      assert.equal(service.stdout, 'ci-runner\n', service.stderr);
+    } finally {
+      writeFileSync(`${host.share}/go`, 'x\n');
+    }
+    const r = await run;
+    assert.equal(r.exitCode, 0, r.stderr);
   });
 });
