@@ -66,9 +66,13 @@ function variables(c: Combination): Record<string, string> {
   };
 }
 
-/** The variables in tsnspawn's environment while fn starts it (the API's tsnspawn inherits ours). */
+/** The layout variable and its old name, unset for the host's layout whatever the test's own environment holds. */
+const LAYOUT_VARIABLES = ['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY', 'UNIFIED_CGROUP_HIERARCHY'];
+
+/** The variables (and no layout variable but theirs) in tsnspawn's environment while fn starts it (the API's tsnspawn inherits ours). */
 async function withVariables<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const saved = Object.fromEntries([...LAYOUT_VARIABLES, ...Object.keys(vars)].map((k) => [k, process.env[k]]));
+  for (const k of LAYOUT_VARIABLES) delete process.env[k];
   Object.assign(process.env, vars);
   try {
     return await fn();
