@@ -7,15 +7,22 @@
  * into a hidden sibling and is renamed into place only when complete: a
  * failure leaves nothing, and nobody sees a half tree under the name.
  *
+ * A SIGKILL of tsnspawn mid-copy cannot remove the hidden sibling: its name
+ * holds the copying tsnspawn's pid and start time, and the next --template
+ * start into the same directory removes the ones whose tsnspawn is gone (as
+ * stale runtime records go: src/runtime/state.ts). The cp dies with its
+ * tsnspawn (a parent-death signal), so nothing writes into a sibling that is
+ * being removed.
+ *
  * nspawn takes a btrfs snapshot when the template is a subvolume; tsnspawn
  * always copies (on btrfs the reflinks make that cheap in space too).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { isAlive, processStart } from '../runtime/state.js';
 import { refuse } from '../util/errors.js';
-import { info } from '../util/log.js';
+import { info, warn } from '../util/log.js';
 
 /** Where nspawn puts a machine named by -M when --template makes it (its first search path entry it writes to). */
 export const TEMPLATE_MACHINE_DIR = '/var/lib/machines';
@@ -35,12 +42,53 @@ function isDirectory(path: string): boolean {
   }
 }
 
+const STAGING_PREFIX = '.#tsnspawn-template-';
+/** PREFIX PID-START-NAME: the tsnspawn that copies (a pid alone may be reused) and, for people, which tree. */
+const STAGING_NAME = /^\.#tsnspawn-template-(\d+)-(\d+)-/;
+
+/** The hidden sibling this process copies into; the name is cut so that the whole stays within NAME_MAX. */
+function stagingPath(parent: string, target: string): string {
+  const start = processStart(process.pid);
+  if (start === undefined) throw new Error('cannot read our own /proc/PID/stat');
+  return `${parent}/${STAGING_PREFIX}${process.pid}-${start}-${basename(target).slice(0, 160)}`;
+}
+
+/** Removes the hidden siblings in parent whose tsnspawn is gone (SIGKILLed mid-copy). */
+export function sweepStaleStaging(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return; // no parent: refused below, with its own message
+  }
+  for (const name of names) {
+    const m = STAGING_NAME.exec(name);
+    if (!m || isAlive({ pid: Number(m[1]), start: m[2]! })) continue;
+    try {
+      rmSync(`${parent}/${name}`, { recursive: true, force: true });
+    } catch (e) {
+      warn(`cannot remove ${parent}/${name}, a copy of a template left by a tsnspawn that was killed: ${(e as Error).message} (remove it by hand)`);
+    }
+  }
+}
+
+/**
+ * cp, killed when this process dies (PR_SET_PDEATHSIG, by setpriv). A
+ * death before setpriv set it would go unnoticed, so the shell it runs
+ * next checks that its parent is still us before it becomes cp.
+ */
+function copyArgv(template: string, staging: string): [string, string[]] {
+  const cp = ['-a', '-T', '--reflink=auto', '--one-file-system', '--', template, staging];
+  return ['setpriv', ['--pdeathsig', 'KILL', '--', '/bin/sh', '-c', '[ "$PPID" = "$1" ] || exit 1; shift; exec cp "$@"', 'sh', String(process.pid), ...cp]];
+}
+
 /**
  * Makes target from template unless target exists (then nothing happens,
  * as nspawn). Returns whether it made it.
  */
 export function populateFromTemplate(template: string, target: string): boolean {
   const option = `--template=${template}`;
+  sweepStaleStaging(dirname(target));
   if (existsSync(target)) {
     info(`Directory ${target} already exists, not populating from template ${template}.`);
     return false;
@@ -48,11 +96,12 @@ export function populateFromTemplate(template: string, target: string): boolean 
   if (!isDirectory(template)) refuse(`cannot use ${option}: ${target} does not exist and the template is not a directory (give an existing tree)`);
   const parent = dirname(target);
   if (!isDirectory(parent)) refuse(`cannot use ${option}: ${parent}, where ${basename(target)} would be made, is not a directory (create it first)`);
-  const staging = `${parent}/.#tsnspawn-template-${basename(target)}-${randomBytes(8).toString('hex')}`;
+  const staging = stagingPath(parent, target);
   try {
     // -a: recursive, symlinks as symlinks, every attribute kept; -T: staging is the copy itself.
-    const cp = spawnSync('cp', ['-a', '-T', '--reflink=auto', '--one-file-system', '--', template, staging], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-    if (cp.error) refuse(`cannot use ${option}: cannot run cp: ${cp.error.message}`);
+    const [file, args] = copyArgv(template, staging);
+    const cp = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    if (cp.error) refuse(`cannot use ${option}: cannot run ${file}: ${cp.error.message}`);
     if (cp.status !== 0) refuse(`cannot use ${option}: copying it to ${target} failed: ${(cp.stderr.split('\n')[0] ?? '').replace(/^cp: /, '') || `cp exited with ${cp.status ?? cp.signal}`}`);
     try {
       renameSync(staging, target);

@@ -81,7 +81,7 @@ export function planRegistration(s: Settings, f: RegistrationFacts): HelperRegis
     if (mode === 'yes') refuse(`cannot register with systemd-machined: there is no system bus here (${process.env.DBUS_SYSTEM_BUS_ADDRESS ? `$DBUS_SYSTEM_BUS_ADDRESS names no unix socket` : 'no /run/dbus/system_bus_socket'}; start systemd-machined, or use --register=no)`);
     return undefined;
   }
-  const machine = { name: f.machineName, id: f.uuid, service: SERVICE_NAME, root: f.root };
+  const machine = { name: f.machineName, id: f.uuid, service: s.nspawnEnvironment.containerService ?? SERVICE_NAME, root: f.root };
   if (s.keepUnit) return { bus: f.busSocket, kind: 'unit', mode, retry, machine, properties: [] };
   return { bus: f.busSocket, kind: 'machine', mode, retry, machine, properties: scopeProperties(f.machineName, f.killSignal, user) };
 }

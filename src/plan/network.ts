@@ -103,7 +103,7 @@ export function planNetwork(settings: Settings, f: NetworkFacts): PlanNetwork | 
       ...(host !== full ? { altName: full } : {}),
       hostMac: containerMac(f.hostMachineId, f.machineName, 'host'),
       container: 'host0',
-      containerMac: containerMac(f.hostMachineId, f.machineName, 'container'),
+      containerMac: settings.nspawnEnvironment.networkMac ?? containerMac(f.hostMachineId, f.machineName, 'container'),
       ...(settings.networkBridge !== undefined ? { attach: { kind: 'bridge' as const, bridge: settings.networkBridge } } : {}),
       ...(settings.networkZone !== undefined ? { attach: { kind: 'zone' as const, bridge: zoneBridge(settings.networkZone) } } : {}),
       register: true,

@@ -6,9 +6,14 @@
 import type { Settings } from '../settings/model.js';
 import { hasPrivateNetwork } from '../settings/network.js';
 import { refuse } from '../util/errors.js';
+import { warn } from '../util/log.js';
 
 export function checkNspawnEnvironment(settings: Settings): void {
   const env = settings.nspawnEnvironment;
+  for (const message of env.ignored) warn(message);
+  // nspawn gives it to host0 only, the veth of -n, --network-bridge= and --network-zone=.
+  if (env.networkMac !== undefined && !settings.networkVeth && settings.networkBridge === undefined && settings.networkZone === undefined)
+    warn('SYSTEMD_NSPAWN_NETWORK_MAC is set, but this container has no veth (-n, --network-bridge=, --network-zone=): it changes nothing');
   if (settings.privateUsers.mode === 'no') return;
   // nspawn's own rules ("Cannot combine --private-users with read-write mounts", and a sysfs of the host's network).
   if (env.apiVfs === 'writable')

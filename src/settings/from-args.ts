@@ -444,7 +444,9 @@ export async function settingsFromArgs(argv: string[]): Promise<Settings | 'exit
   settings.command = argv.slice(i);
   // A COMMAND (or init's arguments) is nspawn's start mode too: it masks the file's Parameters=.
   if (settings.command.length > 0) settings.setOnCommandLine.add('start-mode');
-  settings.syscallFilter = parseBooleanWord(process.env.SYSTEMD_SECCOMP ?? 'yes') ?? true;
   settings.nspawnEnvironment = readNspawnEnvironment(process.env);
+  settings.syscallFilter = settings.nspawnEnvironment.seccomp;
+  // As nspawn, which reads its environment after the command line (not marked as set there: a .nspawn file's SuppressSync= still applies).
+  if (settings.nspawnEnvironment.suppressSync !== undefined) settings.suppressSync = settings.nspawnEnvironment.suppressSync;
   return settings;
 }

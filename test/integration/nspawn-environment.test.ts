@@ -1,58 +1,78 @@
 /**
  * systemd-nspawn's environment variables (src/settings/nspawn-environment.ts):
- * Debian 12 boots to running under the combinations of
- * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY, SYSTEMD_NSPAWN_USE_CGNS and
- * SYSTEMD_NSPAWN_API_VFS_WRITABLE that make sense, and each took effect
- * inside; SYSTEMD_NSPAWN_TMPFS_TMP and SYSTEMD_NSPAWN_CHECK_OS_RELEASE with
- * busybox; a bad value is one line and nothing left behind. Needs root.
+ * Debian 12 boots to running under every combination of
+ * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY (yes, no), SYSTEMD_NSPAWN_USE_CGNS (yes,
+ * no) and SYSTEMD_NSPAWN_API_VFS_WRITABLE (yes, no, network), and under the
+ * host's own layout with and without a cgroup namespace, and each variable
+ * took effect inside; SYSTEMD_NSPAWN_TMPFS_TMP and
+ * SYSTEMD_NSPAWN_CHECK_OS_RELEASE with busybox; a bad value is one line and
+ * nothing left behind; the other variables nspawn reads (SHARE_*, LOCK,
+ * LOG_SECCOMP, SUPPRESS_SYNC, NETWORK_MAC, and CONTAINER_SERVICE with the
+ * real machined). Needs root.
+ *
+ * Debian's systemd-nspawn 252 on this hybrid host, same tree, same variables
+ * (measured when these cases were written): the nine combinations with
+ * UNIFIED_HIERARCHY=yes, or =no with a cgroup namespace, reach running with
+ * the same layout, namespace and API VFS facts as tsnspawn (it does not mask
+ * /proc/kallsyms; tsnspawn does, as later nspawn). UNIFIED_HIERARCHY=no with
+ * USE_CGNS=no fails before the guest starts ("Failed to read link
+ * /sys/fs/cgroup/hugetlb": without a namespace it expects every v1
+ * controller of /proc/cgroups mounted on the host, and this host leaves
+ * hugetlb, net_cls, net_prio and perf_event unmounted); tsnspawn mounts the
+ * controllers the host has, and boots.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { after, before, describe, it } from 'node:test';
 import { boot } from '../../src/api/index.js';
 import { detectLayout, type CgroupLayout } from '../../src/runtime/cgroup-layout.js';
 import { waitFor } from '../harness/boot-probe.js';
 import { snapshot } from '../harness/host-state.js';
+import { HostMachine, TSNSPAWN_INSIDE } from '../harness/host-machine.js';
 import { image } from '../harness/images.js';
+import { TSNSPAWN } from '../harness/paths.js';
 import { rootSkipReason } from '../harness/root.js';
 import { assertNoLeaks, assertOneErrorLine, runClean, start } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
-type ApiVfs = 'no' | 'yes' | 'network';
+type YesNo = 'yes' | 'no';
+type ApiVfs = YesNo | 'network';
 interface Combination {
-  /** SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: unset (the host's layout), 1 or 0. */
-  unified?: '1' | '0';
-  cgns: boolean;
+  /** SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: yes, no, or unset (the host's layout). */
+  unified?: YesNo;
+  cgns: YesNo;
   apiVfs: ApiVfs;
 }
 
 /**
- * Each layout with and without a cgroup namespace (they interact: the
- * mounts differ for each pair), and each API VFS mode at least twice,
- * spread over them: six boots instead of eighteen.
+ * Every combination of the three (2 x 2 x 3: the mounts differ for each),
+ * then the host's own layout with and without a cgroup namespace.
  */
 const COMBINATIONS: Combination[] = [
-  { cgns: true, apiVfs: 'no' },
-  { cgns: false, apiVfs: 'network' },
-  { unified: '1', cgns: true, apiVfs: 'yes' },
-  { unified: '1', cgns: false, apiVfs: 'no' },
-  { unified: '0', cgns: true, apiVfs: 'network' },
-  { unified: '0', cgns: false, apiVfs: 'yes' },
+  ...(['yes', 'no'] as const).flatMap((unified) =>
+    (['yes', 'no'] as const).flatMap((cgns) => (['no', 'yes', 'network'] as const).map((apiVfs) => ({ unified, cgns, apiVfs })))),
+  { cgns: 'yes', apiVfs: 'no' },
+  { cgns: 'no', apiVfs: 'network' },
 ];
 
 function variables(c: Combination): Record<string, string> {
   return {
     ...(c.unified ? { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: c.unified } : {}),
-    SYSTEMD_NSPAWN_USE_CGNS: c.cgns ? '1' : '0',
+    SYSTEMD_NSPAWN_USE_CGNS: c.cgns,
     SYSTEMD_NSPAWN_API_VFS_WRITABLE: c.apiVfs,
   };
 }
 
-/** The variables in tsnspawn's environment while fn starts it (the API's tsnspawn inherits ours). */
+/** The layout variable and its old name, unset for the host's layout whatever the test's own environment holds. */
+const LAYOUT_VARIABLES = ['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY', 'UNIFIED_CGROUP_HIERARCHY'];
+
+/** The variables (and no layout variable but theirs) in tsnspawn's environment while fn starts it (the API's tsnspawn inherits ours). */
 async function withVariables<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const saved = Object.fromEntries([...LAYOUT_VARIABLES, ...Object.keys(vars)].map((k) => [k, process.env[k]]));
+  for (const k of LAYOUT_VARIABLES) delete process.env[k];
   Object.assign(process.env, vars);
   try {
     return await fn();
@@ -67,10 +87,16 @@ async function withVariables<T>(vars: Record<string, string>, fn: () => Promise<
  * the container's own (UTS namespace), so writing the hostname back is the
  * writability check that changes nothing; /proc/sys/net is the host's
  * without a private network, so that one is read from the mount table.
+ * The cgroup namespace is init's (/proc/1/ns), compared with the host's.
  */
 const PROBE = `
+fstypes() { awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print $(i + 1); break } }' /proc/self/mountinfo; }
 echo "cgroupfs=$(stat -fc %T /sys/fs/cgroup)"
 echo "unifiedfs=$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null || echo none)"
+echo "systemdfs=$(stat -fc %T /sys/fs/cgroup/systemd 2>/dev/null || echo none)"
+echo "v1mounts=$(fstypes | grep -c '^cgroup$')"
+echo "v2mounts=$(fstypes | grep -c '^cgroup2$')"
+echo "cgns=$(readlink /proc/1/ns/cgroup)"
 echo "pid1_v2=$(sed -n 's/^0:://p' /proc/1/cgroup)"
 echo "pid1_systemd=$(sed -n 's/^[0-9]*:name=systemd://p' /proc/1/cgroup)"
 cat /proc/sys/kernel/hostname > /proc/sys/kernel/hostname 2>/dev/null && echo procsys=rw || echo procsys=ro
@@ -85,20 +111,22 @@ function parseFacts(text: string): Record<string, string> {
 
 function expectedLayout(host: CgroupLayout, c: Combination): CgroupLayout | 'refused' {
   if (c.unified === undefined) return host;
-  if (c.unified === '1') return host === 'legacy' ? 'refused' : 'unified';
+  if (c.unified === 'yes') return host === 'legacy' ? 'refused' : 'unified';
   return host === 'unified' ? 'refused' : 'legacy';
 }
 
-describe('nspawn environment variables: Debian 12 boots under the cgroup and API VFS combinations', { skip }, () => {
+describe('nspawn environment variables: Debian 12 boots under every cgroup and API VFS combination', { skip }, () => {
   let tree = '';
   let host: CgroupLayout = 'hybrid';
+  let hostCgns = '';
   before(() => {
     tree = image('debian12');
     host = detectLayout();
+    hostCgns = readlinkSync('/proc/self/ns/cgroup');
   });
 
   for (const combo of COMBINATIONS) {
-    const label = Object.entries(variables(combo)).map(([k, v]) => `${k.replace('SYSTEMD_NSPAWN_', '')}=${v}`).join(' ');
+    const label = Object.entries(variables(combo)).map(([k, v]) => `${k.replace('SYSTEMD_NSPAWN_', '')}=${v}`).join(' ') + (combo.unified ? '' : " (the host's layout)");
     it(`${label}: running, and each variable took effect inside`, async (t) => {
       const layout = expectedLayout(host, combo);
       const before = snapshot();
@@ -121,15 +149,28 @@ describe('nspawn environment variables: Debian 12 boots under the cgroup and API
       });
       await assertNoLeaks(before, [tree]);
 
-      // SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: what is mounted at /sys/fs/cgroup.
+      // SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: what is mounted at /sys/fs/cgroup:
+      // cgroup2 alone (unified), v1 with cgroup2 at "unified" (hybrid), v1 alone (legacy).
       assert.equal(facts.cgroupfs, layout === 'unified' ? 'cgroup2fs' : 'tmpfs');
       assert.equal(facts.unifiedfs, layout === 'hybrid' ? 'cgroup2fs' : 'none');
-      // SYSTEMD_NSPAWN_USE_CGNS: init's cgroup in the hierarchy systemd manages,
-      // relative to the container's (namespace) or the host's whole path.
+      assert.equal(facts.systemdfs, layout === 'unified' ? 'none' : 'cgroupfs', 'name=systemd (v1) at /sys/fs/cgroup/systemd');
+      if (layout === 'unified') assert.equal(facts.v1mounts, '0', 'no cgroup v1 mounted in a unified container');
+      else assert.notEqual(facts.v1mounts, '0', 'cgroup v1 hierarchies mounted');
+      if (layout === 'legacy') assert.equal(facts.v2mounts, '0', 'no cgroup2 mounted in a legacy container');
+      else assert.notEqual(facts.v2mounts, '0', 'cgroup2 mounted');
+      // SYSTEMD_NSPAWN_USE_CGNS: init in a cgroup namespace of its own, so its
+      // cgroup in the hierarchy systemd manages is /init.scope; without, the
+      // host's namespace and the host's whole path of the container's cgroup.
       const own = layout === 'unified' ? facts.pid1_v2! : facts.pid1_systemd!;
-      if (combo.cgns) assert.equal(own, '/init.scope');
-      else assert.match(own, new RegExp(`^/.*${facts.name}.*/init\\.scope$`), 'the host path of the container cgroup');
-      // SYSTEMD_NSPAWN_API_VFS_WRITABLE.
+      if (combo.cgns === 'yes') {
+        assert.notEqual(facts.cgns, hostCgns, "init's cgroup namespace is its own");
+        assert.equal(own, '/init.scope');
+      } else {
+        assert.equal(facts.cgns, hostCgns, "init's cgroup namespace is the host's");
+        assert.match(own, new RegExp(`^/.*${facts.name}.*/init\\.scope$`), 'the host path of the container cgroup');
+      }
+      // SYSTEMD_NSPAWN_API_VFS_WRITABLE: /proc/sys and /sys writable with yes;
+      // with network only /proc/sys/net (bound writable), the rest read-only.
       const writable = combo.apiVfs === 'yes';
       assert.equal(facts.procsys, writable ? 'rw' : 'ro');
       assert.equal(facts.procsysnet, combo.apiVfs === 'network' ? 'rw' : '', '/proc/sys/net bound writable only with network');
@@ -194,5 +235,75 @@ describe('nspawn environment variables with busybox', { skip }, () => {
       const r = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { [name]: value } });
       assertOneErrorLine(r, new RegExp(`invalid value '${value}' of \\$${name}`));
     }
+  });
+
+  it('SYSTEMD_NSPAWN_SHARE_NS_IPC/PID/UTS and SHARE_SYSTEM set true: refused in one line (tsnspawn cannot share them); false runs', async () => {
+    for (const name of ['SYSTEMD_NSPAWN_SHARE_NS_IPC', 'SYSTEMD_NSPAWN_SHARE_NS_PID', 'SYSTEMD_NSPAWN_SHARE_NS_UTS', 'SYSTEMD_NSPAWN_SHARE_SYSTEM']) {
+      assertOneErrorLine(await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { [name]: '1' } }), new RegExp(`cannot use ${name}=1: .* of its own \\(unset it\\)`));
+      const off = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { [name]: '0' } });
+      assert.equal(off.exitCode, 0, off.stderr);
+      assert.equal(off.stderr, '');
+    }
+  });
+
+  it('SYSTEMD_NSPAWN_LOCK=1 and SYSTEMD_LOG_SECCOMP=1: the container runs, with one warning each', async () => {
+    const r = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { SYSTEMD_NSPAWN_LOCK: '1', SYSTEMD_LOG_SECCOMP: '1' } });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0]!, /^tsnspawn: SYSTEMD_NSPAWN_LOCK asks for a lock, but tsnspawn does not lock trees/);
+    assert.match(lines[1]!, /^tsnspawn: SYSTEMD_LOG_SECCOMP .* does not log them/);
+  });
+
+  it('SYSTEMD_SUPPRESS_SYNC=1 suppresses the sync calls, also over --suppress-sync=no (as nspawn); =0 over --suppress-sync=yes', async () => {
+    // fsync/fdatasync of /dev/null fail with EINVAL in the kernel; suppressed, they succeed without reaching it.
+    const probe = ['/bin/sh', '-c', 'sync /dev/null 2>/dev/null && echo fsync-ok || echo fsync-einval; sync -d /dev/null 2>/dev/null && echo fdatasync-ok || echo fdatasync-einval'];
+    const on = await runClean(['-q', '-D', tree, '--suppress-sync=no', ...probe], [tree], { env: { SYSTEMD_SUPPRESS_SYNC: '1' } });
+    assert.equal(on.stdout, 'fsync-ok\nfdatasync-ok\n', on.stderr);
+    const off = await runClean(['-q', '-D', tree, '--suppress-sync=yes', ...probe], [tree], { env: { SYSTEMD_SUPPRESS_SYNC: '0' } });
+    assert.equal(off.stdout, 'fsync-einval\nfdatasync-einval\n', off.stderr);
+  });
+
+  it('SYSTEMD_NSPAWN_NETWORK_MAC is host0\'s address with -n; without a veth it is warned about; a group address is refused', async () => {
+    const before = snapshot();
+    // In a network namespace of the test's own: the veth's host side never reaches the host's links.
+    const r = await execa('unshare', ['--net', TSNSPAWN, '-q', '--register=no', '-n', '-D', tree, '/bin/sh', '-c', 'cat /sys/class/net/host0/address'], {
+      env: { SYSTEMD_NSPAWN_NETWORK_MAC: '12:34:56:78:90:AB' },
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    });
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(r.stdout, '12:34:56:78:90:ab');
+    await assertNoLeaks(before, [tree]);
+    const without = await runClean(['-q', '-D', tree, '/bin/true'], [tree], { env: { SYSTEMD_NSPAWN_NETWORK_MAC: '12:34:56:78:90:ab' } });
+    assert.equal(without.exitCode, 0, without.stderr);
+    assert.match(without.stderr, /^tsnspawn: SYSTEMD_NSPAWN_NETWORK_MAC is set, but this container has no veth .*: it changes nothing\n$/);
+    assertOneErrorLine(await runClean(['-q', '-D', tree, '-n', '/bin/true'], [tree], { env: { SYSTEMD_NSPAWN_NETWORK_MAC: '01:00:5e:00:00:01' } }), /invalid value '01:00:5e:00:00:01' of \$SYSTEMD_NSPAWN_NETWORK_MAC: it takes a MAC address/);
+  });
+});
+
+describe('SYSTEMD_NSPAWN_CONTAINER_SERVICE with the real systemd-machined (inside the host image)', { skip }, () => {
+  let host: HostMachine;
+  before(async () => {
+    host = await HostMachine.boot({ unified: false, machines: { busybox: image('busybox') } });
+  });
+  after(async () => host?.shutdown());
+
+  it('is the Service machinectl shows', async () => {
+    // The container says it runs (registration is done before its command starts) and waits for the test to let it end.
+    const script = `echo up > ${host.share}/up; while [ ! -e ${host.share}/go ]; do sleep 0.1; done`;
+    const run = host.run([TSNSPAWN_INSIDE, '-q', '-P', `--bind=${host.share}`, '-D', '/var/lib/machines/busybox', '-M', 'service-name', '/bin/sh', '-c', script], {
+      env: { SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'ci-runner' },
+    });
+    try {
+      await waitFor(() => existsSync(`${host.share}/up`), 60_000, 'the container to start');
+      const service = await host.sh('machinectl --no-pager show service-name -p Service --value', { direct: true });
+      assert.equal(service.stdout, 'ci-runner\n', service.stderr);
+    } finally {
+      writeFileSync(`${host.share}/go`, 'x\n');
+    }
+    const r = await run;
+    assert.equal(r.exitCode, 0, r.stderr);
   });
 });

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { checkOsTree } from '../../src/image/os-tree.js';
+import { planRegistration } from '../../src/machined/registration.js';
+import { planNetwork } from '../../src/plan/network.js';
+import { settingsFromArgs } from '../../src/settings/from-args.js';
 import { buildPlan, type PlanFacts } from '../../src/plan/build.js';
 import type { LaunchPlan, MountOp } from '../../src/plan/types.js';
 import { cgroupMounts, containerLayout } from '../../src/runtime/cgroup-layout.js';
@@ -32,6 +35,8 @@ describe('readNspawnEnvironment', () => {
       apiVfs: 'read-only',
       tmpfsTmp: true,
       checkOsRelease: true,
+      seccomp: true,
+      ignored: [],
     });
     assert.deepEqual(readNspawnEnvironment({}), defaultNspawnEnvironment());
   });
@@ -64,13 +69,69 @@ describe('readNspawnEnvironment', () => {
   });
 
   it('a bad value is refused naming the variable and the value, for every variable (nspawn: "Failed to parse $NAME")', () => {
-    for (const v of NSPAWN_VARIABLES) {
+    for (const v of NSPAWN_VARIABLES.filter((v) => v.takes.includes('boolean'))) {
       throwsUserError(() => readNspawnEnvironment({ [v.name]: 'maybe' }), `$${v.name}`, "'maybe'", 'boolean');
       for (const alias of v.aliases ?? []) throwsUserError(() => readNspawnEnvironment({ [alias]: 'maybe' }), `$${alias}`);
     }
     // Empty is a bad boolean except for UNIFIED_HIERARCHY (nspawn's getenv_bool vs isempty).
     throwsUserError(() => readNspawnEnvironment({ SYSTEMD_NSPAWN_TMPFS_TMP: '' }), '$SYSTEMD_NSPAWN_TMPFS_TMP');
     throwsUserError(() => readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: '' }), '$SYSTEMD_NSPAWN_LOCK');
+  });
+});
+
+describe('the variables nspawn reads besides the cgroup, API VFS and os-release ones', () => {
+  it('SYSTEMD_NSPAWN_SHARE_NS_IPC/PID/UTS and SHARE_SYSTEM: true is refused naming the variable, false is the default', () => {
+    for (const name of ['SYSTEMD_NSPAWN_SHARE_NS_IPC', 'SYSTEMD_NSPAWN_SHARE_NS_PID', 'SYSTEMD_NSPAWN_SHARE_NS_UTS', 'SYSTEMD_NSPAWN_SHARE_SYSTEM']) {
+      throwsUserError(() => readNspawnEnvironment({ [name]: 'yes' }), `${name}=yes`, 'of its own', 'unset it');
+      assert.deepEqual(readNspawnEnvironment({ [name]: '0' }), defaultNspawnEnvironment());
+    }
+  });
+
+  it('SYSTEMD_NSPAWN_LOCK=1 and SYSTEMD_LOG_SECCOMP=1 are taken with a warning each; 0 changes nothing', () => {
+    const env = readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: '1', SYSTEMD_LOG_SECCOMP: 'yes' });
+    assert.equal(env.ignored.length, 2);
+    assert.match(env.ignored[0]!, /SYSTEMD_NSPAWN_LOCK .*does not lock/);
+    assert.match(env.ignored[1]!, /SYSTEMD_LOG_SECCOMP .*audit log/);
+    assert.deepEqual(readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: 'false', SYSTEMD_LOG_SECCOMP: '0' }), defaultNspawnEnvironment());
+  });
+
+  it('SYSTEMD_NSPAWN_CONTAINER_SERVICE: any text, given to machined as the service', () => {
+    const s = { ...defaultSettings(), nspawnEnvironment: readNspawnEnvironment({ SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'ci-runner' }) };
+    const facts = { machineName: 'deb', uuid: '3f2504e04f8941d39a0c0305e82c3301', root: '/d', killSignal: 37, busSocket: '/run/dbus/system_bus_socket', resumed: false };
+    assert.equal(planRegistration(s, facts)!.machine?.service, 'ci-runner');
+    assert.equal(planRegistration(defaultSettings(), facts)!.machine?.service, 'tsnspawn');
+  });
+
+  it('SYSTEMD_NSPAWN_NETWORK_MAC: host0\'s address, in nspawn\'s forms; zeros mean derived; a group address or another form is refused', () => {
+    assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_NETWORK_MAC: '12:34:56:78:90:AB' }).networkMac, '12:34:56:78:90:ab');
+    assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_NETWORK_MAC: '12-34-56-78-90-ab' }).networkMac, '12:34:56:78:90:ab');
+    assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_NETWORK_MAC: '00:00:00:00:00:00' }).networkMac, undefined);
+    for (const bad of ['13:34:56:78:90:ab', '12:34:56:78:90', '12:34-56:78:90:ab', '1234.5678.90ab', ''])
+      throwsUserError(() => readNspawnEnvironment({ SYSTEMD_NSPAWN_NETWORK_MAC: bad }), '$SYSTEMD_NSPAWN_NETWORK_MAC', 'MAC address');
+    const s = { ...defaultSettings(), networkVeth: true, nspawnEnvironment: readNspawnEnvironment({ SYSTEMD_NSPAWN_NETWORK_MAC: '12:34:56:78:90:ab' }) };
+    const [veth] = planNetwork(s, { machineName: 'deb', hostMachineId: '3d1219c7c4c5404aaa1f6d2a48adfda4' })!.links;
+    assert.equal(veth!.containerMac, '12:34:56:78:90:ab');
+    assert.notEqual(veth!.hostMac, '12:34:56:78:90:ab', 'the host side keeps its derived address');
+  });
+
+  it('SYSTEMD_SUPPRESS_SYNC over --suppress-sync (nspawn reads it after the command line), not marked as the command line\'s; SYSTEMD_SECCOMP=0 turns the filter off', async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.SYSTEMD_SUPPRESS_SYNC = '1';
+      process.env.SYSTEMD_SECCOMP = 'no';
+      const s = (await settingsFromArgs(['-D', '/d', '--suppress-sync=no'])) as Settings;
+      assert.equal(s.suppressSync, true);
+      assert.equal(s.syscallFilter, false);
+      process.env.SYSTEMD_SUPPRESS_SYNC = 'off';
+      const off = (await settingsFromArgs(['-D', '/d'])) as Settings;
+      assert.equal(off.suppressSync, false);
+      assert.ok(!off.setOnCommandLine.has('suppress-sync'), 'a .nspawn file\'s SuppressSync= still applies');
+      process.env.SYSTEMD_SECCOMP = 'maybe';
+      await assert.rejects(settingsFromArgs(['-D', '/d']), /invalid value 'maybe' of \$SYSTEMD_SECCOMP/);
+    } finally {
+      for (const k of ['SYSTEMD_SUPPRESS_SYNC', 'SYSTEMD_SECCOMP']) if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+    }
   });
 });
 
