@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -103,6 +104,16 @@ static int open_image(struct holder *h) {
         if (!S_ISREG(st.st_mode))
                 return failf("it is not a regular file");
         h->size = (uint64_t) st.st_size;
+        /* One writer or many readers. The lock belongs to this open file, which
+         * the loop device keeps (LOOP_CONFIGURE takes a reference to it): it
+         * lasts exactly as long as the device stays attached, so a second
+         * container can never mount the same file systems read-write at once. */
+        if (flock(h->file_fd, (h->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return failf("cannot lock it: %s", strerror(errno));
+                return failf("it is in use by another container, %s (run both with --read-only or -x, or one after the other)",
+                             h->read_only ? "which writes to it" : "which has it attached");
+        }
         return 0;
 }
 

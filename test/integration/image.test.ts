@@ -1,8 +1,9 @@
 /**
  * -i/--image: GPT disk images as systemd-repart builds them (root found by
  * its Discoverable Partitions type, /usr mounted from its own partition,
- * the GPT read-only and no-auto flags honoured), a plain ext4 image, and
- * images tsnspawn refuses. After every case, and after a SIGKILL of
+ * the GPT read-only and no-auto flags honoured), a plain ext4 image, one
+ * writer or many readers, Debian 12 booted from an image, and images
+ * tsnspawn refuses. After every case, and after a SIGKILL of
  * tsnspawn, no loop device of ours stays attached and no mount stays on the
  * host (host-state.ts checks loop devices by backing file). Needs root.
  */
@@ -127,6 +128,27 @@ describe('-i/--image', { skip }, () => {
       assertOneErrorLine(r, pattern);
       await assertNoLeaks(before, [tree]);
     }
+  });
+
+  it('one writer or many readers: a second start is refused while the image is attached read-write; -x runs share it', async () => {
+    const host = snapshot();
+    const writer = start(['-q', '--register=no', '-i', gpt, '/bin/sh', '-c', 'echo up; sleep 60']);
+    await new Promise((r) => writer.stdout!.once('data', r));
+    for (const extra of [[], ['--read-only'], ['-x']]) {
+      const r = await run(['-q', '--register=no', ...extra, '-i', gpt, '/bin/true']);
+      assertOneErrorLine(r, /it is in use by another container, which (has it attached|writes to it)/);
+    }
+    writer.kill('SIGTERM');
+    await writer.catch(() => {});
+    await assertNoLeaks(host, [gpt]);
+    const reader = start(['-q', '--register=no', '-x', '-i', gpt, '/bin/sh', '-c', 'echo up; sleep 60']);
+    await new Promise((r) => reader.stdout!.once('data', r));
+    const second = await run(['-q', '-P', '--register=no', '-x', '-i', gpt, '/bin/sh', '-c', 'echo shared']);
+    assert.equal(second.stdout, 'shared\n', second.stderr);
+    assertOneErrorLine(await run(['-q', '--register=no', '-i', gpt, '/bin/true']), /in use by another container, which has it attached/);
+    reader.kill('SIGTERM');
+    await reader.catch(() => {});
+    await assertNoLeaks(host, [gpt]);
   });
 
   it('a refusal after the image is mounted (-b without an init) leaves nothing', async () => {
