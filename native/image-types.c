@@ -37,6 +37,7 @@ static const struct part_type table[] = {
         { "3b8f8425-20e0-4f3b-907f-1a25a76f98e8", PART_SRV, "/srv" },
         { "4d21b016-b534-45c2-a9fb-5c16e091fd2d", PART_VAR, "/var" },
         { "7ec6f557-3bc5-4aca-b293-16ef5df639d1", PART_TMP, "/var/tmp" },
+        { "0fc63daf-8483-4772-8e79-3d69d8477de4", PART_GENERIC, "Linux filesystem data" },
         { "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", PART_IGNORED, "ESP" },
         { "bc13c2ff-59e6-4262-a352-b275fd6f7172", PART_IGNORED, "XBOOTLDR" },
         { "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f", PART_IGNORED, "swap" },

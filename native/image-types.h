@@ -14,6 +14,7 @@ enum part_role {
         PART_VAR,             /* /var */
         PART_TMP,             /* /var/tmp (the spec's "tmp" partition) */
         PART_VERITY,          /* dm-verity data or signature of root or /usr: refused */
+        PART_GENERIC,         /* "Linux filesystem data": the root when it is the only one and no root is typed */
         PART_IGNORED,         /* ESP, XBOOTLDR, swap, other architectures: left alone */
 };
 

@@ -135,6 +135,7 @@ static bool newer(const struct gpt_partition *a, const struct gpt_partition *b) 
 
 static int choose_partitions(struct holder *h) {
         const struct gpt_partition *found[PART_IGNORED + 1] = { 0 };
+        size_t n_generic = 0;
         for (size_t i = 0; i < h->gpt.n; i++) {
                 const struct gpt_partition *p = &h->gpt.parts[i];
                 const struct part_type *t = part_type_lookup(p->type);
@@ -142,11 +143,21 @@ static int choose_partitions(struct holder *h) {
                         continue;
                 if (t->role == PART_VERITY)
                         return failf("it has a %s partition (%s); tsnspawn does not set up dm-verity (use systemd-nspawn, or an image without verity)", t->what, p->type);
+                if (t->role == PART_GENERIC)
+                        n_generic++;
                 const struct gpt_partition **slot = &found[t->role];
                 /* As systemd: the first of a kind wins, but for root and /usr the newest by label. */
                 if (!*slot || ((t->role == PART_ROOT || t->role == PART_USR) && newer(p, *slot)))
                         *slot = p;
         }
+        /* As nspawn (DISSECT_IMAGE_GENERIC_ROOT): without a typed root, a single
+         * generic Linux partition (fdisk's and older mkosi's default type) is the root. */
+        if (!found[PART_ROOT] && n_generic > 1)
+                return failf("it has no root partition for this architecture (GPT type %s) and %zu generic Linux partitions, so none is the root "
+                             "(give the root its type, e.g. with sfdisk --part-type)",
+                             part_type_native_root(), n_generic);
+        if (!found[PART_ROOT])
+                found[PART_ROOT] = found[PART_GENERIC];
         if (!found[PART_ROOT])
                 return failf("it has no root partition for this architecture (GPT type %s), or only ones marked no-auto", part_type_native_root());
         h->root.part = found[PART_ROOT];

@@ -109,6 +109,13 @@ describe('the image holder refuses what it cannot run, before attaching anything
     assert.match(holderSays('verity-no-auto', img).error!, /its root partition is encrypted \(LUKS\)/);
   });
 
+  it('without a typed root, a single generic Linux partition is the root (as nspawn); two are refused', () => {
+    const GENERIC = '0fc63daf-8483-4772-8e79-3d69d8477de4';
+    // LUKS content: the refusal shows which partition was taken as the root, before anything is attached.
+    assert.match(holderSays('generic', gptImage([{ type: HOME, content: EXT4 }, { type: GENERIC, content: LUKS }])).error!, /its root partition is encrypted \(LUKS\)/);
+    assert.match(holderSays('generic-two', gptImage([{ type: GENERIC, content: EXT4 }, { type: GENERIC, content: EXT4 }])).error!, /no root partition .* and 2 generic Linux partitions, so none is the root/);
+  });
+
   it('a LUKS root, a root without a known file system', () => {
     assert.match(holderSays('luks', gptImage([{ type: ROOT_X86_64, content: LUKS }])).error!, /its root partition is encrypted \(LUKS\), which tsnspawn does not support/);
     assert.match(holderSays('empty', gptImage([{ type: ROOT_X86_64 }])).error!, /its root partition has no file system tsnspawn knows/);
