@@ -264,34 +264,28 @@ static int device_of(struct holder *h, const struct chosen *c, char *dev, size_t
 }
 
 /* The directory at path inside the root (symlinks resolved in it, never out
- * of it), made when missing and the root can be written. */
+ * of it), made when missing and the root can be written. -1 with errno set. */
 static int open_mountpoint(int rootfd, const char *path, bool can_make) {
         struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
         const char *rel = path + 1;
         int fd = (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
         if (fd >= 0 || errno != ENOENT || !can_make)
                 return fd;
-        /* One level at a time: /var before /var/tmp (mount_order mounts /var first). */
+        /* Only the last component is made: /var/tmp's parent is there (mount_order mounts /var first). */
         char parent[64];
         snprintf(parent, sizeof parent, "%s", rel);
         char *slash = strrchr(parent, '/');
-        int pfd = rootfd;
-        if (slash) {
-                *slash = 0;
-                pfd = (int) syscall(SYS_openat2, rootfd, parent, &how, sizeof how);
-                if (pfd < 0)
-                        return -1;
-        }
-        how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-        int dfd = pfd == rootfd ? dup(rootfd) : (int) syscall(SYS_openat2, pfd, ".", &how, sizeof how);
-        int r = dfd < 0 ? -1 : mkdirat(dfd, slash ? slash + 1 : rel, 0755);
-        if (dfd >= 0)
-                close(dfd);
+        int pfd = slash ? (*slash = 0, (int) syscall(SYS_openat2, rootfd, parent, &how, sizeof how)) : rootfd;
+        if (pfd < 0)
+                return -1;
+        int r = mkdirat(pfd, slash ? slash + 1 : rel, 0755);
+        int e = errno;
         if (pfd != rootfd)
                 close(pfd);
-        if (r < 0 && errno != EEXIST)
+        if (r < 0 && e != EEXIST) {
+                errno = e;
                 return -1;
-        how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+        }
         return (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
 }
 
@@ -334,8 +328,9 @@ static int mount_all(struct holder *h, char *root, size_t rootlen) {
                 if (fd < 0) {
                         int e = errno;
                         close(rootfd);
-                        return failf("cannot use its %s partition: %s is %s in the root partition", where, where,
-                                     e == ENOENT ? "missing (and the root is read-only)" : strerror(e));
+                        if (e == ENOENT)
+                                return failf("cannot mount its %s partition: the root partition has no %s, and it is read-only, so none can be made", where, where);
+                        return failf("cannot mount its %s partition: %s in the root partition: %s", where, where, strerror(e));
                 }
                 char target[64];
                 snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
@@ -399,7 +394,9 @@ int image_holder_main(int argc, char **argv) {
         say_ready(&h, root);
         /* Until the monitor has joined us (it kills us then) or Node lets go. */
         char buf[256];
-        while (read(STDIN_FILENO, buf, sizeof buf) > 0 || errno == EINTR) {
+        for (;;) {
+                ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+                if (n == 0 || (n < 0 && errno != EINTR))
+                        return 0;
         }
-        return 0;
 }

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { boot } from '../../src/api/index.js';
 import { snapshot } from '../harness/host-state.js';
@@ -79,17 +79,23 @@ describe('-i/--image', { skip }, () => {
     }
   });
 
-  it('a /usr partition is mounted on the root partition\'s /usr', async () => {
+  it('/usr, /home and /var/tmp partitions are mounted on the root partition (a missing mount point is made)', async () => {
     const split = images.splitUsr(tree);
+    // The root partition has no /var/tmp: tsnspawn makes it (the root is writable), as nspawn.
+    rmSync(`${split.root}/var/tmp`, { recursive: true, force: true });
     const file = images.gpt('split-usr', [
       { type: 'root', copyFrom: split.root },
       { type: 'usr', copyFrom: split.usr },
+      { type: 'home', copyFrom: `${tree}/etc` },
+      { type: 'tmp' },
     ]);
-    const r = await runClean(['-q', '-P', '--register=no', '-i', file, '/bin/sh', '-c', 'cat /proc/self/mountinfo'], [file]);
+    const r = await runClean(['-q', '-P', '--register=no', '-i', file, '/bin/sh', '-c', 'test -f /home/passwd && echo home-from-its-partition; cat /proc/self/mountinfo'], [file]);
     assert.equal(r.exitCode, 0, r.stderr);
-    const sources = mountsIn(r.stdout).filter((m) => m.where === '/' || m.where === '/usr').map((m) => `${m.where} ${m.source}`);
-    assert.equal(sources.length, 2, r.stdout);
-    assert.match(sources.join('\n'), /^\/ \/dev\/loop(\d+)p1\n\/usr \/dev\/loop\1p2$/);
+    assert.match(r.stdout, /^home-from-its-partition\n/);
+    const wanted = ['/', '/usr', '/home', '/var/tmp'];
+    const sources = mountsIn(r.stdout).filter((m) => wanted.includes(m.where)).map((m) => `${m.where} ${m.source}`);
+    assert.equal(sources.length, 4, r.stdout);
+    assert.match(sources.join('\n'), /^\/ \/dev\/loop(\d+)p1\n\/usr \/dev\/loop\1p2\n\/var\/tmp \/dev\/loop\1p4\n\/home \/dev\/loop\1p3$/);
   });
 
   it('the GPT read-only flag makes the root read-only; a root flagged no-auto is no root', async () => {
