@@ -18,7 +18,7 @@ HELPER_SRC := $(wildcard native/*.c)
 HELPER_HDR := $(wildcard native/*.h)
 TS_SRC := $(shell find src test bench examples -name '*.ts' 2>/dev/null)
 
-APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3 nftables
+APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3 nftables e2fsprogs systemd
 
 .PHONY: all deps bench-deps check test-unit test-integration demo bench clean images install uninstall install-manifest
 

@@ -18,6 +18,7 @@
 #include "device-policy.h"
 #include "child.h"
 #include "launch.h"
+#include "image.h"
 #include "console.h"
 #include "exec.h"
 #include "monitor.h"
@@ -111,6 +112,15 @@ int monitor_main(int control_fd, int parent_pid) {
         char err[512];
         if (plan_read(control_fd, &plan, err, sizeof err) < 0)
                 die("plan", 0, err);
+
+        /* -i: into the image's mount namespace before anything is opened by path. */
+        if (plan.image_holder > 0) {
+                struct failure jf = { 0 };
+                if (image_join(plan.image_holder, parent_pid, &jf) < 0) {
+                        report_error(jf.step, jf.op, jf.path, jf.err, jf.message);
+                        return 1;
+                }
+        }
 
         /* The bus first: one we cannot reach fails the start with nothing to undo. */
         struct bus bus = { .fd = -1 };
@@ -314,6 +324,8 @@ int main(int argc, char **argv) {
                 return launch_main(argc - 1, argv + 1);
         if (argc == 2 && strcmp(argv[1], "--decode") == 0)
                 return decode_only();
+        if (argc >= 2 && strcmp(argv[1], "--image") == 0)
+                return image_holder_main(argc - 1, argv + 1);
         if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
                 return supervise_main(argc - 2, argv + 2);
         if (argc >= 2 && strcmp(argv[1], "--exec") == 0) {

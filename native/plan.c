@@ -285,6 +285,13 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                         return -1;
                 }
                 p->has_root_id = true;
+        } else if (strcmp(k, "image-holder") == 0) {
+                WANT(2);
+                if (parse_uint(f[1], 10, 1u << 30, &n) < 0 || n == 0) {
+                        snprintf(err, errlen, "bad image-holder record");
+                        return -1;
+                }
+                p->image_holder = (int) n;
         } else if (strcmp(k, "listen-fds") == 0) {
                 unsigned long long first, count;
                 WANT(3);
@@ -537,6 +544,8 @@ void plan_dump_json(const struct plan *p, int fd) {
         sb_adds(&sb, "{\"root\":");
         sb_add_json(&sb, p->root);
         sb_addf(&sb, ",\"rootId\":{\"dev\":\"%llu\",\"ino\":\"%llu\"}", p->root_dev, p->root_ino);
+        if (p->image_holder > 0)
+                sb_addf(&sb, ",\"imageHolder\":%d", p->image_holder);
         sb_adds(&sb, ",\"hostname\":");
         sb_add_json(&sb, p->hostname);
         registration_dump_json(&p->reg, &sb);

@@ -93,6 +93,8 @@ struct plan {
         char *root;             /* host path of the tree */
         unsigned long long root_dev, root_ino; /* the tree Node inspected (tree.c) */
         bool has_root_id;
+        /* -i: the image holder whose mount namespace the monitor joins first (image.h); 0: none. */
+        int image_holder;
         char *hostname;
         bool ns_uts, ns_ipc, ns_cgroup, ns_net;
         enum console_mode console;

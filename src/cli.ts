@@ -8,6 +8,7 @@ import { UserError, refuse } from './util/errors.js';
 import { SUBCOMMANDS, subcommandHelp } from './commands/table.js';
 import { errorLine, setQuiet } from './util/log.js';
 import { releasePreforkedHelper, stdioTtys, takeLauncherFacts } from './runtime/launcher.js';
+import { releaseImage } from './image/image-release.js';
 
 // Before anything can start a process: what bin/tsnspawn handed us.
 takeLauncherFacts();
@@ -36,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
 /** Exits, but not before a pre-forked monitor no container used has gone. */
 async function exit(code: number): Promise<never> {
   await releasePreforkedHelper();
+  // -i: the image holder gone (if the monitor has not ended it), so its loop device is detached when we are.
+  await releaseImage();
   process.exit(code);
 }
 

@@ -22,6 +22,8 @@ export interface PlanFacts {
   root: string;
   /** Its device and inode when inspected. */
   rootId: { dev: string; ino: string };
+  /** -i: the image holder whose mount namespace the monitor joins (src/image/disk-image.ts). */
+  imageHolder?: number;
   machineName: string;
   uuid: string;
   user: { name: string; uid: number; gid: number; home: string; shell: string; groups: number[] };
@@ -159,6 +161,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   return {
     root: facts.root,
     rootId: facts.rootId,
+    ...(facts.imageHolder ? { imageHolder: facts.imageHolder } : {}),
     hostname: settings.hostname ?? facts.machineName,
     // --network-namespace-path: joined (network.join), not made.
     namespaces: { uts: true, ipc: true, cgroup: facts.cgroupNamespace, net: makesNetworkNamespace(settings) },

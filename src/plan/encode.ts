@@ -106,6 +106,7 @@ function processRecords(p: PlanProcess): Field[][] {
  */
 export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => number = (o) => 4 + (plan.carryFds ?? []).indexOf(o)): string {
   const rec: Field[][] = [['tsnspawn-plan', '1'], ['root', plan.root], ['root-id', plan.rootId.dev, plan.rootId.ino], ['hostname', plan.hostname]];
+  if (plan.imageHolder) rec.push(['image-holder', String(plan.imageHolder)]);
   if (plan.registration) rec.push(...registrationRecords(plan.registration));
   if (plan.listenFds) rec.push(['listen-fds', String(helperFd(3)), String(plan.listenFds)]);
   for (const fd of plan.carryFds ?? []) rec.push(['carry-fd', String(helperFd(fd)), String(fd)]);

@@ -46,6 +46,8 @@ export interface LaunchPlan {
   root: string;
   /** The tree's device and inode as inspected: the helper mounts that directory or none (decimal strings: 64-bit). */
   rootId: { dev: string; ino: string };
+  /** -i: the image holder's pid; the monitor joins its mount namespace first (native/image-join.c). */
+  imageHolder?: number;
   hostname: string;
   namespaces: { uts: boolean; ipc: boolean; cgroup: boolean; net: boolean };
   console: PlanConsole;

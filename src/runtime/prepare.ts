@@ -6,6 +6,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import type { Credential } from '../plan/credentials.js';
 import { locateTree } from '../image/locate.js';
+import { attachDiskImage, machineNameFromImage, type DiskImage } from '../image/disk-image.js';
 import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } from '../image/os-tree.js';
 import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
@@ -187,6 +188,20 @@ async function treeFromTemplate(cmdline: Settings, template: string): Promise<vo
   cmdline.directory ??= target;
 }
 
+/** -i: refuses what nspawn refuses with it, then attaches and mounts the image (src/image/disk-image.ts). */
+async function diskImage(settings: Settings): Promise<DiskImage> {
+  const option = `--image=${settings.image}`;
+  if (settings.directory !== undefined) refuse(`cannot combine ${option} with --directory: choose one`);
+  if (settings.tarball !== undefined) refuse(`cannot combine ${option} with --tarball: choose one`);
+  if (settings.template !== undefined) refuse(`cannot combine ${option} with --template: choose one`);
+  // Nothing writes to the image in these modes: attached read-only, as systemd-nspawn does with --read-only.
+  const readOnly = settings.readOnly || settings.ephemeral || settings.volatile === 'overlay';
+  const image = await attachDiskImage(settings.image!, settings.machine, readOnly);
+  // A file we may not write, or a root partition flagged read-only, gives a read-only root.
+  if (image.rootReadOnly && !settings.ephemeral && settings.volatile !== 'overlay') settings.readOnly = true;
+  return image;
+}
+
 export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: boolean }): Promise<Prepared> {
   // --template first: the tree it makes is where NAME.nspawn is looked for.
   if (cmdline.template !== undefined) await treeFromTemplate(cmdline, cmdline.template);
@@ -206,11 +221,13 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   }
   // After a guest reboot the supervisor ran us again: the same machine.
   const resumed = takeRebootState();
-  const located = locateTree(settings.directory, settings.machine);
+  // -i: the image's partitions, mounted where only the holder (then the monitor and the container) sees them.
+  const image = settings.image !== undefined ? await diskImage(settings) : undefined;
+  const located = image?.located ?? locateTree(settings.directory, settings.machine);
   // As nspawn: an os-release is asked of a tree to boot only (and not with SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0).
   checkOsTree(located.root, located.option, settings.boot && settings.nspawnEnvironment.checkOsRelease);
   // An ephemeral machine gets a random suffix, so many can run at once (as nspawn).
-  const baseName = settings.machine ?? parseMachineName(machineNameFromDirectory(located.root));
+  const baseName = settings.machine ?? parseMachineName(image ? machineNameFromImage(settings.image!) : machineNameFromDirectory(located.root));
   const randomSuffix = settings.ephemeral && (!settings.machine || settings.machineFromTarball);
   const machineName = resumed?.machineName ?? (randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName);
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
@@ -254,7 +271,8 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   const cgroupNamespace = settings.nspawnEnvironment.cgroupNamespace && hasCgroupNamespace();
   const cgroupOps = cgroupMounts(containerLayout(cgroup.layout, settings.nspawnEnvironment.cgroupLayout), ownMembership().controllers.keys(), cgroupNamespace);
   const facts = {
-    root: located.root,
+    root: image?.root ?? located.root,
+    ...(image ? { imageHolder: image.holderPid } : {}),
     rootId: located.id,
     machineName,
     uuid: uuid.dashed,
@@ -276,5 +294,5 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     propagateDir: propagateDirOf(machineName),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
-  return { makePlan, cgroup, journal, machineName, uuid, root: located.root, console, settings, resumed: resumed !== undefined };
+  return { makePlan, cgroup, journal, machineName, uuid, root: image?.root ?? located.root, console, settings, resumed: resumed !== undefined };
 }

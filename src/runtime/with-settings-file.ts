@@ -16,6 +16,11 @@ async function settingsFileSite(settings: Settings): Promise<SettingsFileSite> {
     const { nameFromArchive } = await import('../image/import/import-tar.js');
     return { machine: settings.machine ?? machineNameFromDirectory(nameFromArchive(settings.tarball)), beside: resolve(settings.tarball) };
   }
+  // -i: NAME.nspawn beside the image file, NAME from its file name (as nspawn).
+  if (settings.image !== undefined) {
+    const { machineNameFromImage } = await import('../image/disk-image.js');
+    return { machine: settings.machine ?? machineNameFromImage(settings.image), beside: resolve(settings.image) };
+  }
   // Refuses a missing tree with the same message prepare() would.
   const located = locateTree(settings.directory, settings.machine);
   return { machine: settings.machine ?? machineNameFromDirectory(located.root), beside: located.named };

@@ -71,6 +71,14 @@ const str = (v: string | boolean): string => String(v);
 export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '-D, --directory <path>', sets: 'directory', help: 'root directory of the container', apply: (s, v) => (s.directory = str(v)) },
   {
+    flags: '-i, --image <path>',
+    help: 'a disk image to run: GPT with a root partition (systemd-repart, mkosi), or one file system',
+    apply: (s, v) => {
+      if (str(v) === '') refuse('invalid --image=: give the image file\'s path');
+      s.image = str(v);
+    },
+  },
+  {
     flags: '--tarball <file>',
     help: 'start from a rootfs archive: unpacked once into a cache, each run an ephemeral overlay of it',
     apply: (s, v) => (s.tarball = str(v)),

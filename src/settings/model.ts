@@ -77,6 +77,8 @@ export interface Settings {
   tmpfs: TmpfsSpec[];
   overlays: OverlaySpec[];
   inaccessible: InaccessibleSpec[];
+  /** -i/--image: a disk image (GPT, or one file system) to run instead of a directory (src/image/disk-image.ts). */
+  image?: string;
   /** --template: the tree -D (or -M's directory) is made from when it does not exist (src/image/template.ts). */
   template?: string;
   /** --suppress-sync: sync(2), fsync(2) and their kin succeed without doing anything (nspawn's seccomp rules). */

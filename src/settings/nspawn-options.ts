@@ -27,7 +27,7 @@ const no = (why: string): Support => ({ kind: 'refused', why });
 const planned = (issue: number, why: string): Support => ({ kind: 'planned', issue, why });
 
 const USERNS = (what: string): Support => planned(13, `user namespaces (${what})`);
-const IMAGE_ONLY = no('only for disk images (-i), which tsnspawn does not run yet');
+const IMAGE_ONLY = no('not implemented: image policies and dm-verity (tsnspawn refuses images with verity partitions)');
 
 export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '-h, --help', since: 252, support: yes() },
@@ -41,7 +41,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '-D, --directory=', since: 252, support: yes() },
   { names: '--template=', since: 252, support: yes('always a copy (reflinks where the file system can), never a btrfs snapshot') },
   { names: '-x, --ephemeral', since: 252, support: yes('an overlay on a tmpfs, never a copy') },
-  { names: '-i, --image=', since: 252, support: planned(15, 'GPT disk images') },
+  { names: '-i, --image=', since: 252, support: yes('GPT images (root, /usr, /home, /srv, /var, /var/tmp partitions of this architecture) and plain file system images; LUKS and verity are refused') },
   { names: '--image-policy=', since: 257, support: IMAGE_ONLY },
   { names: '--oci-bundle=', since: 252, support: no('OCI bundles: tsnspawn runs whole OS trees (use runc or crun)') },
   { names: '--read-only', since: 252, support: yes() },

@@ -22,6 +22,26 @@ export interface HostState {
   nftTables: string[];
   /** /run/systemd/nspawn/propagate/NAME: machinectl bind's path into a container (src/runtime/propagate.ts). */
   propagate: string[];
+  /** Loop devices backed by a file of the tests' (-i images under /var/tmp/tsnspawn-*, /var/cache/tsnspawn-test): "loopN FILE". */
+  loops: string[];
+}
+
+/** Where the tests keep disk images for -i (test/harness/disk-images.ts). */
+const TEST_IMAGE_DIRS = ['/var/tmp/tsnspawn-', '/var/cache/tsnspawn-test/'];
+
+/** Attached loop devices whose backing file is one of the tests', from sysfs (what losetup -a reads). */
+export function testLoopDevices(): string[] {
+  return entries('/sys/block')
+    .filter((d) => d.startsWith('loop'))
+    .flatMap((d) => {
+      try {
+        const file = readFileSync(`/sys/block/${d}/loop/backing_file`, 'utf8').trim();
+        return TEST_IMAGE_DIRS.some((p) => file.startsWith(p)) ? [`${d} ${file}`] : [];
+      } catch {
+        return [];
+      }
+    })
+    .sort();
 }
 
 const LINK_PREFIXES = ['ve-', 'vb-', 'vz-'];
@@ -142,6 +162,7 @@ export function snapshot(): HostState {
     links: links(),
     nftTables: nftTables(),
     propagate: entries('/run/systemd/nspawn/propagate'),
+    loops: testLoopDevices(),
   };
 }
 
@@ -168,6 +189,7 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const l of after.links) if (!before.links.includes(l)) out.push(`link left: ${l}`);
   for (const t of after.nftTables) if (!before.nftTables.includes(t)) out.push(`nftables table left: inet ${t}`);
   for (const d of after.propagate) if (!before.propagate.includes(d)) out.push(`propagation directory left: /run/systemd/nspawn/propagate/${d}`);
+  for (const l of after.loops) if (!before.loops.includes(l)) out.push(`loop device left attached: ${l}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }
