@@ -15,6 +15,7 @@ import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
 import { hasPrivateNetwork } from '../settings/network.js';
 import { planNetwork } from './network.js';
 import { planProcess } from './security.js';
+import { treeLockOf, type TreeLock } from './tree-lock.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -108,6 +109,11 @@ export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
   return settings.ephemeral || settings.volatile === 'overlay' ? 'overlay' : settings.volatile === 'yes' ? 'volatile' : 'plain';
 }
 
+function treeLockField(settings: Settings, facts: PlanFacts): { treeLock?: TreeLock } {
+  const lock = treeLockOf(settings, facts.root, facts.rootId);
+  return lock ? { treeLock: lock } : {};
+}
+
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   const privateNetwork = hasPrivateNetwork(settings);
   const network = planNetwork(settings, { machineName: facts.machineName, hostMachineId: facts.hostMachineId ?? '' });
@@ -165,6 +171,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...(settings.suppressSync ? { suppressSync: true } : {}),
     asPid2: settings.asPid2,
     rootMode: rootModeOf(settings),
+    ...(settings.pivotRoot ? { pivotRoot: { ...settings.pivotRoot, order: settings.ephemeral ? ('last' as const) : ('first' as const) } } : {}),
+    ...treeLockField(settings, facts),
     cwd: settings.chdir ?? facts.defaultCwd,
     uid: facts.user.uid,
     gid: facts.user.gid,

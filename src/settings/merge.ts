@@ -78,6 +78,7 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   'read-only': scalar('readOnly'),
   volatile: scalar('volatile'),
   'suppress-sync': scalar('suppressSync'),
+  'pivot-root': scalar('pivotRoot'),
   'custom-mounts': {
     present: (v) => [v.binds, v.tmpfs, v.overlays, v.inaccessible].some((l) => (l?.length ?? 0) > 0),
     apply: (s, v) => {

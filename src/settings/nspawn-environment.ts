@@ -27,10 +27,12 @@ export interface NspawnEnvironment {
   tmpfsTmp: boolean;
   /** -b refuses a tree without os-release. */
   checkOsRelease: boolean;
+  /** Lock the tree as nspawn does (src/plan/tree-lock.ts). */
+  lock: boolean;
 }
 
 export function defaultNspawnEnvironment(): NspawnEnvironment {
-  return { cgroupNamespace: true, apiVfs: 'read-only', tmpfsTmp: true, checkOsRelease: true };
+  return { cgroupNamespace: true, apiVfs: 'read-only', tmpfsTmp: true, checkOsRelease: true, lock: true };
 }
 
 interface Variable {
@@ -103,9 +105,8 @@ export const NSPAWN_VARIABLES: readonly Variable[] = [
   {
     name: 'SYSTEMD_NSPAWN_LOCK',
     takes: BOOLEAN,
-    // Only checked: tsnspawn does not lock trees yet, so every value means what 0 means to nspawn.
-    apply: boolean(() => {}),
-    meaning: 'not implemented: tsnspawn does not lock trees yet (nspawn\'s `.#NAME.lck` beside the tree), so it runs as nspawn with `0`; a bad value is still refused',
+    apply: boolean((env, on) => (env.lock = on)),
+    meaning: "false: the tree is not locked (nspawn's `.#NAME.lck` beside it and `/run/systemd/nspawn/locks/inode-DEV:INO`, exclusive, shared with --read-only, none with -x), so two containers may run it at once",
   },
 ];
 

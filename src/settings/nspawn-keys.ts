@@ -11,6 +11,7 @@ import { PRIVATE_USERS_OWNERSHIP, type BindSpec, type InaccessibleSpec, type Ove
 import { parsePrivateUsers } from '../plan/userns.js';
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
+import { parsePivotRoot, type PivotRootSpec } from './pivot-root.js';
 import { tryParseUuid } from './uuid.js';
 import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
 import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseInaccessible, parseOverlay, parseTmpfs } from './values.js';
@@ -67,6 +68,7 @@ export interface FileValues {
   personality?: string;
   ambientCapabilities?: string[];
   suppressSync?: boolean;
+  pivotRoot?: PivotRootSpec;
 }
 
 /** The groups a file can set. */
@@ -261,6 +263,7 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
     },
   },
   // Not privileged in nspawn: it only makes the guest's own data less safe.
+  { name: 'Exec.PivotRoot', group: 'pivot-root', privileged: false, apply: (v, x) => void (v.pivotRoot = parsePivotRoot(x, 'PivotRoot')) },
   { name: 'Exec.SuppressSync', group: 'suppress-sync', privileged: false, apply: (v, x) => void (v.suppressSync = bool(x)) },
   { name: 'Exec.Personality', group: 'personality', privileged: false, apply: (v, x) => void (v.personality = parsePersonality(x)) },
   ...RLIMIT_NAMES.map(
@@ -356,7 +359,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
  * naming it, and the rest of the file applies.
  */
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
-  'Exec.PivotRoot': '--pivot-root',
   'Exec.SystemCallFilter': '--system-call-filter',
   'Files.BindUser': '--bind-user',
   'Network.MACVLAN': '--network-macvlan',

@@ -52,8 +52,8 @@ describe('readNspawnEnvironment', () => {
     for (const w of ['0', 'no', 'N', 'false', 'f', 'off', 'Off']) assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_USE_CGNS: w }).cgroupNamespace, false, w);
     assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_TMPFS_TMP: '0' }).tmpfsTmp, false);
     assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_CHECK_OS_RELEASE: 'no' }).checkOsRelease, false);
-    // Checked only (tsnspawn does not lock trees yet): any boolean is taken, and changes nothing.
-    assert.deepEqual(readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: 'false' }), defaultNspawnEnvironment());
+    assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: 'false' }).lock, false);
+    assert.equal(readNspawnEnvironment({}).lock, true);
   });
 
   it('SYSTEMD_NSPAWN_API_VFS_WRITABLE: network (exactly), or a boolean', () => {
