@@ -26,12 +26,13 @@ const scratch = new Scratch();
 after(() => scratch.remove());
 
 describe('readNspawnEnvironment', () => {
-  it('unset: nspawn\'s defaults (host layout, cgroup namespace, read-only API file systems, tmpfs /tmp, os-release checked)', () => {
+  it('unset: nspawn\'s defaults (host layout, cgroup namespace, read-only API file systems, tmpfs /tmp, os-release checked, tree locked)', () => {
     assert.deepEqual(readNspawnEnvironment({}), {
       cgroupNamespace: true,
       apiVfs: 'read-only',
       tmpfsTmp: true,
       checkOsRelease: true,
+      lock: true,
     });
     assert.deepEqual(readNspawnEnvironment({}), defaultNspawnEnvironment());
   });
