@@ -22,6 +22,8 @@ export interface HostState {
   nftTables: string[];
   /** /run/systemd/nspawn/propagate/NAME: machinectl bind's path into a container (src/runtime/propagate.ts). */
   propagate: string[];
+  /** nspawn's tree locks in /run (tsnspawn takes the same ones: src/plan/tree-lock.ts). */
+  treeLocks: string[];
 }
 
 const LINK_PREFIXES = ['ve-', 'vb-', 'vz-'];
@@ -142,6 +144,7 @@ export function snapshot(): HostState {
     links: links(),
     nftTables: nftTables(),
     propagate: entries('/run/systemd/nspawn/propagate'),
+    treeLocks: entries('/run/systemd/nspawn/locks'),
   };
 }
 
@@ -168,6 +171,7 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const l of after.links) if (!before.links.includes(l)) out.push(`link left: ${l}`);
   for (const t of after.nftTables) if (!before.nftTables.includes(t)) out.push(`nftables table left: inet ${t}`);
   for (const d of after.propagate) if (!before.propagate.includes(d)) out.push(`propagation directory left: /run/systemd/nspawn/propagate/${d}`);
+  for (const l of after.treeLocks) if (!before.treeLocks.includes(l)) out.push(`tree lock left: /run/systemd/nspawn/locks/${l}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }
