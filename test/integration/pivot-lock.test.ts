@@ -170,6 +170,24 @@ describe("the tree's lock", { skip }, () => {
     await assertNoLeaks(host, [tree]);
   });
 
+  it('a reboot in place keeps the tree: the next boot takes the lock again and holds it', async () => {
+    const host = snapshot();
+    const marks = mkdtempSync(`${work}/marks-`);
+    // The reboot comes after the handover (1 s), so the monitor that took the lock first is gone by then.
+    const script = 'if [ -e /m/once ]; then touch /m/second; exec sleep 1000; else touch /m/once; sleep 1.5; reboot -f; fi';
+    const p = start(['-q', '-P', '--register=no', '-M', 'lock-reboot', '-D', tree, `--bind=${marks}:/m`, '/bin/sh', '-c', script]);
+    try {
+      await until(`${marks}/second`, 'the second boot');
+      for (const f of lockFiles(tree)) assert.ok(existsSync(f), `${f} held by the second boot`);
+      assertOneErrorLine(await run(['-q', '--register=no', '-D', tree, '/bin/true']), /in use by tsnspawn container lock-reboot/);
+    } finally {
+      p.kill('SIGTERM');
+      await p;
+    }
+    await assertNoLeaks(host, [tree]);
+    for (const f of lockFiles(tree)) assert.equal(existsSync(f), false, `${f} removed at exit`);
+  });
+
   it('after a SIGKILL of tsnspawn the stale lock files lock nothing: the next start runs and removes them', async () => {
     rmSync(`${tree}/ready`, { force: true });
     const p = start(['-q', '--register=no', '-D', tree, '/bin/sh', '-c', 'touch /ready; exec sleep 1000']);
