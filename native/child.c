@@ -99,7 +99,8 @@ static int prepare_root(const struct plan *p, const struct idmap *im, int *rootf
         int treefd = tree_open_checked(p, f);
         if (treefd < 0)
                 return -1;
-        *rootfd = rootfs_mount(treefd, p->root_mode, im, f);
+        struct pivot pv = { .new_root = p->pivot_new, .old_root = p->pivot_old, .last = p->pivot_last, .old_read_only = p->read_only_root };
+        *rootfd = rootfs_mount(treefd, p->root_mode, im, p->pivot_new ? &pv : NULL, f);
         close(treefd);
         return *rootfd < 0 ? -1 : 0;
 }
@@ -235,14 +236,23 @@ static int pass_listen_fds(const struct plan *p, struct failure *f) {
 }
 
 /* Ops [from, to) relative to rootfd, then (when asked) "/" read-only. */
-static int run_ops(const struct child_args *a, int rootfd, size_t from, size_t to, bool root_ro, const struct op_context *ctx, struct failure *f) {
+static int run_ops(const struct child_args *a, int rootfd, size_t from, size_t to, bool root_ro, const struct op_context *in, struct failure *f) {
         const struct plan *p = a->plan;
-        for (size_t i = from; i < to; i++)
-                if (run_op(rootfd, &p->ops[i], ctx, f) < 0)
-                        return -1;
+        /* --pivot-root=PATH:OLDROOT: '+' sources below OLDROOT are the old root's (ops.c). */
+        struct op_context ctx = *in;
+        struct old_root old = { .fd = p->pivot_old && from < to ? open_in_root(rootfd, p->pivot_old, O_PATH | O_DIRECTORY) : -1, .path = p->pivot_old };
+        if (old.fd >= 0)
+                ctx.old_root = &old;
+        int r = 0;
+        for (size_t i = from; i < to && r == 0; i++)
+                r = run_op(rootfd, &p->ops[i], &ctx, f);
+        if (old.fd >= 0)
+                close(old.fd);
+        if (r < 0)
+                return -1;
         if (root_ro) {
                 struct op ro = { .kind = OP_REMOUNT_RO, .a = "/" };
-                if (run_op(rootfd, &ro, ctx, f) < 0)
+                if (run_op(rootfd, &ro, &ctx, f) < 0)
                         return -1;
         }
         return 0;

@@ -29,7 +29,9 @@
 #include "report.h"
 #include "sealed-exec.h"
 #include "supervise.h"
+#include "ops.h"
 #include "tree.h"
+#include "tree-lock.h"
 #include "workdir.h"
 
 #include <errno.h>
@@ -113,6 +115,16 @@ int monitor_main(int control_fd, int parent_pid) {
         if (plan_read(control_fd, &plan, err, sizeof err) < 0)
                 die("plan", 0, err);
 
+        /* The tree's lock (or -i's image's) before anything else: a tree
+         * another container runs is refused with nothing made (tree-lock.c). */
+        {
+                struct failure lf = { 0 };
+                if (tree_lock_acquire(&plan, &lf) < 0) {
+                        report_error(lf.step, lf.op, lf.path, lf.err, lf.message);
+                        return 1;
+                }
+        }
+
         /* -i: into the image's mount namespace before anything is opened by path. */
         if (plan.image_holder > 0) {
                 struct failure jf = { 0 };
@@ -146,7 +158,11 @@ int monitor_main(int control_fd, int parent_pid) {
         size_t n_workdirs = 0;
         struct cgroup_set cgroups = { 0 };
         int treefd = tree_open_checked(&plan, &f);
-        if (treefd < 0 || workdir_prepare_overlays(&plan, treefd, &workdirs, &n_workdirs, &f) < 0 ||
+        /* '+' upper trees are in the container's root: with --pivot-root a directory of the tree. */
+        int rootdir = treefd < 0 || !plan.pivot_new ? treefd : open_in_root(treefd, plan.pivot_new, O_PATH | O_DIRECTORY);
+        if (treefd >= 0 && rootdir < 0)
+                fail(&f, "root", "pivot-root", plan.pivot_new, errno, "cannot open %s in the tree for --pivot-root", plan.pivot_new);
+        if (rootdir < 0 || workdir_prepare_overlays(&plan, rootdir, &workdirs, &n_workdirs, &f) < 0 ||
             cgroup_open(&plan, &cgroups, &f) < 0) {
                 for (size_t i = 0; i < n_workdirs; i++)
                         workdir_remove(&workdirs[i]);
@@ -154,6 +170,8 @@ int monitor_main(int control_fd, int parent_pid) {
                 userns_release(uid_lock, plan.uid_base);
                 return 1;
         }
+        if (rootdir != treefd)
+                close(rootdir);
         close(treefd);
 
         /* Signals are read through a signalfd in the monitor; block them

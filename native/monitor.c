@@ -12,6 +12,7 @@
 #include "port.h"
 #include "random-name.h"
 #include "report.h"
+#include "tree-lock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -328,7 +329,9 @@ int monitor_run(struct monitor *m) {
         }
         console_drain(c);
         console_restore(c);
-        /* Before the exit event: Node may end (and we with it) right after. */
+        /* Before the exit event: Node may end (and we with it) right after,
+         * and a guest reboot's next start takes the tree's lock again. */
+        tree_lock_release();
         for (size_t i = 0; i < m->n_workdirs; i++)
                 workdir_remove(&m->workdirs[i]);
         /* Links, zone bridge and --port rules: gone before tsnspawn exits,

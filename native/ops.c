@@ -357,6 +357,38 @@ static int op_bind_by_type(int rootfd, const struct op *o, struct failure *fl) {
         return op_bind(rootfd, &typed, NULL, fl);
 }
 
+/* The rest of path below dir ("/a" below "/a" is "/"), or NULL. */
+static const char *path_below(const char *path, const char *dir) {
+        for (;;) {
+                while (*path == '/')
+                        path++;
+                while (*dir == '/')
+                        dir++;
+                if (!*dir)
+                        return *path ? path - 1 : "/";
+                size_t n = strcspn(dir, "/");
+                if (strncmp(path, dir, n) != 0 || (path[n] && path[n] != '/'))
+                        return NULL;
+                path += n;
+                dir += n;
+        }
+}
+
+/* A '+' bind source: on the tree's own mount; with --pivot-root=PATH:OLDROOT
+ * a path below OLDROOT crosses onto the old root's mount, which is the whole
+ * tree, and is resolved there (on its own mount again). */
+static int open_plus_source(int rootfd, const char *path, const struct op_context *ctx) {
+        int fd = open_in_tree(rootfd, path, O_PATH);
+        if (fd >= 0 || errno != EXDEV || !ctx || !ctx->old_root)
+                return fd;
+        const char *rest = path_below(path, ctx->old_root->path);
+        if (!rest) {
+                errno = EXDEV;
+                return -1;
+        }
+        return open_in_tree(ctx->old_root->fd, rest, O_PATH);
+}
+
 static int op_bind(int rootfd, const struct op *o, const struct op_context *ctx, struct failure *fl) {
         if (o->flags & F_OWN_CGROUP)
                 return op_bind_own_cgroup(rootfd, o, fl);
@@ -365,7 +397,7 @@ static int op_bind(int rootfd, const struct op *o, const struct op_context *ctx,
         /* bind: a host path; bind-inner: a path in the container, on the
          * tree's own mount only when it comes from the user ('+', F_TREE). */
         int srcfd = o->kind == OP_BIND       ? open(o->a, O_PATH | O_CLOEXEC)
-                    : (o->flags & F_TREE) ? open_in_tree(rootfd, o->a, O_PATH)
+                    : (o->flags & F_TREE) ? open_plus_source(rootfd, o->a, ctx)
                                           : open_in_root(rootfd, o->a, O_PATH);
         if (srcfd < 0) {
                 if (errno == ENOENT && (o->flags & F_OPTIONAL))

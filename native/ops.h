@@ -11,6 +11,13 @@ struct op_context {
         int notify_fd;      /* the monitor's notify socket */
         uid_t owner;        /* under a user namespace: host uid of the container's root (tmpfs uid=/gid=), else -1 */
         int userns_fd;      /* under a user namespace, in the outer child: the container's, for idmapped binds; else -1 */
+        /* --pivot-root=PATH:OLDROOT: the old root's mount (the whole tree)
+         * and where it is in the new root; a '+' path below it is the old
+         * root's (child.c). NULL: none. */
+        const struct old_root {
+                int fd;
+                const char *path;
+        } *old_root;
 };
 
 /* Opens path inside the tree rooted at rootfd; symlinks cannot leave it. */

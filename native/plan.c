@@ -345,6 +345,26 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                         return -1;
                 }
                 p->root_mode = (enum root_mode) i;
+        } else if (strcmp(k, "pivot-root") == 0) {
+                WANT(4);
+                bool last = strcmp(f[1], "last") == 0;
+                if ((!last && strcmp(f[1], "first") != 0) || f[2][0] != '/' || (f[3][0] && f[3][0] != '/')) {
+                        snprintf(err, errlen, "bad pivot-root record");
+                        return -1;
+                }
+                p->pivot_last = last;
+                p->pivot_new = strdup(f[2]);
+                p->pivot_old = f[3][0] ? strdup(f[3]) : NULL;
+        } else if (strcmp(k, "tree-lock") == 0) {
+                WANT(4);
+                bool shared = strcmp(f[1], "shared") == 0;
+                if ((!shared && strcmp(f[1], "exclusive") != 0) || f[2][0] != '/' || f[3][0] != '/') {
+                        snprintf(err, errlen, "bad tree-lock record");
+                        return -1;
+                }
+                p->lock_shared = shared;
+                p->lock_local = strdup(f[2]);
+                p->lock_global = strdup(f[3]);
         } else if (switch_record(k)) {
                 WANT(1);
                 *(bool *) ((char *) p + switch_record(k)->field) = true;
@@ -562,6 +582,22 @@ void plan_dump_json(const struct plan *p, int fd) {
                 p->read_only_root ? "true" : "false", p->no_syscall_filter ? "false" : "true", p->as_pid2 ? "true" : "false", root_mode_words[p->root_mode],
                 p->suppress_sync ? "true" : "false");
         sb_add_json(&sb, p->cwd);
+        if (p->pivot_new) {
+                sb_adds(&sb, ",\"pivotRoot\":{\"newRoot\":");
+                sb_add_json(&sb, p->pivot_new);
+                if (p->pivot_old) {
+                        sb_adds(&sb, ",\"oldRoot\":");
+                        sb_add_json(&sb, p->pivot_old);
+                }
+                sb_addf(&sb, ",\"order\":\"%s\"}", p->pivot_last ? "last" : "first");
+        }
+        if (p->lock_local) {
+                sb_addf(&sb, ",\"treeLock\":{\"mode\":\"%s\",\"local\":", p->lock_shared ? "shared" : "exclusive");
+                sb_add_json(&sb, p->lock_local);
+                sb_adds(&sb, ",\"global\":");
+                sb_add_json(&sb, p->lock_global);
+                sb_adds(&sb, "}");
+        }
         sb_addf(&sb, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned) p->uid, (unsigned) p->gid);
         for (size_t i = 0; i < p->n_groups; i++)
                 sb_addf(&sb, "%s%u", i ? "," : "", (unsigned) p->groups[i]);

@@ -104,6 +104,16 @@ struct plan {
         bool suppress_sync;     /* --suppress-sync=yes: the sync calls do nothing (seccomp.c) */
         struct syscall_rules syscall_rules; /* --system-call-filter (syscall-rules.h); none: no records */
         enum root_mode root_mode;
+        /* --pivot-root ("pivot-root first|last NEW OLD", rootfs.c): the
+         * directory of the tree that becomes the root, and where the whole
+         * tree is mounted inside it (NULL: nowhere). pivot_last: the root
+         * mode's mount of the whole tree first, then the pivot inside it (-x). */
+        char *pivot_new, *pivot_old;
+        bool pivot_last;
+        /* The tree's lock ("tree-lock shared|exclusive LOCAL GLOBAL",
+         * tree-lock.c): nspawn's two lock files; NULL: no lock. */
+        char *lock_local, *lock_global;
+        bool lock_shared;
         char *cwd;
         uid_t uid;
         gid_t gid;

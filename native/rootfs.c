@@ -11,6 +11,7 @@
  * a single mount. The result is a descriptor of the new root mount. */
 #define _GNU_SOURCE
 #include "rootfs.h"
+#include "ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -207,7 +208,55 @@ bad:
         return -1;
 }
 
-int rootfs_mount(int treefd, enum root_mode mode, const struct idmap *im, struct failure *f) {
+/* The pivot over base (the tree's directory, or with pv->last the root
+ * mode's mount of it): a copy of new_root (idmapped as im says) attached
+ * over base, and with old_root a copy of all of base attached at old_root
+ * inside it. Paths resolve inside base (RESOLVE_IN_ROOT). Returns the new
+ * root's mount. */
+static int pivot_over(int base, const struct pivot *pv, const struct idmap *im, struct failure *f) {
+        int dir = open_in_root(base, pv->new_root, O_PATH | O_DIRECTORY);
+        if (dir < 0)
+                return fail(f, "root", "pivot-root", pv->new_root, errno, "cannot open %s in the tree for --pivot-root", pv->new_root);
+        int newmnt = clone_tree(dir, im);
+        int e = errno;
+        close(dir);
+        if (newmnt < 0)
+                return fail(f, "root", "pivot-root", pv->new_root, e, "cannot make %s a mount for --pivot-root", pv->new_root);
+        int oldmnt = -1, dst = -1;
+        if (pv->old_root) {
+                struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+                oldmnt = clone_tree(base, im);
+                if (oldmnt < 0 || (pv->old_read_only && syscall(SYS_mount_setattr, oldmnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0)) {
+                        fail(f, "root", "pivot-root", pv->old_root, errno, "cannot make a mount of the whole tree for --pivot-root's %s", pv->old_root);
+                        goto bad;
+                }
+        }
+        if (attach_onto(newmnt, base) < 0) {
+                fail(f, "root", "pivot-root", pv->new_root, errno, "cannot mount %s as the container's root", pv->new_root);
+                goto bad;
+        }
+        if (oldmnt >= 0) {
+                dst = open_in_root(newmnt, pv->old_root, O_PATH | O_DIRECTORY);
+                if (dst < 0 || attach_onto(oldmnt, dst) < 0) {
+                        fail(f, "root", "pivot-root", pv->old_root, errno, "cannot mount the old root at %s in the new root", pv->old_root);
+                        goto bad;
+                }
+                close(dst);
+                close(oldmnt);
+        }
+        return newmnt;
+bad:
+        e = errno;
+        if (dst >= 0)
+                close(dst);
+        if (oldmnt >= 0)
+                close(oldmnt);
+        close(newmnt);
+        errno = e;
+        return -1;
+}
+
+static int mode_root(int treefd, enum root_mode mode, const struct idmap *im, struct failure *f) {
         switch (mode) {
         case ROOT_OVERLAY:
                 return overlay_root(treefd, im, f);
@@ -217,4 +266,26 @@ int rootfs_mount(int treefd, enum root_mode mode, const struct idmap *im, struct
                 break;
         }
         return plain_root(treefd, im, f);
+}
+
+int rootfs_mount(int treefd, enum root_mode mode, const struct idmap *im, const struct pivot *pv, struct failure *f) {
+        if (!pv)
+                return mode_root(treefd, mode, im, f);
+        if (pv->last) {
+                /* The whole tree as the root mode makes it (idmapped there), then the pivot inside. */
+                int base = mode_root(treefd, mode, im, f);
+                if (base < 0)
+                        return -1;
+                int root = pivot_over(base, pv, NULL, f);
+                close(base);
+                return root;
+        }
+        /* The pivot first (the copies idmapped), then the root mode on the new root. */
+        int root = pivot_over(treefd, pv, im, f);
+        if (root < 0 || mode == ROOT_PLAIN)
+                return root;
+        struct idmap mapped = { .userns_fd = -1, .base = im ? im->base : 0 };
+        int moded = mode_root(root, mode, im ? &mapped : NULL, f);
+        close(root);
+        return moded;
 }

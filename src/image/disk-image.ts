@@ -14,7 +14,7 @@
  * device goes with the last of them, whatever ends tsnspawn.
  */
 import { spawn } from 'node:child_process';
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { HELPER_PATH } from '../runtime/helper.js';
 import { refuse } from '../util/errors.js';
@@ -27,6 +27,8 @@ export interface DiskImage {
   root: string;
   /** How Node reads it: the tree through the holder's root, in the holder's namespace. */
   located: Located;
+  /** What nspawn's lock is taken on for -i: the image file itself (image_path_lock), not the mounted root. */
+  lockTarget: { path: string; id: { dev: string; ino: string } };
   holderPid: number;
   /** The loop device, e.g. /dev/loop3 (messages, tests). */
   loop: string;
@@ -97,9 +99,15 @@ export async function attachDiskImage(path: string, machine: string | undefined,
   return {
     root: reply.root,
     located: { root: view, option, named: resolve(path), id: { dev: String(st.dev), ino: String(st.ino) } },
+    lockTarget: { path: resolve(path), id: fileId(path) },
     holderPid: child.pid,
     loop: reply.loop,
     readOnly: reply.readOnly === true,
     rootReadOnly: reply.rootReadOnly === true,
   };
+}
+
+function fileId(path: string): { dev: string; ino: string } {
+  const st = statSync(path, { bigint: true });
+  return { dev: String(st.dev), ino: String(st.ino) };
 }

@@ -16,6 +16,7 @@ import { hasPrivateNetwork, makesNetworkNamespace } from '../settings/network.js
 import { planNetwork } from './network.js';
 import { planProcess } from './security.js';
 import { syscallRules } from './syscall-filter.js';
+import { treeLockOf, type TreeLock } from './tree-lock.js';
 
 export interface PlanFacts {
   /** Canonical host path of the tree. */
@@ -24,6 +25,8 @@ export interface PlanFacts {
   rootId: { dev: string; ino: string };
   /** -i: the image holder whose mount namespace the monitor joins (src/image/disk-image.ts). */
   imageHolder?: number;
+  /** -i: the image file, which the tree lock is taken on (as nspawn); otherwise root and rootId. */
+  lockTarget?: { path: string; id: { dev: string; ino: string } };
   machineName: string;
   uuid: string;
   user: { name: string; uid: number; gid: number; home: string; shell: string; groups: number[] };
@@ -111,6 +114,11 @@ export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
   return settings.ephemeral || settings.volatile === 'overlay' ? 'overlay' : settings.volatile === 'yes' ? 'volatile' : 'plain';
 }
 
+function treeLockField(settings: Settings, facts: PlanFacts): { treeLock?: TreeLock } {
+  const lock = treeLockOf(settings, facts.lockTarget?.path ?? facts.root, facts.lockTarget?.id ?? facts.rootId);
+  return lock ? { treeLock: lock } : {};
+}
+
 export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
   const privateNetwork = hasPrivateNetwork(settings);
   const network = planNetwork(settings, { machineName: facts.machineName, hostMachineId: facts.hostMachineId ?? '' });
@@ -174,6 +182,8 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...(settings.syscallFilter && syscallRuleList?.length ? { syscallRules: syscallRuleList } : {}),
     asPid2: settings.asPid2,
     rootMode: rootModeOf(settings),
+    ...(settings.pivotRoot ? { pivotRoot: { ...settings.pivotRoot, order: settings.ephemeral ? ('last' as const) : ('first' as const) } } : {}),
+    ...treeLockField(settings, facts),
     cwd: settings.chdir ?? facts.defaultCwd,
     uid: facts.user.uid,
     gid: facts.user.gid,

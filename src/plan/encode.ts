@@ -122,6 +122,8 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
   }
   if (plan.asPid2) rec.push(['as-pid2']);
   if (plan.rootMode !== 'plain') rec.push(['root-mode', plan.rootMode]);
+  if (plan.pivotRoot) rec.push(['pivot-root', plan.pivotRoot.order, plan.pivotRoot.newRoot, plan.pivotRoot.oldRoot ?? '']);
+  if (plan.treeLock) rec.push(['tree-lock', plan.treeLock.mode, plan.treeLock.local, plan.treeLock.global]);
   rec.push(['cwd', plan.cwd], ['user', String(plan.uid), String(plan.gid)]);
   for (const g of plan.groups) rec.push(['group', String(g)]);
   rec.push(['caps', plan.capsRetain], ['exec', plan.exec]);

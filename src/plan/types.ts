@@ -4,6 +4,7 @@
  * executes it (native/plan.h mirrors these types).
  */
 import type { PlanSyscallRule } from './syscall-filter.js';
+import type { TreeLock } from './tree-lock.js';
 
 /** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. rw: clear read-only on the new bind. */
 export type MountFlag =
@@ -62,6 +63,16 @@ export interface LaunchPlan {
   asPid2: boolean;
   /** plain: the tree; overlay: tree + tmpfs upper layer; volatile: tmpfs with the tree's /usr. */
   rootMode: 'plain' | 'overlay' | 'volatile';
+  /**
+   * --pivot-root: the directory of the tree that becomes the root, and where
+   * the whole tree goes inside it (none: out of sight). first: pivot, then the
+   * root mode applies to the new root (nspawn's --volatile); last: the root
+   * mode's mount of the whole tree first, then pivot inside it (nspawn's -x
+   * pivots inside its copy of the whole tree).
+   */
+  pivotRoot?: { newRoot: string; oldRoot?: string; order: 'first' | 'last' };
+  /** The tree's lock, taken and held by the monitor (tree-lock.ts); absent: none. */
+  treeLock?: TreeLock;
   cwd: string;
   uid: number;
   gid: number;

@@ -5,6 +5,7 @@
 import type { Settings } from '../settings/model.js';
 import { sourcePathOf } from '../settings/values.js';
 import { cpuListText, rlimitText } from '../settings/security.js';
+import { treeLockHolder } from './tree-lock-holder.js';
 
 export interface HelperError {
   step: string;
@@ -58,6 +59,9 @@ const REGISTER_HINTS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => string]> = 
 ];
 
 export function describeHelperError(e: HelperError, settings: Settings): string {
+  // The tree's lock (native/tree-lock.c): name the container that holds it.
+  if (e.step === 'lock' && e.op === 'busy')
+    return `${e.message.replace(/: Device or resource busy$/, '')}: it is in use by ${treeLockHolder(e.path)}, which holds ${e.path} (stop it first, run this one with -x, or both with --read-only)`;
   if (e.step === 'register')
     for (const [pattern, hint] of REGISTER_HINTS) {
       const m = pattern.exec(e.message);

@@ -26,7 +26,7 @@ import { machineIdToUuid, parseUuidOption, randomUuid, type MachineUuid } from '
 import { checkSecuritySettings } from './security-check.js';
 import { refuse, UserError } from '../util/errors.js';
 import { DEFAULT_PATH } from '../plan/environment.js';
-import { resolveInRoot } from '../image/in-root.js';
+import { pivotView, plainView, resolveInGuest, type GuestView } from '../image/pivot-view.js';
 import { takeRebootState } from './handover.js';
 import { inheritedListenFds } from './socket-activation.js';
 import { withSettingsFile } from './with-settings-file.js';
@@ -34,8 +34,8 @@ import { nftPath, removeStalePortTables } from './port-tables.js';
 import { checkNetworkSettings, hasDerivedMacs, hasPrivateNetwork, networkOptionName } from '../settings/network.js';
 import { propagateDirOf } from './propagate.js';
 
-function isDirectoryInTree(root: string, inner: string): boolean {
-  return resolveInRoot(root, inner)?.stat.isDirectory() ?? false;
+function isDirectoryInTree(view: GuestView, inner: string): boolean {
+  return resolveInGuest(view, inner)?.stat.isDirectory() ?? false;
 }
 
 export interface Prepared {
@@ -75,11 +75,11 @@ export function resolveConsole(settings: Settings, stdinTty: boolean, stdoutTty:
  * the kernel). A host upper must exist as nspawn's would; a '+' upper is
  * created in the tree, as nspawn does.
  */
-function checkBinds(settings: Settings, root: string): void {
+function checkBinds(settings: Settings, view: GuestView): void {
   const where = (source: string): string => (isInContainer(source) ? "in the container's tree" : 'on the host');
-  const exists = (source: string): boolean => (isInContainer(source) ? resolveInRoot(root, sourcePathOf(source)) !== undefined : existsSync(source));
+  const exists = (source: string): boolean => (isInContainer(source) ? resolveInGuest(view, sourcePathOf(source)) !== undefined : existsSync(source));
   const isDirectory = (source: string): boolean => {
-    if (isInContainer(source)) return isDirectoryInTree(root, sourcePathOf(source));
+    if (isInContainer(source)) return isDirectoryInTree(view, sourcePathOf(source));
     try {
       return statSync(source).isDirectory();
     } catch {
@@ -224,34 +224,37 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   // -i: the image's partitions, mounted where only the holder (then the monitor and the container) sees them.
   const image = settings.image !== undefined ? await diskImage(settings) : undefined;
   const located = image?.located ?? locateTree(settings.directory, settings.machine);
+  // --pivot-root: the container's root is a directory of the tree; the checks of the OS (as nspawn's) and of the payload look there.
+  const view = settings.pivotRoot ? pivotView(located.root, settings.pivotRoot) : plainView(located.root);
+  const guestRoot = view.root;
   // As nspawn: an os-release is asked of a tree to boot only (and not with SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0).
-  checkOsTree(located.root, located.option, settings.boot && settings.nspawnEnvironment.checkOsRelease);
+  checkOsTree(guestRoot, settings.pivotRoot ? '--pivot-root' : located.option, settings.boot && settings.nspawnEnvironment.checkOsRelease);
   // An ephemeral machine gets a random suffix, so many can run at once (as nspawn).
   const baseName = settings.machine ?? parseMachineName(image ? machineNameFromImage(settings.image!) : machineNameFromDirectory(located.root));
   const randomSuffix = settings.ephemeral && (!settings.machine || settings.machineFromTarball);
   const machineName = resumed?.machineName ?? (randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName);
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
-  checkBinds(settings, located.root);
+  checkBinds(settings, view);
   if (settings.asPid2 && settings.boot) refuse('cannot combine --as-pid2 with --boot: an init is PID 1 itself (choose one)');
   if (settings.unitProperties.length > 0 && settings.keepUnit)
     refuse('cannot use --slice/--property with --keep-unit (the unit tsnspawn runs in is used as it is)');
   const console = resolveConsole(settings, tty.stdin, tty.stdout);
-  const user = lookupUser(located.root, settings.user);
-  const init = settings.boot ? findInit(located.root) : undefined;
+  const user = lookupUser(guestRoot, settings.user);
+  const init = settings.boot ? findInit(guestRoot) : undefined;
   const payload = init
     ? { exec: init, argv: [init, ...settings.command] }
     : settings.command.length > 0
-      ? resolveCommand(located.root, settings.command, containerPath(settings), userMountPoints(settings))
-      : defaultShell(located.root, user.shell);
+      ? resolveCommand(guestRoot, settings.command, containerPath(settings), userMountPoints(settings))
+      : defaultShell(guestRoot, user.shell);
   if (settings.boot && user.uid !== 0)
     refuse(`cannot combine --boot with --user=${settings.user}: init must run as root`);
-  const uuid = resumed ? parseUuidOption(resumed.uuid) : chooseUuid(settings, located.root);
+  const uuid = resumed ? parseUuidOption(resumed.uuid) : chooseUuid(settings, guestRoot);
   // /etc can be written when the root is writable or a throwaway layer.
-  const fileFacts = hostFileFacts(located.root, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes', hasPrivateNetwork(settings));
+  const fileFacts = hostFileFacts(guestRoot, !settings.readOnly || settings.ephemeral || settings.volatile === 'overlay' || settings.volatile === 'yes', hasPrivateNetwork(settings));
   const hostFileOps = [...timezoneOps(settings.timezone, fileFacts), ...resolvConfOps(settings.resolvConf, fileFacts)];
   if (settings.linkJournal !== 'no' && uuid.plain === hostMachineId())
     refuse(`cannot use --link-journal=${settings.linkJournal}: the container's machine id ${uuid.plain} is the host's (give another --uuid, or --link-journal=no)`);
-  const journal = journalPlan(settings.linkJournal, journalFacts(located.root, uuid.plain));
+  const journal = journalPlan(settings.linkJournal, journalFacts(guestRoot, uuid.plain));
   if (journal === 'refuse')
     refuse(`cannot use --link-journal=${settings.linkJournal}: the host has no /var/log/journal, or /var/log/journal/${uuid.plain} is in the way (use try-${settings.linkJournal} or no)`);
   const userns = settings.privateUsers.mode === 'no' ? undefined : userNamespacePlan(settings, treeOwnership(located.root), machineName, located.root);
@@ -272,7 +275,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   const cgroupOps = cgroupMounts(containerLayout(cgroup.layout, settings.nspawnEnvironment.cgroupLayout), ownMembership().controllers.keys(), cgroupNamespace);
   const facts = {
     root: image?.root ?? located.root,
-    ...(image ? { imageHolder: image.holderPid } : {}),
+    ...(image ? { imageHolder: image.holderPid, lockTarget: image.lockTarget } : {}),
     rootId: located.id,
     machineName,
     uuid: uuid.dashed,
@@ -280,7 +283,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     exec: payload.exec,
     argv: payload.argv,
     console,
-    defaultCwd: settings.command.length === 0 && !settings.boot && isDirectoryInTree(located.root, user.home) ? user.home : '/',
+    defaultCwd: settings.command.length === 0 && !settings.boot && isDirectoryInTree(view, user.home) ? user.home : '/',
     hostOsReleasePath: hostOsReleasePath(),
     hostOsRelease: readHostOsRelease(),
     hostTerm: process.env.TERM,

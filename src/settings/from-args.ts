@@ -27,6 +27,7 @@ import {
   VOLATILE_MODES,
 } from './values.js';
 import { parseSignal, SIGNAL_WORDS } from './signals.js';
+import { parsePivotRoot } from './pivot-root.js';
 import { refuse } from '../util/errors.js';
 import { LINK_JOURNAL_MODES, RESOLV_CONF_MODES, TIMEZONE_MODES } from '../plan/host-files.js';
 import { parseSlice, parseUnitProperty } from './unit-properties.js';
@@ -112,6 +113,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { flags: '--overlay-ro <paths>', sets: 'custom-mounts', help: "LOWER...:DEST: a read-only overlay at DEST of host trees or '+' ones in the tree", apply: (s, v) => s.overlays.push(parseOverlay(str(v), true)) },
   { flags: '--tmpfs <path[:options]>', sets: 'custom-mounts', help: 'mount an empty tmpfs at path', apply: (s, v) => s.tmpfs.push(parseTmpfs(str(v))) },
   { flags: '--inaccessible <path>', sets: 'custom-mounts', help: 'make a path inside unreachable: an inaccessible node of its type bound over it', apply: (s, v) => s.inaccessible.push(parseInaccessible(str(v))) },
+  {
+    flags: '--pivot-root <path[:oldroot]>', sets: 'pivot-root',
+    help: 'make this directory of the tree the root; the old root goes to OLDROOT inside it (else out of sight)',
+    apply: (s, v) => (s.pivotRoot = parsePivotRoot(str(v))),
+  },
   { flags: '--read-only', sets: 'read-only', help: 'mount the root directory read-only', apply: (s) => (s.readOnly = true) },
   {
     flags: '-S, --slice <slice>', sets: 'slice',

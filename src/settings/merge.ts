@@ -80,6 +80,7 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
   'suppress-sync': scalar('suppressSync'),
   // Both lists replace the command line's (nspawn's strv_free_and_replace).
   'syscall-filter': { present: (v) => v.systemCallFilter !== undefined, apply: (s, v) => void (s.systemCallFilter = v.systemCallFilter!) },
+  'pivot-root': scalar('pivotRoot'),
   'custom-mounts': {
     present: (v) => [v.binds, v.tmpfs, v.overlays, v.inaccessible].some((l) => (l?.length ?? 0) > 0),
     apply: (s, v) => {

@@ -4,6 +4,7 @@
  * LaunchPlan by src/plan/build.ts.
  */
 
+import type { PivotRootSpec } from './pivot-root.js';
 import type { LinkJournalMode, ResolvConfMode, TimezoneMode } from '../plan/host-files.js';
 import type { UnitProperty } from './unit-properties.js';
 import type { MountFlag } from '../plan/types.js';
@@ -83,6 +84,8 @@ export interface Settings {
   template?: string;
   /** --suppress-sync: sync(2), fsync(2) and their kin succeed without doing anything (nspawn's seccomp rules). */
   suppressSync: boolean;
+  /** --pivot-root: the directory inside the tree that becomes the root, and where the old root goes (src/settings/pivot-root.ts). */
+  pivotRoot?: PivotRootSpec;
   readOnly: boolean;
   /** -x: a throwaway overlay over the tree (upper layer on a tmpfs of the container's own). */
   ephemeral: boolean;

@@ -43,12 +43,14 @@ export interface NspawnEnvironment {
   networkMac?: string;
   /** SYSTEMD_SUPPRESS_SYNC: over --suppress-sync (nspawn reads it after the command line). */
   suppressSync?: boolean;
+  /** Lock the tree as nspawn does (src/plan/tree-lock.ts). */
+  lock: boolean;
   /** Set to something tsnspawn does not do but runs without: one warning each at the start. */
   ignored: string[];
 }
 
 export function defaultNspawnEnvironment(): NspawnEnvironment {
-  return { cgroupNamespace: true, apiVfs: 'read-only', tmpfsTmp: true, checkOsRelease: true, seccomp: true, ignored: [] };
+  return { cgroupNamespace: true, apiVfs: 'read-only', tmpfsTmp: true, checkOsRelease: true, seccomp: true, lock: true, ignored: [] };
 }
 
 interface Variable {
@@ -136,11 +138,8 @@ export const NSPAWN_VARIABLES: readonly Variable[] = [
   {
     name: 'SYSTEMD_NSPAWN_LOCK',
     takes: BOOLEAN,
-    // tsnspawn does not lock trees yet, so every value means what 0 means to nspawn; asking for a lock is warned about.
-    apply: boolean((env, on) => {
-      if (on) env.ignored.push('SYSTEMD_NSPAWN_LOCK asks for a lock, but tsnspawn does not lock trees: another container may use this tree at the same time');
-    }),
-    meaning: 'not implemented: tsnspawn does not lock trees yet (nspawn\'s `.#NAME.lck` beside the tree), so it runs as nspawn with `0`; true is warned about, a bad value refused',
+    apply: boolean((env, on) => (env.lock = on)),
+    meaning: "false: the tree is not locked (nspawn's `.#NAME.lck` beside it and `/run/systemd/nspawn/locks/inode-DEV:INO`, exclusive, shared with --read-only, none with -x), so two containers may run it at once",
   },
   {
     name: 'SYSTEMD_NSPAWN_CONTAINER_SERVICE',

@@ -12,6 +12,7 @@ import { parsePrivateUsers } from '../plan/userns.js';
 import { parseSystemCallFilter, type SystemCallFilterWords } from '../plan/syscall-filter.js';
 import type { SettingGroup } from './provenance.js';
 import { parseSignal } from './signals.js';
+import { parsePivotRoot, type PivotRootSpec } from './pivot-root.js';
 import { tryParseUuid } from './uuid.js';
 import { addPort, parseBridgeName, parsePort, parseInterfaceName, parseVethExtra, parseVlanParent, parseZoneName, type PortSpec, type VethExtraSpec } from './network.js';
 import { isValidHostname, parseBind, parseBooleanWord, parseChdir, parseInaccessible, parseOverlay, parseTmpfs } from './values.js';
@@ -72,6 +73,7 @@ export interface FileValues {
   suppressSync?: boolean;
   /** SystemCallFilter=: the lines' allow and deny words together (src/plan/syscall-filter.ts). */
   systemCallFilter?: SystemCallFilterWords;
+  pivotRoot?: PivotRootSpec;
 }
 
 /** The groups a file can set. */
@@ -270,6 +272,7 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
     },
   },
   // Not privileged in nspawn: it only makes the guest's own data less safe.
+  { name: 'Exec.PivotRoot', group: 'pivot-root', privileged: false, apply: (v, x) => void (v.pivotRoot = parsePivotRoot(x, 'PivotRoot')) },
   { name: 'Exec.SuppressSync', group: 'suppress-sync', privileged: false, apply: (v, x) => void (v.suppressSync = bool(x)) },
   {
     // As nspawn: lines add up; in an untrusted file the key is ignored whole if it allows anything (refusing more is always fine).
@@ -382,7 +385,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
  * naming it, and the rest of the file applies.
  */
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
-  'Exec.PivotRoot': '--pivot-root',
   'Files.BindUser': '--bind-user',
 };
 

@@ -49,7 +49,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--root-hash=', since: 252, support: IMAGE_ONLY },
   { names: '--root-hash-sig=', since: 252, support: IMAGE_ONLY },
   { names: '--verity-data=', since: 252, support: IMAGE_ONLY },
-  { names: '--pivot-root=', since: 252, support: planned(15, 'needs a change to the helper\'s root setup') },
+  { names: '--pivot-root=', since: 252, support: yes('also with -U, -x and --volatile (-x overlays the whole tree, then pivots, as nspawn\'s copy; --volatile applies to the new root)') },
   // Execution
   { names: '-a, --as-pid2', since: 252, support: yes() },
   { names: '-b, --boot', since: 252, support: yes() },

@@ -31,6 +31,7 @@ export const SETTING_GROUPS = [
   'personality', // --personality; Personality=
   'suppress-sync', // --suppress-sync; SuppressSync=
   'syscall-filter', // --system-call-filter; SystemCallFilter=
+  'pivot-root', // --pivot-root; PivotRoot=
   // --rlimit=NAME=...; LimitNAME=: one group a limit, as nspawn's SETTING_RLIMIT_FIRST << NAME.
   'rlimit-CPU', 'rlimit-FSIZE', 'rlimit-DATA', 'rlimit-STACK', 'rlimit-CORE', 'rlimit-RSS', 'rlimit-NOFILE', 'rlimit-AS',
   'rlimit-NPROC', 'rlimit-MEMLOCK', 'rlimit-LOCKS', 'rlimit-SIGPENDING', 'rlimit-MSGQUEUE', 'rlimit-NICE', 'rlimit-RTPRIO', 'rlimit-RTTIME',

@@ -24,6 +24,8 @@ export interface HostState {
   propagate: string[];
   /** Loop devices backed by a file of the tests' (-i images under /var/tmp/tsnspawn-*, /var/cache/tsnspawn-test): "loopN FILE". */
   loops: string[];
+  /** nspawn's tree locks in /run (tsnspawn takes the same ones: src/plan/tree-lock.ts). */
+  treeLocks: string[];
 }
 
 /** Where the tests keep disk images for -i (test/harness/disk-images.ts). */
@@ -163,6 +165,7 @@ export function snapshot(): HostState {
     nftTables: nftTables(),
     propagate: entries('/run/systemd/nspawn/propagate'),
     loops: testLoopDevices(),
+    treeLocks: entries('/run/systemd/nspawn/locks'),
   };
 }
 
@@ -190,6 +193,7 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const t of after.nftTables) if (!before.nftTables.includes(t)) out.push(`nftables table left: inet ${t}`);
   for (const d of after.propagate) if (!before.propagate.includes(d)) out.push(`propagation directory left: /run/systemd/nspawn/propagate/${d}`);
   for (const l of after.loops) if (!before.loops.includes(l)) out.push(`loop device left attached: ${l}`);
+  for (const l of after.treeLocks) if (!before.treeLocks.includes(l)) out.push(`tree lock left: /run/systemd/nspawn/locks/${l}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }

@@ -243,7 +243,8 @@ describe('tsnspawn exec in a plain-command container (busybox tree)', { skip }, 
   });
 
   it('125 for a container that has gone, one line', async () => {
-    const short = start(['-q', '-P', '--register=no', '-M', 'exec-gone', '-D', c.tree, '/bin/sleep', '600']);
+    // -x: the suite's container holds the tree's lock.
+    const short = start(['-q', '-P', '--register=no', '-x', '-M', 'exec-gone', '-D', c.tree, '/bin/sleep', '600']);
     await until('exec-gone is up', () => isListed('exec-gone'));
     assert.equal((await run(['stop', 'exec-gone'])).exitCode, 0);
     await short;

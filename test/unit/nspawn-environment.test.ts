@@ -29,13 +29,14 @@ const scratch = new Scratch();
 after(() => scratch.remove());
 
 describe('readNspawnEnvironment', () => {
-  it('unset: nspawn\'s defaults (host layout, cgroup namespace, read-only API file systems, tmpfs /tmp, os-release checked)', () => {
+  it('unset: nspawn\'s defaults (host layout, cgroup namespace, read-only API file systems, tmpfs /tmp, os-release checked, tree locked)', () => {
     assert.deepEqual(readNspawnEnvironment({}), {
       cgroupNamespace: true,
       apiVfs: 'read-only',
       tmpfsTmp: true,
       checkOsRelease: true,
       seccomp: true,
+      lock: true,
       ignored: [],
     });
     assert.deepEqual(readNspawnEnvironment({}), defaultNspawnEnvironment());
@@ -57,8 +58,8 @@ describe('readNspawnEnvironment', () => {
     for (const w of ['0', 'no', 'N', 'false', 'f', 'off', 'Off']) assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_USE_CGNS: w }).cgroupNamespace, false, w);
     assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_TMPFS_TMP: '0' }).tmpfsTmp, false);
     assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_CHECK_OS_RELEASE: 'no' }).checkOsRelease, false);
-    // Checked only (tsnspawn does not lock trees yet): any boolean is taken, and changes nothing.
-    assert.deepEqual(readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: 'false' }), defaultNspawnEnvironment());
+    assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: 'false' }).lock, false);
+    assert.equal(readNspawnEnvironment({}).lock, true);
   });
 
   it('SYSTEMD_NSPAWN_API_VFS_WRITABLE: network (exactly), or a boolean', () => {
@@ -87,12 +88,13 @@ describe('the variables nspawn reads besides the cgroup, API VFS and os-release 
     }
   });
 
-  it('SYSTEMD_NSPAWN_LOCK=1 and SYSTEMD_LOG_SECCOMP=1 are taken with a warning each; 0 changes nothing', () => {
+  it('SYSTEMD_LOG_SECCOMP=1 is taken with a warning; 0 changes nothing; SYSTEMD_NSPAWN_LOCK=1 is the default, 0 turns the lock off', () => {
     const env = readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: '1', SYSTEMD_LOG_SECCOMP: 'yes' });
-    assert.equal(env.ignored.length, 2);
-    assert.match(env.ignored[0]!, /SYSTEMD_NSPAWN_LOCK .*does not lock/);
-    assert.match(env.ignored[1]!, /SYSTEMD_LOG_SECCOMP .*audit log/);
-    assert.deepEqual(readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: 'false', SYSTEMD_LOG_SECCOMP: '0' }), defaultNspawnEnvironment());
+    assert.equal(env.ignored.length, 1);
+    assert.match(env.ignored[0]!, /SYSTEMD_LOG_SECCOMP .*audit log/);
+    assert.equal(env.lock, true);
+    assert.deepEqual(readNspawnEnvironment({ SYSTEMD_LOG_SECCOMP: '0' }), defaultNspawnEnvironment());
+    assert.equal(readNspawnEnvironment({ SYSTEMD_NSPAWN_LOCK: 'false' }).lock, false);
   });
 
   it('SYSTEMD_NSPAWN_CONTAINER_SERVICE: any text, given to machined as the service', () => {

@@ -187,7 +187,6 @@ describe('key values', () => {
     // SystemCallFilter= (line 3) and MACVLAN= (line 7) are read now: no warning.
     const r = settingsFromFile(F, '[Exec]\nPivotRoot=/x\nSystemCallFilter=@sync\nFrobnicate=1\nX-Mine=1\n[Network]\nMACVLAN=eth0\n[Files]\nUser=x\nBindUser=me\n');
     assert.deepEqual(r.warnings, [
-      `${F}:2: PivotRoot= is a systemd-nspawn key that tsnspawn does not support yet (no --pivot-root), ignoring it`,
       `${F}:4: unknown key Frobnicate= in section [Exec], ignoring it`,
       `${F}:9: unknown key User= in section [Files], ignoring it`,
       `${F}:10: BindUser= is a systemd-nspawn key that tsnspawn does not support yet (no --bind-user), ignoring it`,
