@@ -244,6 +244,32 @@ describe('faults', { skip }, () => {
     /** Writes through the overlay (so overlayfs uses its work directory), then waits. */
     const WRITE_AND_WAIT = `mkdir -p /data; echo x > /data/file; echo x > /etc/written; ${WAIT_FOR_GO}`;
 
+    it('a guest cannot fill the host\'s memory: each tmpfs it writes to is sized as systemd-nspawn 252 sizes it', async () => {
+      // statfs inside: blocks of 4 KiB (the sizes are fractions of the host's RAM) and inodes.
+      const script = (paths: string[]): string => paths.map((d) => `stat -f -c "${d} %b %S %c" ${d}`).join('; ');
+      // nspawn's -x copies the tree (no tmpfs); its --volatile=overlay is the same root as our -x.
+      const cases: { ours: string[]; theirs: string[]; paths: string[] }[] = [
+        { ours: ['-x'], theirs: ['--volatile=overlay'], paths: ['/', '/tmp', '/dev/shm'] },
+        { ours: ['--volatile=overlay'], theirs: ['--volatile=overlay'], paths: ['/'] },
+        { ours: ['--volatile=yes'], theirs: ['--volatile=yes'], paths: ['/'] },
+        { ours: ['--volatile=state'], theirs: ['--volatile=state'], paths: ['/var'] },
+      ];
+      for (const c of cases) {
+        const ours = await run(['-q', '-P', '--register=no', ...c.ours, '-D', busybox, '/bin/sh', '-c', script(c.paths)]);
+        assert.equal(ours.exitCode, 0, ours.stderr);
+        const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', ...c.theirs, '-D', busybox, '/bin/sh', '-c', script(c.paths)], { reject: false });
+        assert.equal(theirs.exitCode, 0, String(theirs.stderr));
+        assert.equal(ours.stdout.trim(), String(theirs.stdout).trim(), `${c.ours.join(' ')}: the same sizes as nspawn's ${c.theirs.join(' ')}`);
+        // Bounded: a quarter of the RAM at most, never the kernel's default of half.
+        const ramPages = Number(/MemTotal:\s+(\d+) kB/.exec(execFileSync('cat', ['/proc/meminfo'], { encoding: 'utf8' }))![1]) / 4;
+        for (const line of ours.stdout.trim().split('\n')) {
+          const [, blocks, size] = line.split(' ').map(Number);
+          assert.ok(blocks! * size! <= (ramPages * 4096) / 4 + 4096, `${line}: at most 25% of RAM`);
+        }
+      }
+      await assertNoLeaks(host, [busybox]);
+    });
+
     for (const [mode, options] of Object.entries(MODES)) {
       const args = (tag: string): string[] => [...common(tag), ...options(), '/bin/sh', '-c', WRITE_AND_WAIT];
 
