@@ -689,7 +689,7 @@ static int op_overlay_layers(int rootfd, const struct op *o, struct failure *fl,
                 /* A '+' upper on a tmpfs root: made here, gone with the container. */
                 ufd = open_layer(rootfd, up, true);
                 struct workdir w;
-                wfd = ufd < 0 ? -1 : workdir_create(ufd, rootfd, &w);
+                wfd = ufd < 0 ? -1 : workdir_create(ufd, rootfd, &w, false);
                 if (wfd < 0) {
                         int e = errno;
                         if (ufd >= 0)

@@ -191,3 +191,13 @@ void report_handover(const char *socket_name) {
         sb_add_json(&sb, socket_name);
         emit(&sb);
 }
+
+void report_workdir(const char *path, unsigned long long dev, unsigned long long ino, bool made) {
+        struct strbuf sb = { 0 };
+        sb_adds(&sb, "{\"event\":\"workdir\",\"path\":");
+        sb_add_json(&sb, path);
+        /* Strings: an inode number may not fit a JSON number's 53 bits. */
+        if (made)
+                sb_addf(&sb, ",\"dev\":\"%llu\",\"ino\":\"%llu\"", dev, ino);
+        emit(&sb);
+}

@@ -9,9 +9,13 @@
  *   {"event":"handover","socket":"@NAME"}    the supervisor connects to this abstract socket
  *   {"event":"stop"}                         systemd asked the scope's controller to stop it
  *   {"event":"warning","message":..}         something to tell the user; the run goes on
+ *   {"event":"workdir","path":..[,"dev":"N","ino":"N"]}  an overlay work directory on the host:
+ *                                            its name before it is made, then its identity once made
+ *                                            (Node records it, so that whatever kills us, it is removed)
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strbuf {
@@ -43,3 +47,4 @@ void report_notify(const char *message, size_t len);
 void report_exit_code(int code);
 void report_exit_signal(int sig);
 void report_handover(const char *socket_name);
+void report_workdir(const char *path, unsigned long long dev, unsigned long long ino, bool made);

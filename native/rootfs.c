@@ -71,11 +71,14 @@ static int attach_over_tree(int mnt, int treefd, const char *op, const char *wha
 }
 
 /* A tmpfs (mode 0755) attached over the tree: the container's writable
- * base; under a user namespace owned by the container's root. */
+ * base; under a user namespace owned by the container's root. Sized as
+ * nspawn sizes a volatile root (TMPFS_LIMITS.volatile in
+ * src/plan/mount-table.ts: 25% of RAM, 1M inodes), so a guest that writes
+ * without end gets ENOSPC instead of taking half the host's memory. */
 static int tmpfs_over_tree(int treefd, unsigned attrs, const struct idmap *im, struct failure *f) {
         char id[16];
         snprintf(id, sizeof id, "%u", im ? (unsigned) im->base : 0u);
-        const char *const opts[][2] = { { "mode", "0755" }, { "uid", id }, { "gid", id }, { NULL, NULL } };
+        const char *const opts[][2] = { { "mode", "0755" }, { "size", "25%" }, { "nr_inodes", "1m" }, { "uid", id }, { "gid", id }, { NULL, NULL } };
         return attach_over_tree(new_mount("tmpfs", opts, attrs), treefd, "tmpfs", "mount a tmpfs over the tree for the container's root", f);
 }
 

@@ -4,7 +4,7 @@
  *       --machine NAME [--kill-signal SIG] [--ready-sent]
  *       [--keep-unit] [--quiet] [--cgroup DIR]... [--halted SIG]...
  *       [--pending SIG]... [--state PATH] [--propagate DIR] [--events-fd FD [--events-ready-sent]]
- *       [--carry-fd FD]...
+ *       [--carry-fd FD]... [--workdir DEV:INO:PATH]...
  *       -- NODE ARG...
  *
  * Node execve()s into this in its own pid once the payload runs, so the
@@ -27,6 +27,7 @@
 #include "event-fields.h"
 #include "notify.h"
 #include "report.h"
+#include "workdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,6 +68,8 @@ struct supervisor {
         int n_carry;
         bool events_ready_sent;
         bool halted[NSIG];  /* which signal already asked init to halt */
+        const char *workdirs[16]; /* overlay work directories on the host (DEV:INO:PATH): ours to remove if the monitor cannot */
+        int n_workdirs;
         int pending[8];     /* signals Node received while handing over */
         int n_pending;
         char buf[65536];
@@ -423,13 +426,24 @@ static long long watchdog_interval_ms(void) {
         return v > 0 ? v : 0;
 }
 
-/* The container cannot be held any more: it ends, and what it leaves goes. */
+/* The container cannot be held any more: it ends, and what it leaves goes.
+ * The monitor removes the overlay work directories once init is gone; a
+ * monitor that was killed did not: they go here, after the cgroups (the
+ * container's mounts with its last process). One that cannot go keeps
+ * the record, whose stale sweep tries again at the next start. */
 static int give_up(struct supervisor *s) {
         emit_event(s, "\"exited\",\"status\":1,\"outcome\":\"failed\"");
         kill(s->monitor, SIGKILL);
         wait_monitor(s);
         release_cgroups(s);
-        forget_state(s);
+        bool all_gone = true;
+        for (int i = 0; i < s->n_workdirs; i++)
+                if (!workdir_remove_recorded(s->workdirs[i])) {
+                        all_gone = false;
+                        fprintf(stderr, "tsnspawn: could not remove the overlay work directory %s; the next start tries again\n", strchr(strchr(s->workdirs[i], ':') + 1, ':') + 1);
+                }
+        if (all_gone)
+                forget_state(s);
         return 1;
 }
 
@@ -546,6 +560,9 @@ int supervise_main(int argc, char **argv) {
                         s.machine = v;
                 else if (v && strcmp(a, "--kill-signal") == 0 && ++i)
                         s.kill_signal = parse_int_arg(v);
+                else if (v && strcmp(a, "--workdir") == 0 && ++i && workdir_recorded_valid(v) &&
+                         s.n_workdirs < (int) (sizeof s.workdirs / sizeof s.workdirs[0]))
+                        s.workdirs[s.n_workdirs++] = v;
                 else if (v && strcmp(a, "--cgroup") == 0 && ++i && s.n_cgroups < MAX_CGROUPS)
                         s.cgroups[s.n_cgroups++] = v;
                 else if (v && strcmp(a, "--halted") == 0 && ++i && parse_int_arg(v) > 0 && parse_int_arg(v) < NSIG)

@@ -11,6 +11,7 @@
 #include "workdir.h"
 #include "ops.h"
 #include "random-name.h"
+#include "report.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int workdir_create(int upper_fd, int treefd, struct workdir *w) {
+/* Tells Node about the work directory named w->name in the directory at
+ * parent_fd: made says whether it exists now (with its identity). */
+static void announce(int parent_fd, const struct workdir *w, bool made) {
+        char link[32], dir[4096], path[4096 + sizeof w->name + 1];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", parent_fd);
+        ssize_t n = readlink(link, dir, sizeof dir - 1);
+        if (n <= 0)
+                return;
+        dir[n] = 0;
+        snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, w->name);
+        report_workdir(path, (unsigned long long) w->dev, (unsigned long long) w->ino, made);
+}
+
+int workdir_create(int upper_fd, int treefd, struct workdir *w, bool report) {
         struct stat us, rs;
         if (fstat(upper_fd, &us) < 0 || (treefd >= 0 && fstat(treefd, &rs) < 0))
                 return -1;
@@ -35,6 +49,9 @@ int workdir_create(int upper_fd, int treefd, struct workdir *w) {
         for (int tries = 0; tries < 8; tries++) {
                 if (random_name(w->name, sizeof w->name, ".#tsnspawn-work-") < 0)
                         break;
+                /* The name first: a SIGKILL right after mkdirat leaves no directory Node never heard of. */
+                if (report)
+                        announce(w->parent_fd, w, false);
                 if (mkdirat(w->parent_fd, w->name, 0700) < 0) {
                         if (errno == EEXIST)
                                 continue;
@@ -45,6 +62,8 @@ int workdir_create(int upper_fd, int treefd, struct workdir *w) {
                 if (fd >= 0 && fstat(fd, &st) == 0) {
                         w->dev = st.st_dev;
                         w->ino = st.st_ino;
+                        if (report)
+                                announce(w->parent_fd, w, true);
                         return fd;
                 }
                 /* Made a moment ago and already no directory of ours: replaced. */
@@ -116,6 +135,54 @@ void workdir_remove(struct workdir *w) {
         w->parent_fd = -1;
 }
 
+static bool parse_recorded(const char *r, unsigned long long *dev, unsigned long long *ino, const char **path) {
+        char *end;
+        errno = 0;
+        *dev = strtoull(r, &end, 10);
+        if (end == r || *end != ':' || errno)
+                return false;
+        const char *i = end + 1;
+        *ino = strtoull(i, &end, 10);
+        if (end == i || *end != ':' || errno)
+                return false;
+        *path = end + 1;
+        const char *slash = strrchr(*path, '/');
+        return (*path)[0] == '/' && slash && strlen(slash + 1) < sizeof ((struct workdir *) 0)->name &&
+               strncmp(slash + 1, ".#tsnspawn-work-", 16) == 0;
+}
+
+bool workdir_recorded_valid(const char *recorded) {
+        unsigned long long dev, ino;
+        const char *path;
+        return parse_recorded(recorded, &dev, &ino, &path);
+}
+
+bool workdir_remove_recorded(const char *recorded) {
+        unsigned long long dev, ino;
+        const char *path;
+        if (!parse_recorded(recorded, &dev, &ino, &path))
+                return true;
+        const char *slash = strrchr(path, '/');
+        char parent[4096];
+        size_t n = slash == path ? 1 : (size_t) (slash - path);
+        if (n >= sizeof parent)
+                return true;
+        memcpy(parent, path, n);
+        parent[n] = 0;
+        struct workdir w = { .dev = (dev_t) dev, .ino = (ino_t) ino };
+        snprintf(w.name, sizeof w.name, "%s", slash + 1);
+        w.parent_fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (w.parent_fd < 0)
+                return errno == ENOENT;
+        int pfd = dup(w.parent_fd);
+        workdir_remove(&w);
+        struct stat st;
+        bool gone = pfd < 0 || fstatat(pfd, w.name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != (dev_t) dev || st.st_ino != (ino_t) ino;
+        if (pfd >= 0)
+                close(pfd);
+        return gone;
+}
+
 /* Whether the monitor makes this op's upper and work directories: a host
  * upper, or a '+' upper on a plain root (on a tmpfs root the child makes
  * them, and they vanish with the container). */
@@ -141,7 +208,7 @@ int workdir_prepare_overlays(struct plan *p, int treefd, struct workdir **list, 
                 if (!grown)
                         return fail(f, "mount", "overlay", o->b, ENOMEM, "cannot make a work directory");
                 *list = grown;
-                int wfd = workdir_create(o->upper_fd, in_tree ? treefd : -1, &grown[*n]);
+                int wfd = workdir_create(o->upper_fd, in_tree ? treefd : -1, &grown[*n], true);
                 if (wfd < 0 && errno == ESTALE)
                         return fail(f, "mount", "overlay", o->b, 0, "the work directory made beside %s was replaced before it could be used; nothing was mounted",
                                     in_tree ? o->b + 1 : o->b);

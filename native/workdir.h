@@ -3,6 +3,7 @@
 #include "failure.h"
 #include "plan.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* A work directory overlayfs needs beside an --overlay upper tree. */
@@ -16,8 +17,10 @@ struct workdir {
 /* Makes a work directory with an unpredictable name beside the upper tree
  * at upper_fd (mkdir fails if the name exists: nothing planted is used) and
  * returns an O_PATH descriptor of it. treefd (or -1): the tree, whose root
- * has no parent inside it. */
-int workdir_create(int upper_fd, int treefd, struct workdir *w);
+ * has no parent inside it. report: tell Node its path before it is made
+ * and its identity after (the monitor's, on the host; not the child's,
+ * whose directories die with the container). */
+int workdir_create(int upper_fd, int treefd, struct workdir *w, bool report);
 
 /* Removes the work directory and what overlayfs left in it, through
  * descriptors only: a directory that is no longer the one made, a symlink
@@ -36,3 +39,12 @@ int workdir_prepare_overlays(struct plan *p, int treefd, struct workdir **list, 
  * be the same directories (ESTALE if one was replaced). Returns the work
  * directory and sets *upper_fd. */
 int workdir_reopen(const struct op *o, int rootfd, int *upper_fd);
+
+/* A work directory as Node recorded it and hands it to the supervisor:
+ * "DEV:INO:PATH" (decimal; the path absolute, last, may hold ':'). */
+bool workdir_recorded_valid(const char *recorded);
+
+/* Removes the recorded work directory if it is still the one made (same
+ * device and inode), as workdir_remove does. True when it is gone (or was
+ * replaced, so not ours), false when it is still there. */
+bool workdir_remove_recorded(const char *recorded);

@@ -4,7 +4,7 @@
  */
 import { capabilityMask, PRIVATE_NETWORK_CAPS, retainedCapabilities } from './capabilities.js';
 import { buildEnvironment, payloadTerm } from './environment.js';
-import { defaultMounts, FINAL_READ_ONLY, INACCESSIBLE_DIR } from './mount-table.js';
+import { defaultMounts, FINAL_READ_ONLY, INACCESSIBLE_DIR, TMPFS_LIMITS } from './mount-table.js';
 import { credentialEnvironment, credentialOps, type Credential } from './credentials.js';
 import type { LaunchPlan, MountFlag, MountOp, PlanConsole } from './types.js';
 import { listenEnvironment, type ListenFds } from '../runtime/socket-activation.js';
@@ -141,7 +141,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...(facts.hostFileOps ?? []),
     ...credentialOps(facts.credentials ?? []),
     ...(settings.volatile === 'state'
-      ? [{ kind: 'mount', fstype: 'tmpfs', target: '/var', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=0755' } as MountOp]
+      ? [{ kind: 'mount', fstype: 'tmpfs', target: '/var', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: `mode=0755,${TMPFS_LIMITS.volatile}` } as MountOp]
       : []),
     ...userMounts(settings, facts),
     ...FINAL_READ_ONLY.map((target): MountOp => ({ kind: 'remount-ro', target, flags: ['nosuid', 'nodev', 'noexec'] })),

@@ -91,10 +91,20 @@ function procMounts(privateNetwork: boolean, apiVfs: ApiVfsMode): MountOp[] {
   ];
 }
 
+/**
+ * nspawn's limits on the tmpfs it gives a guest (systemd 252's
+ * NESTED_TMPFS_LIMITS and TMPFS_LIMITS_VAR/_ROOTFS/_VOLATILE_STATE, measured
+ * the same under Debian's systemd-nspawn 252): without them a tmpfs may
+ * grow to half the host's memory, and a guest could fill it. `volatile`:
+ * the root of -x/--volatile=overlay|yes (native/rootfs.c has the same
+ * words) and --volatile=state's /var.
+ */
+export const TMPFS_LIMITS = { nested: 'size=10%,nr_inodes=400k', volatile: 'size=25%,nr_inodes=1m' } as const;
+
 function devMounts(input: MountTableInput): MountOp[] {
   const ops: MountOp[] = [
     { kind: 'mount', fstype: 'tmpfs', target: '/dev', flags: ['nosuid', 'strictatime', 'mkdir'], data: 'mode=0755,size=4m,nr_inodes=64k' },
-    { kind: 'mount', fstype: 'tmpfs', target: '/dev/shm', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' },
+    { kind: 'mount', fstype: 'tmpfs', target: '/dev/shm', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: `mode=01777,${TMPFS_LIMITS.nested}` },
     { kind: 'mount', fstype: 'mqueue', target: '/dev/mqueue', flags: [...API, 'mkdir'], data: '' },
     { kind: 'mount', fstype: 'devpts', target: '/dev/pts', flags: ['nosuid', 'noexec', 'mkdir'], data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
     { kind: 'mkdir', path: '/dev/net', mode: 0o755 },
@@ -144,7 +154,7 @@ export function defaultMounts(input: MountTableInput): MountOp[] {
     ...devMounts(input),
     ...runMounts(input),
     ...(input.tmpfsTmp ?? true
-      ? [{ kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' } as MountOp]
+      ? [{ kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: `mode=01777,${TMPFS_LIMITS.nested}` } as MountOp]
       : []),
     { kind: 'mount', fstype: 'sysfs', target: '/sys', flags: [...(readOnlyApi ? (['ro'] as const) : []), ...API, 'mkdir'], data: '' },
     ...input.cgroupOps,

@@ -3,6 +3,7 @@
  * come in: pid, then exec or error, then exit. Notify messages may come any
  * time after exec; "stop" any time once init exists, "warning" any time
  * before exit (the links of -n are made before init is reported);
+ * "workdir" only before pid (the monitor makes them before it forks);
  * "handover" (the supervisor takes the channel over) ends Node's part. Anything else is a protocol error.
  */
 
@@ -18,12 +19,14 @@ export type HelperEvent =
   /** systemd asked the scope's controller (the helper) to stop it: as a SIGTERM to tsnspawn. */
   | { event: 'stop' }
   /** Something the user should know; the run goes on. */
-  | { event: 'warning'; message: string };
+  | { event: 'warning'; message: string }
+  /** An overlay work directory on the host: its path before it is made, then with its identity (workdirs.ts). */
+  | { event: 'workdir'; path: string; dev?: string; ino?: string };
 
 type Phase = 'start' | 'spawned' | 'running' | 'failed' | 'exited' | 'handed-over';
 
 const ALLOWED: Record<Phase, ReadonlyArray<HelperEvent['event']>> = {
-  start: ['pid', 'error', 'exit', 'warning'],
+  start: ['pid', 'error', 'exit', 'warning', 'workdir'],
   spawned: ['exec', 'error', 'exit', 'stop', 'warning'],
   running: ['notify', 'error', 'exit', 'handover', 'stop', 'warning'],
   failed: ['error', 'exit', 'stop', 'warning'],

@@ -9,6 +9,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { HELPER_PATH } from './helper.js';
+import { workdirArgs, type RecordedWorkdir } from './workdirs.js';
 
 const MACHINE_STATE_ENV = 'TSNSPAWN_MACHINE_STATE';
 const REBOOT_ENV = 'TSNSPAWN_REBOOT';
@@ -39,6 +40,8 @@ export interface HandoverFacts {
   events?: { fd: number; readySent: boolean };
   /** tsnspawn's descriptors the monitor hands over (plan.carryFds), to be at these numbers again. */
   carryFds: number[];
+  /** Overlay work directories on the host: the supervisor removes them if the monitor is killed. */
+  workdirs?: RecordedWorkdir[];
 }
 
 /** The supervisor's command line (pure: pinned by unit tests). */
@@ -64,6 +67,7 @@ export function supervisorArgv(f: HandoverFacts): string[] {
     ...(f.propagateDir ? ['--propagate', f.propagateDir] : []),
     ...(f.events ? ['--events-fd', String(f.events.fd), ...(f.events.readySent ? ['--events-ready-sent'] : [])] : []),
     ...f.carryFds.flatMap((fd) => ['--carry-fd', String(fd)]),
+    ...workdirArgs(f.workdirs ?? []),
     '--',
     ...f.nodeArgv,
   ];

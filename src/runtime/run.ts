@@ -12,6 +12,7 @@ import { attachCgroup, chownCgroup, makeCgroupDirs, moveBelowScope, releaseCgrou
 import { systemBusSocket } from '../machined/bus-address.js';
 import { liveRecord, processRef, removeState, STATE_DIR, stateFile, writeState, type StateRecord } from './state.js';
 import { sweepStale } from './stale-sweep.js';
+import { noteWorkdir, removeRecordedWorkdirs, type RecordedWorkdir } from './workdirs.js';
 import { createPropagateDir, propagateDirOf, removePropagateDir } from './propagate.js';
 import { refuse } from '../util/errors.js';
 import { planRegistration } from '../machined/registration.js';
@@ -54,6 +55,7 @@ function bootOnce(
   relay: NotifyRelay | undefined,
   registration: HelperRegistration | undefined,
   events: EventStream | undefined,
+  workdirs: RecordedWorkdir[],
   onHelper: (h: Helper) => void,
 ): Promise<BootResult> {
   return new Promise((resolve) => {
@@ -99,7 +101,7 @@ function bootOnce(
         if (uidBase !== undefined && !plan.cgroups) chownCgroup(p.cgroup, uidBase);
         leaderPid = pid;
         helper.go();
-        recordState(p, plan, pid, killSignal, registered);
+        recordState(p, plan, pid, killSignal, registered, workdirs);
       } catch (err) {
         failure = { step: 'cgroup', op: 'attach', path: '', errno: 0, message: `cannot place the container in its cgroup: ${(err as Error).message}` };
         helper.kill(SIGKILL);
@@ -108,6 +110,11 @@ function bootOnce(
 
     const onEvent = (e: HelperEvent): void => {
       switch (e.event) {
+        case 'workdir':
+          // In the record before the monitor makes it: a SIGKILL of everything leaves it to the stale sweep.
+          noteWorkdir(workdirs, { path: e.path, ...(e.dev !== undefined && e.ino !== undefined ? { dev: e.dev, ino: e.ino } : {}) });
+          claimName(p, workdirs);
+          break;
         case 'pid':
           atBarrier(e.pid, e.registered, e.uidBase);
           break;
@@ -147,6 +154,7 @@ function bootOnce(
               propagateDir: propagateDirOf(p.machineName),
               events: events ? { fd: events.fd, readySent: events.readySent } : undefined,
               carryFds: plan.carryFds ?? [],
+              workdirs,
             });
           } catch (err) {
             failure = { step: 'handover', op: 'execve', path: '', errno: 0, message: `cannot hand the container over to the supervisor: ${(err as Error).message}` };
@@ -205,7 +213,7 @@ function prepareJournal(p: Prepared): void {
 }
 
 /** What the record says before init exists: who runs the name, and which cgroups it may create. */
-function claimRecord(p: Prepared, manager: NonNullable<ReturnType<typeof processRef>>): StateRecord {
+function claimRecord(p: Prepared, manager: NonNullable<ReturnType<typeof processRef>>, workdirs: RecordedWorkdir[]): StateRecord {
   return {
     version: 1,
     name: p.machineName,
@@ -216,6 +224,7 @@ function claimRecord(p: Prepared, manager: NonNullable<ReturnType<typeof process
     caps: '0',
     syscallFilter: true,
     cgroups: p.cgroup.dirs,
+    ...(workdirs.length ? { workdirs } : {}),
   };
 }
 
@@ -226,24 +235,24 @@ function claimRecord(p: Prepared, manager: NonNullable<ReturnType<typeof process
  * start time) and removes what it lists. Without it (a read-only /run) the
  * container still runs, but a SIGKILL may leave empty cgroups until a sweep.
  */
-function claimName(p: Prepared): void {
+function claimName(p: Prepared, workdirs: RecordedWorkdir[]): void {
   const manager = processRef(process.pid);
   if (!manager) return;
   try {
-    writeState(claimRecord(p, manager));
+    writeState(claimRecord(p, manager, workdirs));
   } catch (e) {
     warn(`cannot record the container in ${STATE_DIR} (tsnspawn list/stop will not see it): ${(e as Error).message}`);
   }
 }
 
 /** tsnspawn's record of the running container (state.ts), for list/stop/exec; a failure to write it is only worth a warning. */
-function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: number | undefined, registered: string | undefined): void {
+function recordState(p: Prepared, plan: LaunchPlan, pid: number, killSignal: number | undefined, registered: string | undefined, workdirs: RecordedWorkdir[]): void {
   const leader = processRef(pid);
   const manager = processRef(process.pid);
   if (!leader || !manager) return; // init is gone already: the exit event follows
   try {
     writeState({
-      ...claimRecord(p, manager),
+      ...claimRecord(p, manager, workdirs),
       leader,
       ...(killSignal !== undefined ? { killSignal } : {}),
       caps: plan.capsRetain,
@@ -276,7 +285,9 @@ export async function runContainer(p: Prepared): Promise<number> {
     busSocket: systemBusSocket(),
     resumed: p.resumed,
   });
-  claimName(p);
+  // Overlay work directories the helpers make on the host (workdirs.ts), while they exist.
+  const workdirs: RecordedWorkdir[] = [];
+  claimName(p, workdirs);
   // Between two boots, and from the container's end to our exit (cgroups,
   // propagation directory, record), a SIGTERM/SIGINT must not take Node's
   // default action and leave things behind: a test harness often sends a
@@ -289,12 +300,13 @@ export async function runContainer(p: Prepared): Promise<number> {
   process.on('SIGINT', onLateSignal);
   process.on('SIGTERM', onLateSignal);
   try {
-    return await runClaimed(p, registration, late);
+    return await runClaimed(p, registration, late, workdirs);
   } finally {
     // Also on a failure before init exists (the supervisor removes it after
-    // a handover); the cgroups it lists go first, or it would be their last trace.
+    // a handover); the cgroups it lists go first, or it would be their last
+    // trace. A work directory that could not go keeps it for the stale sweep.
     if (p.cgroup.dirs.some((d) => existsSync(d))) await releaseCgroup(p.cgroup);
-    removeState(p.machineName, process.pid);
+    if (workdirs.length === 0) removeState(p.machineName, process.pid);
     process.off('SIGINT', onLateSignal);
     process.off('SIGTERM', onLateSignal);
   }
@@ -306,7 +318,7 @@ interface LateSignals {
 }
 
 /** The runs of the container once its name is claimed; the outcome's exit status. */
-async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | undefined, late: LateSignals): Promise<number> {
+async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | undefined, late: LateSignals, workdirs: RecordedWorkdir[]): Promise<number> {
   let registration = firstRegistration;
   const events = EventStream.open(p.settings.eventsFd, p.settings.notifyReady);
   prepareJournal(p);
@@ -316,14 +328,20 @@ async function runClaimed(p: Prepared, firstRegistration: HelperRegistration | u
     refuse(`cannot create ${propagateDirOf(p.machineName)} (for machinectl bind): ${(e as Error).message}`);
   }
   try {
-    return await runBoots(p, registration, events, late);
+    return await runBoots(p, registration, events, late, workdirs);
   } finally {
     if (!removePropagateDir(p.machineName)) warn(`could not remove ${propagateDirOf(p.machineName)}: something machined mounted is still in it`);
   }
 }
 
 /** The boots of one run (a guest reboot starts the next), until the container ends for good. */
-async function runBoots(p: Prepared, initialRegistration: HelperRegistration | undefined, events: EventStream | undefined, late: LateSignals): Promise<number> {
+async function runBoots(
+  p: Prepared,
+  initialRegistration: HelperRegistration | undefined,
+  events: EventStream | undefined,
+  late: LateSignals,
+  workdirs: RecordedWorkdir[],
+): Promise<number> {
   let registration = initialRegistration;
   info(`Spawning container ${p.machineName} on ${p.root}.`);
   if (p.console === 'interactive') info('Press ^] three times within 1s to kill container.');
@@ -333,10 +351,15 @@ async function runBoots(p: Prepared, initialRegistration: HelperRegistration | u
   relay?.startWatchdog();
   let status = 1;
   for (;;) {
-    const result = await bootOnce(p, relay, registration, events, (h) => (current = h));
+    const result = await bootOnce(p, relay, registration, events, workdirs, (h) => (current = h));
     // The helper let go of the registration before it reported the end.
     const left = await releaseCgroup(p.cgroup);
     if (left.length) warn(`could not remove the container's cgroup ${left.join(', ')}: processes remain in it`);
+    // The monitor removed its work directories, unless it was killed: then they go here (the container's mounts went with its cgroups).
+    // (With processes left in the cgroups, those still there stay for the stale sweep.)
+    const stuck = left.length ? workdirs.filter((w) => existsSync(w.path)) : removeRecordedWorkdirs(workdirs);
+    if (!left.length) for (const w of stuck) warn(`could not remove the overlay work directory ${w.path}; the next start tries again`);
+    workdirs.splice(0, workdirs.length, ...stuck);
     if (result.kind === 'failed') {
       status = 1;
       events?.exited(status, undefined);

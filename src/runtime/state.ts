@@ -8,10 +8,12 @@
  * (removed by Node, or by the supervisor that holds it then: --state). A
  * record whose manager is gone (SIGKILL of tsnspawn, at any moment) is
  * stale: recognised by pid and start time, never trusted, and removed with
- * the cgroups it lists at the next start or `tsnspawn list`.
+ * the cgroups and overlay work directories it lists at the next start or
+ * `tsnspawn list`.
  */
 import type { PlanSyscallRule } from '../plan/syscall-filter.js';
 import { removePropagateDir } from './propagate.js';
+import { removeRecordedWorkdirs, type RecordedWorkdir } from './workdirs.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export const STATE_DIR = '/run/tsnspawn/machines';
@@ -47,6 +49,8 @@ export interface MachineState {
   boot: boolean;
   /** The container's own cgroups (host paths): a stale record's are removed with it. */
   cgroups?: string[];
+  /** Overlay work directories on the host (workdirs.ts): a stale record's are removed with it. */
+  workdirs?: RecordedWorkdir[];
 }
 
 /**
@@ -132,7 +136,10 @@ export function liveRecord(name: string): StateRecord | undefined {
   // its cgroups went empty with its init (the kernel killed the rest).
   // A cgroup that cannot go yet (its last process still dying) keeps the
   // record, so that a later start or list tries again.
-  const left = r === 'unreadable' ? [] : (r.cgroups ?? []).filter((dir) => !removeEmptyCgroup(dir));
+  // Work directories only once the cgroups are gone: the container's
+  // mounts (its overlays) went with its last process.
+  const cgroupsLeft = r === 'unreadable' ? [] : (r.cgroups ?? []).filter((dir) => !removeEmptyCgroup(dir));
+  const left = r === 'unreadable' || cgroupsLeft.length ? cgroupsLeft : removeRecordedWorkdirs(r.workdirs ?? []);
   if (left.length === 0) {
     removePropagateDir(name);
     rmSync(pathOf(name), { force: true });

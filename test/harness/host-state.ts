@@ -1,8 +1,10 @@
 /**
  * What a run may not leave behind on the host: mounts, helper processes,
  * processes living inside a test tree, temp dirs, cgroups named
- * tsnspawn-* in any hierarchy, runtime records, links named ve-/vb-/vz- and
- * nftables tables named tsnspawn-* (--port). Snapshot before, compare after.
+ * tsnspawn-* in any hierarchy, runtime records, links named ve-/vb-/vz-,
+ * nftables tables named tsnspawn-* (--port), and overlay work directories
+ * (.#tsnspawn-work-*) where tests keep upper trees (below /tmp and
+ * /var/tmp). Snapshot before, compare after.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -26,6 +28,8 @@ export interface HostState {
   loops: string[];
   /** nspawn's tree locks in /run (tsnspawn takes the same ones: src/plan/tree-lock.ts). */
   treeLocks: string[];
+  /** Overlay work directories the monitor makes beside an --overlay upper tree (native/workdir.c). */
+  workdirs: string[];
 }
 
 /** Where the tests keep disk images for -i (test/harness/disk-images.ts). */
@@ -44,6 +48,28 @@ export function testLoopDevices(): string[] {
       }
     })
     .sort();
+}
+
+/** Where tests make their upper trees: temporary directories, a few levels down. */
+const WORKDIR_ROOTS = ['/tmp', '/var/tmp'];
+const WORKDIR_DEPTH = 4;
+const WORKDIR_PREFIX = '.#tsnspawn-work-';
+
+/** .#tsnspawn-work-* directories below dir, at most depth levels down (symlinks not followed). */
+function workdirsBelow(dir: string, depth: number): string[] {
+  let found;
+  try {
+    found = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return found
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => (e.name.startsWith(WORKDIR_PREFIX) ? [`${dir}/${e.name}`] : depth > 1 ? workdirsBelow(`${dir}/${e.name}`, depth - 1) : []));
+}
+
+export function overlayWorkdirs(): string[] {
+  return WORKDIR_ROOTS.flatMap((r) => workdirsBelow(r, WORKDIR_DEPTH)).sort();
 }
 
 const LINK_PREFIXES = ['ve-', 'vb-', 'vz-'];
@@ -166,6 +192,7 @@ export function snapshot(): HostState {
     propagate: entries('/run/systemd/nspawn/propagate'),
     loops: testLoopDevices(),
     treeLocks: entries('/run/systemd/nspawn/locks'),
+    workdirs: overlayWorkdirs(),
   };
 }
 
@@ -194,6 +221,7 @@ export function leaks(before: HostState, after: HostState, trees: string[]): str
   for (const d of after.propagate) if (!before.propagate.includes(d)) out.push(`propagation directory left: /run/systemd/nspawn/propagate/${d}`);
   for (const l of after.loops) if (!before.loops.includes(l)) out.push(`loop device left attached: ${l}`);
   for (const l of after.treeLocks) if (!before.treeLocks.includes(l)) out.push(`tree lock left: /run/systemd/nspawn/locks/${l}`);
+  for (const w of after.workdirs) if (!before.workdirs.includes(w)) out.push(`overlay work directory left: ${w}`);
   for (const p of processesInside(trees)) out.push(`process ${p} still runs inside a test tree`);
   return out;
 }

@@ -7,12 +7,16 @@
  * - SIGKILL of tsnspawn at each phase reached deterministically (its record
  *   written, before init; running under Node; under the supervisor; in a
  *   guest's shutdown; in a guest's reboot, before and after the handover):
- *   what it could not remove (its record, its empty cgroups) goes at the
- *   next `tsnspawn list` or start.
+ *   what it could not remove (its record, its empty cgroups, an overlay's
+ *   work directory: the helper dies with it) goes at the next `tsnspawn
+ *   list` or start.
  * - SIGKILL of the helper (the monitor) at the same phases: tsnspawn
  *   reports it, cleans up and fails.
  * - The guest's init crashing (SIGSEGV), exiting during boot; a payload
  *   that forks a thousand children and exits.
+ * - Temporary directories on the host with -x, --overlay and --volatile:
+ *   SIGKILL of tsnspawn, of the helper, and of both at once; nothing left
+ *   once the next start ran.
  * - ENOSPC on the import target, in an overlay's upper layer, in the
  *   --tarball cache; a read-only /var/lib/machines: small tmpfs and
  *   read-only binds made in a private mount namespace (unshare -m) that
@@ -75,7 +79,8 @@ describe('faults', { skip }, () => {
   /**
    * After a SIGKILL of tsnspawn: it died of it, said nothing, left only what
    * a process killed outright cannot remove (its record, its empty cgroups,
-   * no mount, no process), and `tsnspawn list` removes those.
+   * an overlay's work directory; no mount, no process), and `tsnspawn list`
+   * removes those.
    */
   async function killedOutright(r: FaultRun, tag: string): Promise<void> {
     const end = await r.ended;
@@ -83,7 +88,13 @@ describe('faults', { skip }, () => {
     assert.deepEqual(lines(end.stderr), []);
     const left = await leftovers();
     assert.ok(left.includes(`runtime record left: /run/tsnspawn/machines/${name(tag)}`), `the stale record is there to find: ${left.join('; ')}`);
-    for (const l of left) assert.match(l, /^(cgroup left: \/sys\/fs\/cgroup\/\S+\/tsnspawn-fault-|runtime record left: |propagation directory left: \/run\/systemd\/nspawn\/propagate\/fault-)/, `only what a SIGKILL cannot clean: ${left.join('; ')}`);
+    // The helper dies with tsnspawn (its parent-death signal is SIGKILL): an overlay's work directory stays too, recorded.
+    for (const l of left)
+      assert.match(
+        l,
+        /^(cgroup left: \/sys\/fs\/cgroup\/\S+\/tsnspawn-fault-|runtime record left: |propagation directory left: \/run\/systemd\/nspawn\/propagate\/fault-|overlay work directory left: )/,
+        `only what a SIGKILL cannot clean: ${left.join('; ')}`,
+      );
     const list = await run(['list']);
     assert.equal(list.exitCode, 0, list.stderr);
     assert.doesNotMatch(list.stdout, new RegExp(name(tag)));
@@ -211,6 +222,105 @@ describe('faults', { skip }, () => {
       process.kill(await r.monitor([first]), 'SIGKILL');
       await monitorLost(r);
     });
+  });
+
+  describe('temporary directories on the host (-x, --overlay, --volatile)', () => {
+    /**
+     * -x and --volatile keep their writes in a tmpfs of the container's own
+     * mount namespace (gone with it); --overlay with an upper tree on the
+     * host has a work directory beside it, made and removed by the monitor,
+     * recorded by Node, removed by whoever outlives the monitor, or by the
+     * stale sweep when nothing does.
+     */
+    const MODES = {
+      ephemeral: (): string[] => ['-x'],
+      overlay: (): string[] => {
+        mkdirSync(`${marks}/lower`);
+        mkdirSync(`${marks}/upper`);
+        return [`--overlay=${marks}/lower:${marks}/upper:/data`];
+      },
+      volatile: (): string[] => ['--volatile=yes'],
+    };
+    /** Writes through the overlay (so overlayfs uses its work directory), then waits. */
+    const WRITE_AND_WAIT = `mkdir -p /data; echo x > /data/file; echo x > /etc/written; ${WAIT_FOR_GO}`;
+
+    it('a guest cannot fill the host\'s memory: each tmpfs it writes to is sized as systemd-nspawn 252 sizes it', async () => {
+      // statfs inside: blocks of 4 KiB (the sizes are fractions of the host's RAM) and inodes.
+      const script = (paths: string[]): string => paths.map((d) => `stat -f -c "${d} %b %S %c" ${d}`).join('; ');
+      // nspawn's -x copies the tree (no tmpfs); its --volatile=overlay is the same root as our -x.
+      const cases: { ours: string[]; theirs: string[]; paths: string[] }[] = [
+        { ours: ['-x'], theirs: ['--volatile=overlay'], paths: ['/', '/tmp', '/dev/shm'] },
+        { ours: ['--volatile=overlay'], theirs: ['--volatile=overlay'], paths: ['/'] },
+        { ours: ['--volatile=yes'], theirs: ['--volatile=yes'], paths: ['/'] },
+        { ours: ['--volatile=state'], theirs: ['--volatile=state'], paths: ['/var'] },
+      ];
+      for (const c of cases) {
+        const ours = await run(['-q', '-P', '--register=no', ...c.ours, '-D', busybox, '/bin/sh', '-c', script(c.paths)]);
+        assert.equal(ours.exitCode, 0, ours.stderr);
+        const theirs = await execa('systemd-nspawn', ['-q', '-P', '--register=no', '--keep-unit', ...c.theirs, '-D', busybox, '/bin/sh', '-c', script(c.paths)], { reject: false });
+        assert.equal(theirs.exitCode, 0, String(theirs.stderr));
+        assert.equal(ours.stdout.trim(), String(theirs.stdout).trim(), `${c.ours.join(' ')}: the same sizes as nspawn's ${c.theirs.join(' ')}`);
+        // Bounded: a quarter of the RAM at most, never the kernel's default of half.
+        const ramPages = Number(/MemTotal:\s+(\d+) kB/.exec(execFileSync('cat', ['/proc/meminfo'], { encoding: 'utf8' }))![1]) / 4;
+        for (const line of ours.stdout.trim().split('\n')) {
+          const [, blocks, size] = line.split(' ').map(Number);
+          assert.ok(blocks! * size! <= (ramPages * 4096) / 4 + 4096, `${line}: at most 25% of RAM`);
+        }
+      }
+      await assertNoLeaks(host, [busybox]);
+    });
+
+    for (const [mode, options] of Object.entries(MODES)) {
+      const args = (tag: string): string[] => [...common(tag), ...options(), '/bin/sh', '-c', WRITE_AND_WAIT];
+
+      it(`${mode}: SIGKILL of tsnspawn under the supervisor; the next start leaves nothing`, async () => {
+        const tag = `d-${mode}-k`;
+        const r = new FaultRun(args(tag));
+        await r.supervising();
+        r.kill('SIGKILL');
+        await r.ended;
+        if (mode === 'overlay') assert.match(execFileSync('cat', [`/run/tsnspawn/machines/${name(tag)}`], { encoding: 'utf8' }), /"workdirs":\[\{"path":"[^"]*\/\.#tsnspawn-work-[0-9a-f]+","dev":"\d+","ino":"\d+"\}\]/);
+        await killedOutright(r, tag);
+        const again = await run([...common(tag), '/bin/true']);
+        assert.equal(again.exitCode, 0, again.stderr);
+        await assertNoLeaks(host, [busybox]);
+      });
+
+      for (const phase of ['node', 'supervisor'] as const)
+        it(`${mode}: SIGKILL of the helper under ${phase === 'node' ? 'Node' : 'the supervisor'}: nothing left`, async () => {
+          const r = new FaultRun(args(`d-${mode}-m-${phase}`));
+          if (phase === 'node') {
+            await r.event('started');
+            await r.until('the payload', () => existsSync(`${marks}/up`));
+            assert.equal(r.image(), 'node');
+          } else await r.supervising();
+          process.kill(await r.monitor(), 'SIGKILL');
+          await monitorLost(r);
+        });
+
+      it(`${mode}: SIGKILL of tsnspawn and the helper at once: what is left is recorded, and the next start removes it`, async () => {
+        const tag = `d-${mode}-both`;
+        const r = new FaultRun(args(tag));
+        await r.supervising();
+        const monitor = await r.monitor();
+        // As systemd's final SIGKILL of a unit's cgroup: neither can clean up.
+        process.kill(monitor, 'SIGKILL');
+        r.kill('SIGKILL');
+        const end = await r.ended;
+        assert.equal(end.signal, 'SIGKILL');
+        const left = await leftovers();
+        const record = JSON.parse(execFileSync('cat', [`/run/tsnspawn/machines/${name(tag)}`], { encoding: 'utf8' })) as { workdirs?: { path: string }[] };
+        if (mode === 'overlay') {
+          const workdir = left.find((l) => l.startsWith('overlay work directory left: '));
+          assert.ok(workdir, `the work directory stays until the next start: ${left.join('; ')}`);
+          assert.deepEqual(record.workdirs?.map((w) => w.path), [workdir.slice('overlay work directory left: '.length)], 'the record names it');
+        } else assert.equal(record.workdirs, undefined, 'nothing on the host to record');
+        for (const l of left) assert.match(l, /^(cgroup left: |runtime record left: |propagation directory left: |overlay work directory left: )/, left.join('; '));
+        const again = await run([...common(tag), '/bin/true']);
+        assert.equal(again.exitCode, 0, again.stderr);
+        await assertNoLeaks(host, [busybox]);
+      });
+    }
   });
 
   describe('the guest', () => {

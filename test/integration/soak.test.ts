@@ -8,6 +8,10 @@
  *   (TSNSPAWN_SOAK_CYCLES, default 200 to fit CI's time: 1000 took
  *   223 s here, 0.22 s a cycle through the API; the full size by hand:
  *   TSNSPAWN_SOAK_CYCLES=1000).
+ * - boot soak: B sequential boots of Debian 12 (systemd as init, -x),
+ *   each to READY=1 and `systemctl is-system-running --wait` = running,
+ *   then powered off (TSNSPAWN_SOAK_BOOTS, default 10 for CI: about 3.5 s
+ *   a boot; the full size by hand: TSNSPAWN_SOAK_BOOTS=100).
  * - load: M busybox containers started at once (--read-only: the tree's lock is
  *   shared then, as nspawn's), each checked to have run
  *   (TSNSPAWN_LOAD_CONTAINERS, default 100).
@@ -19,7 +23,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { before, describe, it } from 'node:test';
-import { run } from '../../src/api/index.js';
+import { boot, run } from '../../src/api/index.js';
 import { snapshot, tsnspawnCgroups } from '../harness/host-state.js';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
@@ -29,6 +33,7 @@ const skip = rootSkipReason();
 
 const CYCLES = Number(process.env.TSNSPAWN_SOAK_CYCLES ?? 200);
 const CONTAINERS = Number(process.env.TSNSPAWN_LOAD_CONTAINERS ?? 100);
+const BOOTS = Number(process.env.TSNSPAWN_SOAK_BOOTS ?? 10);
 /** A leak bound for the heap, not a timing: 1000 cycles leaking 16 KiB each would cross it. */
 const HEAP_GROWTH_LIMIT = 16 * 1024 * 1024;
 
@@ -106,6 +111,30 @@ describe('soak and load', { skip }, () => {
     t.diagnostic(`${CYCLES} cycles in ${(wallMs / 1000).toFixed(1)} s (${(wallMs / CYCLES).toFixed(0)} ms each); ${brief(start)} -> ${brief(end)}`);
     assertNoGrowth(start, end);
     await assertNoLeaks(host, [busybox]);
+  });
+
+  it(`${BOOTS} sequential boots of Debian 12: each reaches running and powers off, nothing grows`, { timeout: BOOTS * 60_000 + 120_000 }, async (t) => {
+    const debian = image('debian12');
+    const host = snapshot();
+    const once = async (i: number): Promise<void> => {
+      await using c = await boot({ directory: debian, ephemeral: true, machine: `soak-boot-${i}`, register: 'no', signal: t.signal });
+      await c.ready({ timeout: 120_000, signal: t.signal });
+      const state = await c.exec(['systemctl', 'is-system-running', '--wait'], { timeout: 120_000, signal: t.signal });
+      assert.equal(state.stdout.trim(), 'running', `boot ${i}: ${state.stdout}${state.stderr}`);
+      assert.equal(await c.poweroff(), 0, `boot ${i}: ${c.stderr()}`);
+    };
+    // One warm-up, as above.
+    await once(-1);
+    await settle();
+    const start = sample();
+    const began = performance.now();
+    for (let i = 0; i < BOOTS; i++) await once(i);
+    const wallMs = performance.now() - began;
+    await settle();
+    const end = sample();
+    t.diagnostic(`${BOOTS} boots in ${(wallMs / 1000).toFixed(1)} s (${(wallMs / BOOTS / 1000).toFixed(2)} s each); ${brief(start)} -> ${brief(end)}`);
+    assertNoGrowth(start, end);
+    await assertNoLeaks(host, [debian]);
   });
 
   it(`${CONTAINERS} busybox containers started at once: each runs, nothing grows`, { timeout: 300_000 }, async (t) => {

@@ -177,7 +177,7 @@ describe('the plan for each value', () => {
   });
 
   it('TMPFS_TMP: a tmpfs on /tmp by default, none when false', () => {
-    assert.deepEqual(at(planWith({}), '/tmp'), [{ kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' }]);
+    assert.deepEqual(at(planWith({}), '/tmp'), [{ kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777,size=10%,nr_inodes=400k' }]);
     assert.deepEqual(at(planWith({ tmpfsTmp: false }), '/tmp'), []);
   });
 

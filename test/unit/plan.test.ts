@@ -120,7 +120,7 @@ describe('buildPlan: mount order', () => {
     assert.ok(sys.flags.includes('ro'));
     const tmp = ops.find((o) => o.kind === 'mount' && o.target === '/tmp') as Extract<MountOp, { kind: 'mount' }>;
     assert.equal(tmp.fstype, 'tmpfs');
-    assert.equal(tmp.data, 'mode=01777');
+    assert.equal(tmp.data, 'mode=01777,size=10%,nr_inodes=400k');
   });
 
   it('places --bind/--tmpfs after every default mount and boot op', async () => {
@@ -306,7 +306,7 @@ describe('buildPlan: snapshot of the mount ops', () => {
       { kind: 'mount', fstype: 'proc', target: '/proc', flags: [...API, 'mkdir'], data: '' },
       { kind: 'bind-inner', source: '/proc/sys', target: '/proc/sys', flags: ['ro', ...API] },
       { kind: 'mount', fstype: 'tmpfs', target: '/dev', flags: ['nosuid', 'strictatime', 'mkdir'], data: 'mode=0755,size=4m,nr_inodes=64k' },
-      { kind: 'mount', fstype: 'tmpfs', target: '/dev/shm', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' },
+      { kind: 'mount', fstype: 'tmpfs', target: '/dev/shm', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777,size=10%,nr_inodes=400k' },
       { kind: 'mount', fstype: 'mqueue', target: '/dev/mqueue', flags: [...API, 'mkdir'], data: '' },
       { kind: 'mount', fstype: 'devpts', target: '/dev/pts', flags: ['nosuid', 'noexec', 'mkdir'], data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
       { kind: 'mkdir', path: '/dev/net', mode: 0o755 },
@@ -336,7 +336,7 @@ describe('buildPlan: snapshot of the mount ops', () => {
       { kind: 'mknod', path: '/run/host/inaccessible/blk', mode: 0o60000, major: 0, minor: 0 },
       { kind: 'notify-socket', path: '/run/host/notify' },
       { kind: 'bind', source: '/etc/os-release', target: '/run/host/os-release', flags: ['ro', ...API, 'mkdir'] },
-      { kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777' },
+      { kind: 'mount', fstype: 'tmpfs', target: '/tmp', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: 'mode=01777,size=10%,nr_inodes=400k' },
       { kind: 'mount', fstype: 'sysfs', target: '/sys', flags: ['ro', ...API, 'mkdir'], data: '' },
       { kind: 'bind-inner', source: '/run/host/inaccessible/reg', target: '/proc/kallsyms', flags: MASK },
       { kind: 'bind-inner', source: '/run/host/inaccessible/reg', target: '/proc/kcore', flags: MASK },
