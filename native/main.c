@@ -22,6 +22,7 @@
 #include "exec.h"
 #include "monitor.h"
 #include "userns.h"
+#include "userns-chown.h"
 #include "network.h"
 #include "notify.h"
 #include "plan.h"
@@ -131,7 +132,9 @@ int monitor_main(int control_fd, int parent_pid) {
         size_t n_workdirs = 0;
         struct cgroup_set cgroups = { 0 };
         int treefd = tree_open_checked(&plan, &f);
-        if (treefd < 0 || workdir_prepare_overlays(&plan, treefd, &workdirs, &n_workdirs, &f) < 0 ||
+        /* chown ownership: the tree's files shifted into the range taken, before anything runs on it. */
+        if (treefd < 0 || (plan.chown_root && userns_chown_tree(treefd, plan.uid_base, &f) < 0) ||
+            workdir_prepare_overlays(&plan, treefd, &workdirs, &n_workdirs, &f) < 0 ||
             cgroup_open(&plan, &cgroups, &f) < 0) {
                 for (size_t i = 0; i < n_workdirs; i++)
                         workdir_remove(&workdirs[i]);

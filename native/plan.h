@@ -137,6 +137,13 @@ struct plan {
         enum userns_mode { USERNS_NONE, USERNS_FIXED, USERNS_PICK } userns;
         uid_t uid_base, uid_count;
         bool idmap_root;
+        /* "userns-chown-root": before the start the monitor shifts the tree's
+         * files into the range unless its top directory already is of it
+         * (userns-chown.c). "userns-prefer BASE": with pick, the range tried
+         * first (the tree's owner's); has_prefer says there is one. */
+        bool chown_root;
+        bool has_prefer;
+        uid_t uid_prefer;
         size_t inner_ops_from;
         struct network net;     /* veth links and --port (network.h); none: no records */
         struct proc_limits limits; /* --no-new-privileges, --rlimit, ... (proc-limits.h); none: no records */

@@ -76,6 +76,18 @@ int userns_acquire(struct plan *p, int *lock_fd, struct failure *f) {
                 *lock_fd = fd >= 0 ? fd : -1;
                 return 0;
         }
+        /* As nspawn's: the range the tree is already owned by first, while
+         * it is free, so a chowned tree is not shifted again. */
+        if (p->has_prefer && p->uid_prefer >= PICK_MIN && p->uid_prefer < PICK_MAX) {
+                int fd = try_lock(p->uid_prefer);
+                if (fd == -2)
+                        return fail(f, "userns", "lock", LOCK_DIR, errno, "cannot lock a uid range for --private-users=pick");
+                if (fd >= 0) {
+                        p->uid_base = p->uid_prefer;
+                        *lock_fd = fd;
+                        return 0;
+                }
+        }
         unsigned slots = (PICK_MAX - PICK_MIN) / RANGE;
         unsigned first = p->uid_base >= PICK_MIN && p->uid_base < PICK_MAX ? (p->uid_base - PICK_MIN) / RANGE : 0;
         for (unsigned i = 0; i < PICK_TRIES && i < slots; i++) {

@@ -123,6 +123,8 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
   if (plan.userns) {
     rec.push(['userns', plan.userns.mode, String(plan.userns.base), String(plan.userns.count)], ['inner-ops-from', String(plan.userns.innerOpsFrom)]);
     if (plan.userns.idmapRoot) rec.push(['userns-idmap-root']);
+    if (plan.userns.chownRoot) rec.push(['userns-chown-root']);
+    if (plan.userns.prefer !== undefined) rec.push(['userns-prefer', String(plan.userns.prefer)]);
   }
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
   if (plan.network) rec.push(...networkRecords(plan.network));

@@ -71,9 +71,9 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--keep-unit', since: 252, support: yes() },
   // User namespacing
   { names: '--private-users[=MODE]', since: 252, support: yes('no, yes, identity, pick, UID[:COUNT]; bare means yes') },
-  { names: '--private-users-ownership=', since: 252, support: yes('off, map, auto (map: idmapped mounts); chown is refused for now') },
-  { names: '--private-users-chown', since: 252, support: yes('refused for now, as --private-users-ownership=chown') },
-  { names: '-U', since: 252, support: yes('pick and auto: a free 64K range, the tree idmapped') },
+  { names: '--private-users-ownership=', since: 252, support: yes('off, chown, map, auto (map: idmapped mounts; chown: the tree shifted on disk once, setuid bits, capabilities and ACLs kept; auto: map where the file system can, chown for a tree already shifted or on one without idmapped mounts) as nspawn') },
+  { names: '--private-users-chown', since: 252, support: yes('as --private-users-ownership=chown') },
+  { names: '-U', since: 252, support: yes('pick and auto: a free 64K range (first the one a chowned tree is owned by), the tree idmapped') },
   // Networking
   { names: '--private-network', since: 252, support: yes() },
   { names: '--network-interface=', since: 252, support: yes('moved back out when the container ends') },

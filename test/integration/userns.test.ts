@@ -125,7 +125,7 @@ describe('user namespaces (-U)', { skip }, () => {
       [['--private-users=12345'], /multiple of 65536/],
       [['--private-users=65536:70000'], /COUNT must be 1 to 65536/],
       [['--private-users=maybe'], /invalid --private-users=maybe/],
-      [['-U', '--private-users-ownership=chown'], /does not chown trees/],
+      [['-U', '--private-users-ownership=chown', '--read-only'], /chowning changes .* on disk/],
       [['--private-users=yes'], /owned by root/],
       [['--private-users-ownership=sideways'], /invalid --private-users-ownership=sideways/],
     ];

@@ -49,6 +49,7 @@ interface Decoded {
   cgroups: string[];
   ops: DecodedOp[];
   registration?: LaunchPlan['registration'];
+  userns?: LaunchPlan['userns'];
 }
 
 function decode(input: string | Buffer): { status: number | null; stdout: string; stderr: string } {
@@ -272,6 +273,17 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     const p = weirdPlan();
     p.ops = [{ kind: 'write', path: '/run/host/credentials/x', mode: 0o400, content: Buffer.from('50% café\t✓\n%41', 'utf8') }];
     assertRoundTrip(p);
+  });
+
+  it('round-trips the user namespace: ownership chown and the range pick tries first', () => {
+    const p = weirdPlan();
+    p.userns = { mode: 'pick', base: 0x80000, count: 0x10000, idmapRoot: false, chownRoot: true, prefer: 0x70000000 - 0x10000, innerOpsFrom: p.ops.length };
+    assert.deepEqual(decodeOk(p).userns, p.userns);
+    p.userns = { mode: 'fixed', base: 0x20000, count: 0x10000, idmapRoot: true, chownRoot: false, innerOpsFrom: 0 };
+    assert.deepEqual(decodeOk(p).userns, p.userns);
+    // Both ownerships at once, or chown of a partial range, the helper refuses.
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, chownRoot: true } })).status, 0);
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, idmapRoot: false, chownRoot: true, count: 10 } })).status, 0);
   });
 
   it('refuses a NUL byte in a field at encoding time', () => {
