@@ -65,6 +65,7 @@ static const struct {
         { "nodiratime", F_NODIRATIME }, { "relatime", F_RELATIME }, { "lazytime", F_LAZYTIME },
         { "silent", F_SILENT },     { "nosymfollow", F_NOSYMFOLLOW },
         { "own-cgroup", F_OWN_CGROUP }, { "idmap", F_IDMAP }, { "by-type", F_BY_TYPE },
+        { "rootidmap", F_ROOTIDMAP }, { "owneridmap", F_OWNERIDMAP },
 };
 
 const char *op_kind_name(enum op_kind k) {

@@ -59,6 +59,10 @@ enum {
         /* bind-inner from a directory of inaccessible nodes (reg, dir, fifo, sock, chr, blk): the one of the
          * target's type, read where the target is resolved (--inaccessible; ops.c) */
         F_BY_TYPE = 1 << 20,
+        /* idmapped binds of one id (nspawn's rootidmap and owneridmap; -U only, ops.c): the source's
+         * owner as the container's root, or as the owner of the destination; nobody else mapped */
+        F_ROOTIDMAP = 1 << 21,
+        F_OWNERIDMAP = 1 << 22,
 };
 
 struct workdir;

@@ -59,8 +59,8 @@ function userMounts(settings: Settings, facts: PlanFacts): MountOp[] {
     if (b.recursive) flags.push('rec');
     if (b.readOnly) flags.push('ro');
     if (b.idmap) {
-      if (!facts.userns) refuse(`cannot use ${b.option}: the idmap option needs a user namespace (-U)`);
-      flags.push('idmap');
+      if (!facts.userns) refuse(`cannot use ${b.option}: the ${b.idmap} option needs a user namespace (-U)`);
+      flags.push(b.idmap);
     }
     // A '+' source is opened inside the tree (resolved in the root, never
     // leaving the tree's own mount: not onto /proc or a host file bound in), a host one on the host.

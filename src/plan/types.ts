@@ -7,8 +7,9 @@
 /** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. rw: clear read-only on the new bind. */
 export type MountFlag =
   | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir' | 'tree' | 'rw'
-  // idmap: a bind idmapped to the container's user namespace (-U).
-  | 'idmap'
+  // idmap: a bind idmapped to the container's user namespace (-U); rootidmap, owneridmap: idmapped
+  // for the source's owner alone, as the container's root or as the destination's owner (native/ops.c).
+  | 'idmap' | 'rootidmap' | 'owneridmap'
   // Further flags a user may give a fresh mount (--tmpfs options: src/settings/mount-options.ts).
   | 'sync' | 'dirsync' | 'noatime' | 'nodiratime' | 'relatime' | 'lazytime' | 'silent' | 'nosymfollow'
   // bind-inner of a cgroup hierarchy's mount: the helper appends its own cgroup there (no cgroup namespace: src/runtime/cgroup-layout.ts).

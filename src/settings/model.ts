@@ -20,6 +20,8 @@ export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'au
 export type RegisterMode = 'yes' | 'no' | 'auto';
 export type VolatileMode = 'no' | 'yes' | 'state' | 'overlay';
 
+export type BindIdmap = 'idmap' | 'rootidmap' | 'owneridmap';
+
 export interface BindSpec {
   /** Host path (absolute), or '+' and a path inside the container's tree. */
   source: string;
@@ -28,8 +30,13 @@ export interface BindSpec {
   readOnly: boolean;
   /** nspawn's "rbind" (default) or "norbind". */
   recursive: boolean;
-  /** nspawn's "idmap" (-U only): the source's owners as the container's (host 0 is the container's root). */
-  idmap?: boolean;
+  /**
+   * -U only; absent: noidmap. nspawn's "idmap": the source's owners as the
+   * container's (host 0 is the container's root); "rootidmap": the source's
+   * owner as the container's root, nobody else mapped; "owneridmap": the
+   * source's owner as the destination's owner inside, nobody else mapped.
+   */
+  idmap?: BindIdmap;
   /** The option spelling as the user gave it, for error messages. */
   option: string;
 }

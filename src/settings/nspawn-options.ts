@@ -104,7 +104,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--link-journal=', since: 252, support: yes() },
   { names: '-j', since: 252, support: yes('--link-journal=try-guest') },
   // Mounts
-  { names: '--bind=, --bind-ro=', since: 252, support: yes('options rbind, norbind, idmap, noidmap (idmap with -U); rootidmap and owneridmap are refused for now') },
+  { names: '--bind=, --bind-ro=', since: 252, support: yes("options rbind, norbind, idmap, noidmap, rootidmap, owneridmap (the idmaps with -U; rootidmap: the source's owner is the container's root, owneridmap: the destination's owner, nobody else mapped, as nspawn 257, its gid mapped from the source's gid)") },
   { names: '--bind-user=', since: 252, support: USERNS('--bind-user needs an idmapped home') },
   { names: '--inaccessible=', since: 252, support: yes() },
   { names: '--tmpfs=', since: 252, support: yes('options split into mount flags and tmpfs data, as nspawn') },

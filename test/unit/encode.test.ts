@@ -14,7 +14,7 @@ import { HELPER } from './helpers.js';
 /** Bits of native/plan.h's F_* flags. */
 const FLAG_BITS: Record<MountFlag, number> = { rec: 1, ro: 2, nosuid: 4, nodev: 8, noexec: 16, strictatime: 32, optional: 64, mkdir: 128, tree: 256, rw: 512,
   sync: 1 << 10, dirsync: 1 << 11, noatime: 1 << 12, nodiratime: 1 << 13, relatime: 1 << 14, lazytime: 1 << 15, silent: 1 << 16, nosymfollow: 1 << 17,
-  "own-cgroup": 1 << 18, idmap: 1 << 19, "by-type": 1 << 20 };
+  "own-cgroup": 1 << 18, idmap: 1 << 19, "by-type": 1 << 20, rootidmap: 1 << 21, owneridmap: 1 << 22 };
 
 interface DecodedOp {
   kind: string;

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { IDMAP_FILESYSTEMS, parsePrivateUsers, PICK_MAX, PICK_MIN, pickHint, splitForUserNamespace, userNamespacePlan, USERNS_RANGE } from '../../src/plan/userns.js';
 import type { MountOp } from '../../src/plan/types.js';
 import { UserError } from '../../src/util/errors.js';
+import { parseBind } from '../../src/settings/values.js';
 
 const EXT4 = 0xef53;
 const NFS = 0x6969;
@@ -64,6 +65,17 @@ describe('the user namespace of a start', () => {
     assert.deepEqual(userNamespacePlan(pu('identity', 'auto'), owned(0), 'w', '/t'), { mode: 'fixed', base: 0, count: USERNS_RANGE, idmapRoot: false, chownRoot: false });
     assert.deepEqual(userNamespacePlan(pu('yes', 'auto'), owned(0x20000), 'w', '/t'), { mode: 'fixed', base: 0x20000, count: USERNS_RANGE, idmapRoot: false, chownRoot: true });
     assert.throws(() => userNamespacePlan(pu('yes', 'auto'), owned(0), 'w', '/t'), /owned by root/);
+  });
+});
+
+describe('idmapped bind options', () => {
+  it("takes nspawn's idmap, noidmap, rootidmap and owneridmap, the last one winning", () => {
+    assert.equal(parseBind('/a:/b:idmap', false).idmap, 'idmap');
+    assert.equal(parseBind('/a:/b:rootidmap', false).idmap, 'rootidmap');
+    assert.equal(parseBind('/a:/b:norbind,owneridmap', true).idmap, 'owneridmap');
+    assert.equal(parseBind('/a:/b:owneridmap,idmap', false).idmap, 'idmap');
+    assert.equal(parseBind('/a:/b:rootidmap,noidmap', false).idmap, undefined);
+    assert.throws(() => parseBind('/a:/b:useridmap', false), /unknown bind option 'useridmap' \(use rbind, norbind, idmap, noidmap, rootidmap or owneridmap\)/);
   });
 });
 
