@@ -10,7 +10,8 @@
  *   arg VALUE | env NAME=VALUE | exec PATH
  *   cgroup PATH (repeated: the monitor places init in these cgroups itself
  *                and opens the barrier at once; cgroup.c)
- *   userns fixed|pick BASE COUNT | userns-idmap-root | userns-chown-root | userns-prefer BASE | inner-ops-from N (plan.h)
+ *   userns fixed|pick BASE COUNT | userns-idmap-root | userns-chown-root | userns-prefer BASE | inner-ops-from N
+ *       | userns-bind-user ID UID GID (plan.h)
  *   no-new-privileges | oom-score-adjust N | cpu N | rlimit NAME SOFT HARD | personality P | caps-ambient HEX
  *       (the payload's security and resource settings: proc-limits.h)
  *   op KIND FIELDS...   (see op_table below)
@@ -415,6 +416,15 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                 }
                 p->has_prefer = true;
                 p->uid_prefer = (uid_t) base;
+        } else if (strcmp(k, "userns-bind-user") == 0) {
+                unsigned long long id, uid, gid;
+                WANT(4);
+                if (p->n_bind_users >= BIND_USERS_MAX || parse_uint(f[1], 10, 0xffff, &id) < 0 || parse_uint(f[2], 10, 0xfffffffeul, &uid) < 0 ||
+                    parse_uint(f[3], 10, 0xfffffffeul, &gid) < 0 || (p->n_bind_users > 0 && id <= p->bind_users[p->n_bind_users - 1].container)) {
+                        snprintf(err, errlen, "bad userns-bind-user record (at most %d, ids ascending)", BIND_USERS_MAX);
+                        return -1;
+                }
+                p->bind_users[p->n_bind_users++] = (struct bind_user_map) { .container = (uid_t) id, .uid = (uid_t) uid, .gid = (gid_t) gid };
         } else if (strcmp(k, "inner-ops-from") == 0) {
                 WANT(2);
                 if (parse_uint(f[1], 10, 1u << 20, &n) < 0) {
@@ -525,6 +535,10 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
                 snprintf(err, errlen, "inner-ops-from, userns-idmap-root, userns-chown-root or userns-prefer without a fitting userns record");
                 return -1;
         }
+        if (p->n_bind_users > 0 && (p->userns == USERNS_NONE || p->bind_users[p->n_bind_users - 1].container >= p->uid_count)) {
+                snprintf(err, errlen, "userns-bind-user outside the userns record's range");
+                return -1;
+        }
         if (p->idmap_root && p->chown_root) {
                 snprintf(err, errlen, "userns-idmap-root and userns-chown-root together");
                 return -1;
@@ -582,6 +596,13 @@ void plan_dump_json(const struct plan *p, int fd) {
                         p->idmap_root ? "true" : "false", p->chown_root ? "true" : "false", p->inner_ops_from);
                 if (p->has_prefer)
                         sb_addf(&sb, ",\"prefer\":%u", (unsigned) p->uid_prefer);
+                if (p->n_bind_users > 0) {
+                        sb_addf(&sb, ",\"bindUsers\":[");
+                        for (size_t i = 0; i < p->n_bind_users; i++)
+                                sb_addf(&sb, "%s{\"container\":%u,\"uid\":%u,\"gid\":%u}", i ? "," : "", (unsigned) p->bind_users[i].container,
+                                        (unsigned) p->bind_users[i].uid, (unsigned) p->bind_users[i].gid);
+                        sb_addf(&sb, "]");
+                }
                 sb_addf(&sb, "}");
         }
         sb_adds(&sb, ",\"ops\":[");

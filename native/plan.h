@@ -32,6 +32,9 @@ enum op_kind {
         OP__MAX,
 };
 
+/* nspawn's 60514..60577: the container ids --bind-user gives out. */
+#define BIND_USERS_MAX 64
+
 /* Flags of mount-like ops, spelled as words on the wire. */
 enum {
         F_REC = 1 << 0,         /* recursive bind / recursive read-only */
@@ -148,6 +151,10 @@ struct plan {
         bool chown_root;
         bool has_prefer;
         uid_t uid_prefer;
+        /* "userns-bind-user ID UID GID" (--bind-user): container id ID (uid
+         * and gid) is the host's UID and GID instead of BASE+ID; ascending. */
+        struct bind_user_map { uid_t container, uid; gid_t gid; } bind_users[BIND_USERS_MAX];
+        size_t n_bind_users;
         size_t inner_ops_from;
         struct network net;     /* veth links and --port (network.h); none: no records */
         struct proc_limits limits; /* --no-new-privileges, --rlimit, ... (proc-limits.h); none: no records */

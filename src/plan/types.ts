@@ -94,7 +94,17 @@ export interface LaunchPlan {
    * -U: the user namespace (src/plan/userns.ts). ops from innerOpsFrom on
    * run inside it, the ones before as the host's root (native/child.c).
    */
-  userns?: { mode: 'fixed' | 'pick'; base: number; count: number; idmapRoot: boolean; chownRoot: boolean; prefer?: number; innerOpsFrom: number };
+  userns?: {
+    mode: 'fixed' | 'pick';
+    base: number;
+    count: number;
+    idmapRoot: boolean;
+    chownRoot: boolean;
+    prefer?: number;
+    /** --bind-user: these container ids are the host's uid/gid instead of BASE+id. */
+    bindUsers?: Array<{ container: number; uid: number; gid: number }>;
+    innerOpsFrom: number;
+  };
   /** Links the helper's monitor makes once init has its network namespace, and ports it forwards (src/plan/network.ts). */
   network?: PlanNetwork;
   /** The payload's security and resource settings (src/plan/security.ts); absent: all inherited, as before. */

@@ -57,6 +57,8 @@ export interface UserNamespacePlan {
   chownRoot: boolean;
   /** pick: the range tried first, the one the tree's top directory is owned by (a chowned tree keeps its range while it is free, as nspawn's). */
   prefer?: number;
+  /** --bind-user: container ids mapped to a host user's uid and gid instead of BASE+id (holes in the map; src/plan/bind-user.ts). */
+  bindUsers?: Array<{ container: number; uid: number; gid: number }>;
 }
 
 export interface TreeOwnership {

@@ -118,6 +118,8 @@ export interface Settings {
   privateNetwork: boolean;
   /** -U/--private-users: a user namespace (src/plan/userns.ts). */
   privateUsers: PrivateUsers;
+  /** --bind-user=NAME: host users bound in, each once, in order (src/plan/bind-user.ts; needs -U). */
+  bindUsers: string[];
   /** --private-users-ownership: how the tree's files get the container's ids. */
   privateUsersOwnership: PrivateUsersOwnership;
   /** -n/--network-veth: a veth pair, host0 inside, ve-NAME outside (src/plan/network.ts). */
@@ -186,6 +188,7 @@ export function defaultSettings(): Settings {
     security: defaultSecuritySettings(),
     environment: [],
     binds: [],
+    bindUsers: [],
     tmpfs: [],
     overlays: [],
     inaccessible: [],

@@ -54,6 +54,7 @@ export interface FileValues {
   privateNetwork?: boolean;
   privateUsers?: PrivateUsers;
   privateUsersOwnership?: PrivateUsersOwnership;
+  bindUsers?: string[];
   networkVeth?: boolean;
   networkVethExtra?: VethExtraSpec[];
   networkInterfaces?: string[];
@@ -327,6 +328,11 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
     },
   },
   { name: 'Files.PrivateUsersChown', group: 'userns', privileged: false, apply: (v, x) => void (bool(x) && (v.privateUsersOwnership = 'chown')) },
+  // Trusted files only, as nspawn since 260 ("apply BindUser/Ephemeral from settings file only if trusted"): it puts a host user's home in.
+  {
+    name: 'Files.BindUser', group: 'bind-user', privileged: true,
+    apply: (v, x) => void (v.bindUsers = x === '' ? [] : [...(v.bindUsers ?? []).filter((n) => n !== x), x]),
+  },
   // [Network]
   { name: 'Network.Private', group: 'network', privileged: true, apply: (v, x) => void (v.privateNetwork = bool(x)) },
   { name: 'Network.VirtualEthernet', group: 'network', privileged: true, apply: (v, x) => void (v.networkVeth = bool(x)) },
@@ -358,7 +364,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
   'Exec.PivotRoot': '--pivot-root',
   'Exec.SystemCallFilter': '--system-call-filter',
-  'Files.BindUser': '--bind-user',
   'Network.MACVLAN': '--network-macvlan',
   'Network.IPVLAN': '--network-ipvlan',
 };

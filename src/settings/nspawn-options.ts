@@ -26,7 +26,6 @@ const yes = (note?: string): Support => ({ kind: 'implemented', ...(note ? { not
 const no = (why: string): Support => ({ kind: 'refused', why });
 const planned = (issue: number, why: string): Support => ({ kind: 'planned', issue, why });
 
-const USERNS = (what: string): Support => planned(13, `user namespaces (${what})`);
 const NET = (what: string): Support => planned(14, `networking (${what})`);
 const IMAGE_ONLY = no('only for disk images (-i), which tsnspawn does not run yet');
 
@@ -105,7 +104,7 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '-j', since: 252, support: yes('--link-journal=try-guest') },
   // Mounts
   { names: '--bind=, --bind-ro=', since: 252, support: yes("options rbind, norbind, idmap, noidmap, rootidmap, owneridmap (the idmaps with -U; rootidmap: the source's owner is the container's root, owneridmap: the destination's owner, nobody else mapped, as nspawn 257, its gid mapped from the source's gid)") },
-  { names: '--bind-user=', since: 252, support: USERNS('--bind-user needs an idmapped home') },
+  { names: '--bind-user=', since: 252, support: yes("with -U: the home at /run/host/home/NAME, the host ids mapped to one of 60514..60577 in the user namespace's map, user and group records in /run/host/userdb for nss-systemd, as nspawn") },
   { names: '--inaccessible=', since: 252, support: yes() },
   { names: '--tmpfs=', since: 252, support: yes('options split into mount flags and tmpfs data, as nspawn') },
   { names: '--overlay=, --overlay-ro=', since: 252, support: yes() },

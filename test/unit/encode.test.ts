@@ -281,6 +281,11 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     assert.deepEqual(decodeOk(p).userns, p.userns);
     p.userns = { mode: 'fixed', base: 0x20000, count: 0x10000, idmapRoot: true, chownRoot: false, innerOpsFrom: 0 };
     assert.deepEqual(decodeOk(p).userns, p.userns);
+    // --bind-user's holes in the map travel as they are; out of order or outside the range, refused.
+    const bindUsers = [{ container: 60514, uid: 1000, gid: 1000 }, { container: 60515, uid: 4000000000, gid: 7 }];
+    assert.deepEqual(decodeOk({ ...p, userns: { ...p.userns, bindUsers } }).userns, { ...p.userns, bindUsers });
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, bindUsers: [...bindUsers].reverse() } })).status, 0);
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, count: 60000, bindUsers } })).status, 0);
     // Both ownerships at once, or chown of a partial range, the helper refuses.
     assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, chownRoot: true } })).status, 0);
     assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, idmapRoot: false, chownRoot: true, count: 10 } })).status, 0);

@@ -27,6 +27,9 @@ const NSPAWN_252_KEYS = [
 const PRIVILEGED = ['Exec.Ephemeral', 'Exec.Capability', 'Exec.MachineID', 'Exec.LinkJournal', 'Files.Bind', 'Files.BindReadOnly', 'Files.TemporaryFileSystem', 'Files.Overlay', 'Files.OverlayReadOnly', 'Files.Inaccessible', 'Network.Private',
   // nspawn ignores every [Network] key in a file it does not trust.
   'Network.VirtualEthernet', 'Network.VirtualEthernetExtra', 'Network.Interface', 'Network.Bridge', 'Network.Zone', 'Network.Port',
+  // BindUser=: nspawn 252 and 257 applied it from any file; 260 ignores it in an untrusted one (a host user's home and
+  // password hash are the host's to give), and so does tsnspawn.
+  'Files.BindUser',
   // The payload's ambient capabilities, OOM score, CPU affinity and every resource limit (not NoNewPrivileges=, Personality=).
   'Exec.AmbientCapability', 'Exec.OOMScoreAdjust', 'Exec.CPUAffinity',
   ...['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NOFILE', 'AS', 'NPROC', 'MEMLOCK', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'].map((r) => `Exec.Limit${r}`)];
