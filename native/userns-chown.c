@@ -201,26 +201,30 @@ static int walk_dir(int dirfd, const struct stat *st, struct walk *w, int depth,
                 }
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
+                /* Opened first, then inspected and changed by that descriptor:
+                 * what is decided about is what is changed, even if the
+                 * name is replaced meanwhile (another container may run on
+                 * the tree). */
+                int fd = openat(dirfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 struct stat cst;
-                if (fstatat(dirfd, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = fail(w->f, "userns", "chown", de->d_name, errno, "cannot inspect %s in the tree", de->d_name);
+                if (fd < 0 || fstat(fd, &cst) < 0) {
+                        r = fail(w->f, "userns", "chown", de->d_name, errno, "cannot open %s in the tree", de->d_name);
+                        if (fd >= 0)
+                                close(fd);
                         break;
                 }
                 if (S_ISDIR(cst.st_mode)) {
-                        int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
+                        int sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
                         if (sub < 0)
-                                sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        int e = errno;
+                        close(fd);
                         if (sub < 0) {
-                                r = fail(w->f, "userns", "chown", de->d_name, errno, "cannot open the directory %s in the tree", de->d_name);
+                                r = fail(w->f, "userns", "chown", de->d_name, e, "cannot open the directory %s in the tree", de->d_name);
                                 break;
                         }
                         r = walk_dir(sub, &cst, w, depth + 1, false);
                         continue;
-                }
-                int fd = openat(dirfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0) {
-                        r = fail(w->f, "userns", "chown", de->d_name, errno, "cannot open %s in the tree", de->d_name);
-                        break;
                 }
                 r = patch_inode(fd, &cst, w);
                 close(fd);

@@ -60,7 +60,7 @@ describe('nspawn\'s command line', { skip }, () => {
   });
 
   for (const [args, pattern] of [
-    [['--bind-user=root'], /--bind-user is not supported yet: .*issue 13/],
+    [['--bind-user=root'], /--bind-user=root: it needs a user namespace \(add -U/],
     [['--network-macvlan=eth0'], /--network-macvlan is not supported yet: .*issue 14/],
     [['--image=/x.raw'], /--image is not supported yet: GPT disk images/],
     [['--oci-bundle=/b'], /--oci-bundle is not supported: OCI bundles/],

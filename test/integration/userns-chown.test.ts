@@ -24,6 +24,15 @@ function onDisk(path: string): { owner: string; mode: string; ctime: bigint } {
   return { owner: `${s.uid}:${s.gid}`, mode: (s.mode & 0o7777n).toString(8), ctime: s.ctimeNs };
 }
 
+/** Writes (entries given) or reads the system.posix_acl_access entries [tag, perm, id] of path, with python3. */
+function aclIds(path: string, entries?: Array<[number, number, number]>): Array<[number, number, number]> {
+  const script = entries
+    ? `import os,struct,sys; e=${JSON.stringify(entries)}; os.setxattr(sys.argv[1],'system.posix_acl_access',struct.pack('<I',2)+b''.join(struct.pack('<HHI',t,p,i & 0xffffffff) for t,p,i in e))`
+    : `import os,struct,sys,json; a=os.getxattr(sys.argv[1],'system.posix_acl_access'); print(json.dumps([list(struct.unpack('<HHI',a[4+8*k:12+8*k])) for k in range((len(a)-4)//8)]))`;
+  const out = execFileSync('python3', ['-c', script, path], { encoding: 'utf8' });
+  return entries ?? (JSON.parse(out) as Array<[number, number, number]>);
+}
+
 describe('--private-users-ownership=chown', { skip }, () => {
   let tree = '';
   before(() => {
@@ -32,12 +41,14 @@ describe('--private-users-ownership=chown', { skip }, () => {
     execFileSync('cp', ['-a', image('debian12'), tree]);
     // A file capability, as iputils' postinst sets on ping where it can (chown drops those: they must come back).
     execFileSync('setcap', ['cap_net_raw+ep', `${tree}/usr/bin/ping`]);
+    // A POSIX ACL granting uid 1000 and gid 100 (no acl tools here: the xattr as the kernel stores it).
+    aclIds(`${tree}/srv`, [[1, 7, -1], [2, 7, 1000], [4, 5, -1], [8, 5, 100], [0x10, 7, -1], [0x20, 5, -1]]);
   });
   after(() => {
     if (tree) rmSync(tree.replace(/\/debian12$/, ''), { recursive: true, force: true });
   });
 
-  it('shifts the tree into the range on the first start: root inside, BASE on disk, setuid bits and capabilities kept', async () => {
+  it('shifts the tree into the range on the first start: root inside, BASE on disk, setuid bits, capabilities and ACL entries kept', async () => {
     assert.equal(onDisk(`${tree}/usr/bin/passwd`).mode, '4755');
     const r = await runClean(
       ['-q', '--console=pipe', '--register=no', '--private-users=pick', '--private-users-ownership=chown', '-D', tree, '/bin/sh', '-c',
@@ -57,6 +68,9 @@ describe('--private-users-ownership=chown', { skip }, () => {
     assert.equal(onDisk(`${tree}/usr/bin/passwd`).mode, '4755');
     assert.equal(onDisk(`${tree}/made-inside`).owner, `${base}:${base}`);
     assert.match(execFileSync('getcap', [`${tree}/usr/bin/ping`], { encoding: 'utf8' }), /cap_net_raw=ep/);
+    // The ACL's named user and group are shifted like owners.
+    const named = aclIds(`${tree}/srv`).filter(([tag]) => tag === 2 || tag === 8).map(([, , id]) => id);
+    assert.deepEqual(named, [base! + 1000, base! + 100]);
   });
 
   it('a later start with -U keeps the range and changes nothing on disk; the chowned tree boots to running', async () => {
