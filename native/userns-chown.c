@@ -109,8 +109,24 @@ static int shift_acl(const char *path, const char *name, uint32_t shift, struct 
 #define VFS_CAP_REVISION_3 0x03000000u
 #define XATTR_CAPS_SZ_3 24
 
-/* Shifts one inode (an O_PATH descriptor fd, stat st) into the range. */
+static int patch_inode_at(int fd, const struct stat *st, struct walk *w);
+
+/* Shifts one inode (an O_PATH descriptor fd, stat st) into the range; a
+ * failure names the file by its host path, not by the descriptor. */
 static int patch_inode(int fd, const struct stat *st, struct walk *w) {
+        if (patch_inode_at(fd, st, w) == 0)
+                return 0;
+        char proc[32];
+        fd_path(fd, proc);
+        ssize_t n = readlink(proc, w->f->path, sizeof w->f->path - 1);
+        w->f->path[n > 0 ? n : 0] = 0;
+        size_t len = strlen(w->f->message);
+        if (n > 0)
+                snprintf(w->f->message + len, sizeof w->f->message - len, " (%s)", w->f->path);
+        return -1;
+}
+
+static int patch_inode_at(int fd, const struct stat *st, struct walk *w) {
         char path[32];
         fd_path(fd, path);
         uint32_t uid = shifted(w->shift, st->st_uid), gid = shifted(w->shift, st->st_gid);
@@ -159,10 +175,10 @@ static int skip_dir(int dirfd, struct walk *w, bool *skip) {
                 return 0;
         }
         struct statfs sfs;
-        struct statvfs svfs;
-        if (fstatfs(dirfd, &sfs) < 0 || fstatvfs(dirfd, &svfs) < 0)
+        if (fstatfs(dirfd, &sfs) < 0)
                 return fail(w->f, "userns", "chown", "", errno, "cannot inspect the file system of a directory of the tree");
-        *skip = svfs.f_flag & ST_RDONLY;
+        /* f_flags: the mount's flags (ST_*), as statvfs reports them. */
+        *skip = sfs.f_flags & ST_RDONLY;
         for (size_t i = 0; i < sizeof special_fs / sizeof special_fs[0]; i++)
                 if ((long long) sfs.f_type == special_fs[i])
                         *skip = true;

@@ -94,6 +94,30 @@ describe('--private-users-ownership=chown', { skip }, () => {
     assert.equal(statSync(tree).uid, firstBase);
   });
 
+  it('a chown that fails half way names the file, leaves the tree marked busy, and the next start shifts it all', async () => {
+    const dir = mkdtempSync('/var/tmp/tsnspawn-chown-busy-');
+    const small = `${dir}/busybox`;
+    try {
+      execFileSync('cp', ['-a', image('busybox'), small]);
+      // An immutable file: not even root may chown it.
+      execFileSync('chattr', ['+i', `${small}/etc/passwd`]);
+      const before = snapshot();
+      assertOneErrorLine(await run(['-q', '--register=no', '-U', '--private-users-ownership=chown', '-D', small, '/bin/true']), new RegExp(`cannot chown a file of the tree .*\\(${small}/etc/passwd\\)`));
+      await assertNoLeaks(before, [small]);
+      // nspawn's busy range: no range owns the top directory, so auto shifts the tree again.
+      assert.equal((statSync(small).uid & 0xffff0000) >>> 0, 0xfffe0000);
+      execFileSync('chattr', ['-i', `${small}/etc/passwd`]);
+      const r = await runClean(['-q', '--register=no', '-U', '-D', small, '/bin/true'], [small]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const base = statSync(small).uid;
+      assert.ok(base >= PICK_MIN && base % USERNS_RANGE === 0, `base ${base}`);
+      assert.equal(statSync(`${small}/etc/passwd`).uid, base);
+    } finally {
+      execFileSync('chattr', ['-i', `${small}/etc/passwd`], { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to chown under a throwaway layer or --read-only, and map on a chowned tree, with one line and nothing left', async () => {
     const busybox = image('busybox');
     const cases: Array<[string[], string, RegExp]> = [
