@@ -17,8 +17,12 @@ import { rootSkipReason } from '../harness/root.js';
 import { assertNoLeaks, assertOneErrorLine, run, runClean } from '../harness/run.js';
 
 const skip = rootSkipReason();
-/** Debian 12's nss-systemd, on the host (package libnss-systemd): the test images do not install it. */
-const NSS_SYSTEMD = '/usr/lib/x86_64-linux-gnu/libnss_systemd.so.2';
+/** Debian 12's nss-systemd, on the host (package libnss-systemd, in the Makefile's list): the test images do not install it. */
+function nssSystemd(): string {
+  const path = execFileSync('dpkg', ['-L', 'libnss-systemd'], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith('/libnss_systemd.so.2'));
+  assert.ok(path, 'libnss-systemd installs no libnss_systemd.so.2');
+  return path;
+}
 
 describe('--bind-user', { skip }, () => {
   const name = `tsnbu${process.pid % 100000}`;
@@ -60,6 +64,7 @@ describe('--bind-user', { skip }, () => {
     const dir = mkdtempSync('/var/tmp/tsnspawn-bind-user-');
     try {
       // The guest's nsswitch.conf with nss-systemd, and the host's nss-systemd 252 (the same release as the guest's).
+      const nss = nssSystemd();
       writeFileSync(`${dir}/nsswitch.conf`, 'passwd: files systemd\ngroup: files systemd\nshadow: files\nhosts: files\n');
       const before = snapshot();
       {
@@ -68,7 +73,7 @@ describe('--bind-user', { skip }, () => {
           ephemeral: true,
           register: 'no',
           timeout: 60_000,
-          extraArgs: ['-U', `--bind-user=${name}`, `--bind-ro=${NSS_SYSTEMD}`, `--bind-ro=${dir}/nsswitch.conf:/etc/nsswitch.conf`],
+          extraArgs: ['-U', `--bind-user=${name}`, `--bind-ro=${nss}`, `--bind-ro=${dir}/nsswitch.conf:/etc/nsswitch.conf`],
         });
         await c.ready({ timeout: 120_000 });
         const pw = (await c.exec(['getent', 'passwd', name], { check: true })).stdout.trim().split(':');
