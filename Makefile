@@ -18,7 +18,9 @@ HELPER_SRC := $(wildcard native/*.c)
 HELPER_HDR := $(wildcard native/*.h)
 TS_SRC := $(shell find src test bench examples -name '*.ts' 2>/dev/null)
 
-APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3 nftables e2fsprogs systemd
+# libcap2-bin, libnss-systemd, passwd: the -U tests (setcap/getcap on a chowned tree; nss-systemd and useradd for --bind-user);
+# e2fsprogs, systemd (systemd-repart): the -i tests' disk images.
+APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3 nftables e2fsprogs systemd libcap2-bin libnss-systemd passwd
 
 .PHONY: all deps bench-deps check test-unit test-integration demo bench clean images install uninstall install-manifest
 

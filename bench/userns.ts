@@ -12,7 +12,8 @@
  * - first run: every run on a fresh copy (copied before the clock starts);
  * - later runs: each manager on its own copy, used for every run (the
  *   chown happens in a run before the loop);
- * - both managers without -U on another copy, as the reference of what -U adds.
+ * - both managers without -U on another copy, as the reference of what -U adds;
+ * - tsnspawn --private-users-ownership=chown against nspawn's, first and later runs.
  */
 import { hasRecipe, image, NSPAWN, runs, TSNSPAWN } from './lib/env.js';
 import { ownerOf, TreeCopies, type TreeFacts } from './lib/copies.js';
@@ -22,13 +23,14 @@ import { row, skipped, type Row } from './lib/row.js';
 const SECTION = 'userns';
 const COMMON = ['--register=no', '--keep-unit', '-q'];
 
-type Variant = 'tsnspawn -U' | 'systemd-nspawn -U' | 'systemd-nspawn -U, chown' | 'tsnspawn' | 'systemd-nspawn';
+type Variant = 'tsnspawn -U' | 'systemd-nspawn -U' | 'tsnspawn -U, chown' | 'systemd-nspawn -U, chown' | 'tsnspawn' | 'systemd-nspawn';
 
 const ARGS: Record<Variant, [string, string[]]> = {
   'tsnspawn -U': [TSNSPAWN, ['-U']],
   'systemd-nspawn -U': [NSPAWN, ['-U']],
   // What -U does where the file system has no idmapped mounts.
   'systemd-nspawn -U, chown': [NSPAWN, ['--private-users=pick', '--private-users-ownership=chown']],
+  'tsnspawn -U, chown': [TSNSPAWN, ['--private-users=pick', '--private-users-ownership=chown']],
   tsnspawn: [TSNSPAWN, []],
   'systemd-nspawn': [NSPAWN, []],
 };
@@ -75,22 +77,25 @@ async function compareOn(label: string, cached: string, prune: string[], firstRo
     t = phase(label, 'base copy and its size', t);
     const size = `${facts.mib.toFixed(0)} MiB, ${facts.inodes} inodes`;
 
-    const [tF, uF, cF] = await alternate(firstRounds, [
+    const [tF, uF, cF, tcF] = await alternate(firstRounds, [
       () => firstRun(copies, 'tsnspawn -U'),
       () => firstRun(copies, 'systemd-nspawn -U'),
       () => firstRun(copies, 'systemd-nspawn -U, chown'),
+      () => firstRun(copies, 'tsnspawn -U, chown'),
     ]);
 
     t = phase(label, `${firstRounds + 1} rounds of first runs`, t);
-    const own = { tU: copies.fresh(), nU: copies.fresh(), nC: copies.fresh(), plain: copies.fresh() };
+    const own = { tU: copies.fresh(), nU: copies.fresh(), nC: copies.fresh(), tC: copies.fresh(), plain: copies.fresh() };
     const later = (v: Variant, tree: string) => (): Timed => ({ ms: timeOnce(command(v, tree)), owner: ownerOf(tree) });
     // The chown before the loop, and its writeback too (alternate's warm-up run then finds the tree chowned).
     timeOnce(command('systemd-nspawn -U, chown', own.nC));
+    timeOnce(command('tsnspawn -U, chown', own.tC));
     copies.sync();
-    const [tL, uL, cL, tP, nP] = await alternate(laterRounds, [
+    const [tL, uL, cL, tcL, tP, nP] = await alternate(laterRounds, [
       later('tsnspawn -U', own.tU),
       later('systemd-nspawn -U', own.nU),
       later('systemd-nspawn -U, chown', own.nC),
+      later('tsnspawn -U, chown', own.tC),
       later('tsnspawn', own.plain),
       later('systemd-nspawn', own.plain),
     ]);
@@ -105,10 +110,14 @@ async function compareOn(label: string, cached: string, prune: string[], firstRo
         `${label} tree, ${size}; both -U (pick); each run on a fresh copy, made and synced before the clock starts; afterwards systemd-nspawn -U's copies were ${ownership(uF!)}, tsnspawn's ${ownership(tF!)}`),
       row(SECTION, first, 'ms', 'tsnspawn -U', ms(tF!), 'systemd-nspawn -U, chown', ms(cF!),
         `systemd-nspawn --private-users=pick --private-users-ownership=chown (what its -U does without idmapped mounts); afterwards its fresh copies were ${ownership(cF!)}`),
+      row(SECTION, first, 'ms', 'tsnspawn -U, chown', ms(tcF!), 'systemd-nspawn -U, chown', ms(cF!),
+        `both --private-users=pick --private-users-ownership=chown: each walks its fresh copy and shifts every file into the range; afterwards tsnspawn's copies were ${ownership(tcF!)}`),
       row(SECTION, again, 'ms', 'tsnspawn -U', ms(tL!), 'systemd-nspawn -U', ms(uL!),
         'each manager on its own copy, the same for every run'),
       row(SECTION, again, 'ms', 'tsnspawn -U', ms(tL!), 'systemd-nspawn -U, chown', ms(cL!),
         `systemd-nspawn's copy was chowned by a run before the loop (after the runs: ${ownership(cL!)}); it finds the range in the top directory's owner and skips the walk`),
+      row(SECTION, again, 'ms', 'tsnspawn -U, chown', ms(tcL!), 'systemd-nspawn -U, chown', ms(cL!),
+        `both on copies chowned by a run before the loop (after the runs: tsnspawn's ${ownership(tcL!)}); pick takes the range the tree is owned by, and neither walks it again`),
       row(SECTION, `start /bin/true (${label}), no user namespace`, 'ms', 'tsnspawn', ms(tP!), 'systemd-nspawn', ms(nP!),
         'reference for what -U adds: both on one more copy, in the same loop as the later runs'),
     ];

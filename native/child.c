@@ -455,7 +455,7 @@ static int outer_steps(const struct child_args *a, struct failure *f) {
         int usernsfd = -1;
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/user", (int) init);
-        if (userns_write_maps(init, p->uid_base, p->uid_count, f) < 0)
+        if (userns_write_maps(init, p, f) < 0)
                 goto bad;
         /* For the idmapped tree and idmapped binds. */
         if ((usernsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {

@@ -23,6 +23,7 @@
 #include "exec.h"
 #include "monitor.h"
 #include "userns.h"
+#include "userns-chown.h"
 #include "network.h"
 #include "notify.h"
 #include "plan.h"
@@ -158,9 +159,11 @@ int monitor_main(int control_fd, int parent_pid) {
         size_t n_workdirs = 0;
         struct cgroup_set cgroups = { 0 };
         int treefd = tree_open_checked(&plan, &f);
+        /* chown ownership: the tree's files shifted into the range taken, before anything runs on it. */
+        bool tree_ready = treefd >= 0 && (!plan.chown_root || userns_chown_tree(treefd, plan.uid_base, &f) == 0);
         /* '+' upper trees are in the container's root: with --pivot-root a directory of the tree. */
-        int rootdir = treefd < 0 || !plan.pivot_new ? treefd : open_in_root(treefd, plan.pivot_new, O_PATH | O_DIRECTORY);
-        if (treefd >= 0 && rootdir < 0)
+        int rootdir = !tree_ready ? -1 : !plan.pivot_new ? treefd : open_in_root(treefd, plan.pivot_new, O_PATH | O_DIRECTORY);
+        if (tree_ready && rootdir < 0)
                 fail(&f, "root", "pivot-root", plan.pivot_new, errno, "cannot open %s in the tree for --pivot-root", plan.pivot_new);
         if (rootdir < 0 || workdir_prepare_overlays(&plan, rootdir, &workdirs, &n_workdirs, &f) < 0 ||
             cgroup_open(&plan, &cgroups, &f) < 0) {

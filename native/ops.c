@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "ops.h"
 #include "notify.h"
+#include "idmap-userns.h"
 #include "own-cgroup.h"
 #include "random-name.h"
 #include "report.h"
@@ -294,11 +295,18 @@ static int op_bind_own_cgroup(int rootfd, const struct op *o, struct failure *fl
 
 /* --bind=SRC:DST:idmap under -U: a copy of the source's mount idmapped to
  * the container's user namespace (host ids 0.. appear as the container's
- * 0..), attached at the destination by descriptor. */
+ * 0..), attached at the destination by descriptor. rootidmap and
+ * owneridmap (nspawn's): idmapped by a namespace of its own that maps the
+ * source's owner alone, to the container's root or to the owner of the
+ * destination (as the outer child sees it: a host id of the container's
+ * range); every other id shows as nobody. nspawn maps the owner's uid for
+ * both the uid and the gid; the source's own gid is mapped here, the same
+ * for a user with a group of its own. */
 static int idmapped_bind(int rootfd, const struct op *o, int srcfd, const struct op_context *ctx, struct failure *fl) {
         const char *name = op_kind_name(o->kind);
+        const char *option = (o->flags & F_ROOTIDMAP) ? "rootidmap" : (o->flags & F_OWNERIDMAP) ? "owneridmap" : "idmap";
         if (!ctx || ctx->userns_fd < 0)
-                return fail(fl, "mount", name, o->b, EINVAL, "an idmapped bind (%s) needs a user namespace (-U)", o->b);
+                return fail(fl, "mount", name, o->b, EINVAL, "an idmapped bind (%s, %s) needs a user namespace (-U)", o->b, option);
         struct stat st;
         if (fstat(srcfd, &st) < 0)
                 return fail(fl, "mount", name, o->a, errno, "cannot inspect bind source %s", o->a);
@@ -306,17 +314,36 @@ static int idmapped_bind(int rootfd, const struct op *o, int srcfd, const struct
                                        : open_in_root(rootfd, o->b, O_PATH);
         if (dfd < 0)
                 return fail(fl, "mount", name, o->b, errno, "cannot open bind destination %s in the tree", o->b);
+        int usernsfd = ctx->userns_fd, own = -1;
+        if (o->flags & (F_ROOTIDMAP | F_OWNERIDMAP)) {
+                struct stat dst;
+                if (fstat(dfd, &dst) < 0) {
+                        int e = errno;
+                        close(dfd);
+                        return fail(fl, "mount", name, o->b, e, "cannot inspect bind destination %s", o->b);
+                }
+                uid_t to_uid = (o->flags & F_ROOTIDMAP) ? ctx->owner : dst.st_uid;
+                gid_t to_gid = (o->flags & F_ROOTIDMAP) ? (gid_t) ctx->owner : dst.st_gid;
+                own = usernsfd = idmap_userns_one(st.st_uid, to_uid, st.st_gid, to_gid);
+                if (own < 0) {
+                        int e = errno;
+                        close(dfd);
+                        return fail(fl, "mount", name, o->b, e, "cannot make the user namespace of %s's idmapping (%s)", o->b, option);
+                }
+        }
         int mnt = (int) syscall(SYS_open_tree, srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | ((o->flags & F_REC) ? AT_RECURSIVE : 0));
-        struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP | ((o->flags & F_RO) ? MOUNT_ATTR_RDONLY : 0), .userns_fd = (__u64) ctx->userns_fd };
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP | ((o->flags & F_RO) ? MOUNT_ATTR_RDONLY : 0), .userns_fd = (__u64) usernsfd };
         int r = mnt < 0 ? -1 : (int) syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH | ((o->flags & F_REC) ? AT_RECURSIVE : 0), &a, sizeof a);
         if (r == 0)
                 r = (int) syscall(SYS_move_mount, mnt, "", dfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
         int e = errno;
         if (mnt >= 0)
                 close(mnt);
+        if (own >= 0)
+                close(own);
         close(dfd);
         if (r < 0)
-                return fail(fl, "mount", name, o->b, e, "cannot bind %s to %s idmapped (does its file system support idmapped mounts?)", o->a, o->b);
+                return fail(fl, "mount", name, o->b, e, "cannot bind %s to %s idmapped (%s; does its file system support idmapped mounts?)", o->a, o->b, option);
         return 0;
 }
 
@@ -404,7 +431,7 @@ static int op_bind(int rootfd, const struct op *o, const struct op_context *ctx,
                         return 0;
                 return fail(fl, "mount", op_kind_name(o->kind), o->a, errno, "cannot open bind source %s", o->a);
         }
-        int r = (o->flags & F_IDMAP) ? idmapped_bind(rootfd, o, srcfd, ctx, fl) : do_bind(rootfd, o, srcfd, fl);
+        int r = (o->flags & (F_IDMAP | F_ROOTIDMAP | F_OWNERIDMAP)) ? idmapped_bind(rootfd, o, srcfd, ctx, fl) : do_bind(rootfd, o, srcfd, fl);
         close(srcfd);
         return r;
 }

@@ -10,7 +10,8 @@
  *   arg VALUE | env NAME=VALUE | exec PATH
  *   cgroup PATH (repeated: the monitor places init in these cgroups itself
  *                and opens the barrier at once; cgroup.c)
- *   userns fixed|pick BASE COUNT | userns-idmap-root | inner-ops-from N (plan.h)
+ *   userns fixed|pick BASE COUNT | userns-idmap-root | userns-chown-root | userns-prefer BASE | inner-ops-from N
+ *       | userns-bind-user ID UID GID (plan.h)
  *   no-new-privileges | oom-score-adjust N | cpu N | rlimit NAME SOFT HARD | personality P | caps-ambient HEX
  *       (the payload's security and resource settings: proc-limits.h)
  *   syscall-allow ABI NR | syscall-deny ABI NR (--system-call-filter: syscall-rules.h)
@@ -66,6 +67,7 @@ static const struct {
         { "nodiratime", F_NODIRATIME }, { "relatime", F_RELATIME }, { "lazytime", F_LAZYTIME },
         { "silent", F_SILENT },     { "nosymfollow", F_NOSYMFOLLOW },
         { "own-cgroup", F_OWN_CGROUP }, { "idmap", F_IDMAP }, { "by-type", F_BY_TYPE },
+        { "rootidmap", F_ROOTIDMAP }, { "owneridmap", F_OWNERIDMAP },
 };
 
 const char *op_kind_name(enum op_kind k) {
@@ -246,6 +248,7 @@ static const struct switch_layout {
         { "no-syscall-filter", offsetof(struct plan, no_syscall_filter) },
         { "as-pid2", offsetof(struct plan, as_pid2) },
         { "userns-idmap-root", offsetof(struct plan, idmap_root) },
+        { "userns-chown-root", offsetof(struct plan, chown_root) },
         { "suppress-sync", offsetof(struct plan, suppress_sync) },
 };
 
@@ -434,6 +437,24 @@ static int decode_record(struct plan *p, char **f, size_t nf, char *err, size_t 
                 p->userns = (enum userns_mode) mode;
                 p->uid_base = (uid_t) base;
                 p->uid_count = (uid_t) count;
+        } else if (strcmp(k, "userns-prefer") == 0) {
+                unsigned long long base;
+                WANT(2);
+                if (parse_uint(f[1], 10, 0xfffefffful, &base) < 0 || base % 0x10000 != 0) {
+                        snprintf(err, errlen, "bad userns-prefer record");
+                        return -1;
+                }
+                p->has_prefer = true;
+                p->uid_prefer = (uid_t) base;
+        } else if (strcmp(k, "userns-bind-user") == 0) {
+                unsigned long long id, uid, gid;
+                WANT(4);
+                if (p->n_bind_users >= BIND_USERS_MAX || parse_uint(f[1], 10, 0xffff, &id) < 0 || parse_uint(f[2], 10, 0xfffffffeul, &uid) < 0 ||
+                    parse_uint(f[3], 10, 0xfffffffeul, &gid) < 0 || (p->n_bind_users > 0 && id <= p->bind_users[p->n_bind_users - 1].container)) {
+                        snprintf(err, errlen, "bad userns-bind-user record (at most %d, ids ascending)", BIND_USERS_MAX);
+                        return -1;
+                }
+                p->bind_users[p->n_bind_users++] = (struct bind_user_map) { .container = (uid_t) id, .uid = (uid_t) uid, .gid = (gid_t) gid };
         } else if (strcmp(k, "inner-ops-from") == 0) {
                 WANT(2);
                 if (parse_uint(f[1], 10, 1u << 20, &n) < 0) {
@@ -540,8 +561,20 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
                 snprintf(err, errlen, "plan lacks root, root-id, exec or arg records");
                 return -1;
         }
-        if (p->userns == USERNS_NONE ? p->inner_ops_from != 0 || p->idmap_root : p->inner_ops_from > p->n_ops) {
-                snprintf(err, errlen, "inner-ops-from or userns-idmap-root without a fitting userns record");
+        if (p->userns == USERNS_NONE ? p->inner_ops_from != 0 || p->idmap_root || p->chown_root || p->has_prefer : p->inner_ops_from > p->n_ops) {
+                snprintf(err, errlen, "inner-ops-from, userns-idmap-root, userns-chown-root or userns-prefer without a fitting userns record");
+                return -1;
+        }
+        if (p->n_bind_users > 0 && (p->userns == USERNS_NONE || p->bind_users[p->n_bind_users - 1].container >= p->uid_count)) {
+                snprintf(err, errlen, "userns-bind-user outside the userns record's range");
+                return -1;
+        }
+        if (p->idmap_root && p->chown_root) {
+                snprintf(err, errlen, "userns-idmap-root and userns-chown-root together");
+                return -1;
+        }
+        if (p->chown_root && p->uid_count != 0x10000) {
+                snprintf(err, errlen, "userns-chown-root needs a whole 64K range");
                 return -1;
         }
         if (p->userns == USERNS_NONE)
@@ -606,10 +639,21 @@ void plan_dump_json(const struct plan *p, int fd) {
         dump_strv(&sb, "argv", p->argv, p->n_argv);
         dump_strv(&sb, "env", p->envp, p->n_envp);
         dump_strv(&sb, "cgroups", p->cgroups, p->n_cgroups);
-        if (p->userns != USERNS_NONE)
-                sb_addf(&sb, ",\"userns\":{\"mode\":\"%s\",\"base\":%u,\"count\":%u,\"idmapRoot\":%s,\"innerOpsFrom\":%zu}",
+        if (p->userns != USERNS_NONE) {
+                sb_addf(&sb, ",\"userns\":{\"mode\":\"%s\",\"base\":%u,\"count\":%u,\"idmapRoot\":%s,\"chownRoot\":%s,\"innerOpsFrom\":%zu",
                         p->userns == USERNS_PICK ? "pick" : "fixed", (unsigned) p->uid_base, (unsigned) p->uid_count,
-                        p->idmap_root ? "true" : "false", p->inner_ops_from);
+                        p->idmap_root ? "true" : "false", p->chown_root ? "true" : "false", p->inner_ops_from);
+                if (p->has_prefer)
+                        sb_addf(&sb, ",\"prefer\":%u", (unsigned) p->uid_prefer);
+                if (p->n_bind_users > 0) {
+                        sb_addf(&sb, ",\"bindUsers\":[");
+                        for (size_t i = 0; i < p->n_bind_users; i++)
+                                sb_addf(&sb, "%s{\"container\":%u,\"uid\":%u,\"gid\":%u}", i ? "," : "", (unsigned) p->bind_users[i].container,
+                                        (unsigned) p->bind_users[i].uid, (unsigned) p->bind_users[i].gid);
+                        sb_addf(&sb, "]");
+                }
+                sb_addf(&sb, "}");
+        }
         sb_adds(&sb, ",\"ops\":[");
         for (size_t i = 0; i < p->n_ops; i++) {
                 const struct op *o = &p->ops[i];

@@ -33,6 +33,9 @@ enum op_kind {
         OP__MAX,
 };
 
+/* nspawn's 60514..60577: the container ids --bind-user gives out. */
+#define BIND_USERS_MAX 64
+
 /* Flags of mount-like ops, spelled as words on the wire. */
 enum {
         F_REC = 1 << 0,         /* recursive bind / recursive read-only */
@@ -60,6 +63,10 @@ enum {
         /* bind-inner from a directory of inaccessible nodes (reg, dir, fifo, sock, chr, blk): the one of the
          * target's type, read where the target is resolved (--inaccessible; ops.c) */
         F_BY_TYPE = 1 << 20,
+        /* idmapped binds of one id (nspawn's rootidmap and owneridmap; -U only, ops.c): the source's
+         * owner as the container's root, or as the owner of the destination; nobody else mapped */
+        F_ROOTIDMAP = 1 << 21,
+        F_OWNERIDMAP = 1 << 22,
 };
 
 struct workdir;
@@ -151,6 +158,17 @@ struct plan {
         enum userns_mode { USERNS_NONE, USERNS_FIXED, USERNS_PICK } userns;
         uid_t uid_base, uid_count;
         bool idmap_root;
+        /* "userns-chown-root": before the start the monitor shifts the tree's
+         * files into the range unless its top directory already is of it
+         * (userns-chown.c). "userns-prefer BASE": with pick, the range tried
+         * first (the tree's owner's); has_prefer says there is one. */
+        bool chown_root;
+        bool has_prefer;
+        uid_t uid_prefer;
+        /* "userns-bind-user ID UID GID" (--bind-user): container id ID (uid
+         * and gid) is the host's UID and GID instead of BASE+ID; ascending. */
+        struct bind_user_map { uid_t container, uid; gid_t gid; } bind_users[BIND_USERS_MAX];
+        size_t n_bind_users;
         size_t inner_ops_from;
         struct network net;     /* veth links and --port (network.h); none: no records */
         struct proc_limits limits; /* --no-new-privileges, --rlimit, ... (proc-limits.h); none: no records */

@@ -61,6 +61,16 @@ static int try_lock(uid_t base) {
         }
 }
 
+/* Whether a --bind-user host id falls in the range at base (it would be
+ * mapped twice: nspawn refuses that). */
+static bool holds_bound_id(const struct plan *p, uid_t base) {
+        for (size_t i = 0; i < p->n_bind_users; i++)
+                if ((p->bind_users[i].uid >= base && p->bind_users[i].uid - base < RANGE) ||
+                    (p->bind_users[i].gid >= base && p->bind_users[i].gid - base < RANGE))
+                        return true;
+        return false;
+}
+
 int userns_acquire(struct plan *p, int *lock_fd, struct failure *f) {
         *lock_fd = -1;
         if (p->userns == USERNS_NONE)
@@ -70,16 +80,33 @@ int userns_acquire(struct plan *p, int *lock_fd, struct failure *f) {
         if (mkdir(LOCK_DIR, 0755) < 0 && errno != EEXIST)
                 return fail(f, "userns", "lock", LOCK_DIR, errno, "cannot create the uid range lock directory");
         if (p->userns == USERNS_FIXED) {
+                if (holds_bound_id(p, p->uid_base))
+                        return fail(f, "userns", "range", "", EINVAL, "a --bind-user id is inside the container's range %u-%u", (unsigned) p->uid_base,
+                                    (unsigned) (p->uid_base + p->uid_count - 1));
                 /* A range the user chose may be shared on purpose (nspawn
                  * allows it); the lock, when free, only keeps "pick" off it. */
                 int fd = try_lock(p->uid_base);
                 *lock_fd = fd >= 0 ? fd : -1;
                 return 0;
         }
+        /* As nspawn's: the range the tree is already owned by first, while
+         * it is free, so a chowned tree is not shifted again. */
+        if (p->has_prefer && p->uid_prefer >= PICK_MIN && p->uid_prefer < PICK_MAX && !holds_bound_id(p, p->uid_prefer)) {
+                int fd = try_lock(p->uid_prefer);
+                if (fd == -2)
+                        return fail(f, "userns", "lock", LOCK_DIR, errno, "cannot lock a uid range for --private-users=pick");
+                if (fd >= 0) {
+                        p->uid_base = p->uid_prefer;
+                        *lock_fd = fd;
+                        return 0;
+                }
+        }
         unsigned slots = (PICK_MAX - PICK_MIN) / RANGE;
         unsigned first = p->uid_base >= PICK_MIN && p->uid_base < PICK_MAX ? (p->uid_base - PICK_MIN) / RANGE : 0;
         for (unsigned i = 0; i < PICK_TRIES && i < slots; i++) {
                 uid_t base = PICK_MIN + ((first + i) % slots) * RANGE;
+                if (holds_bound_id(p, base))
+                        continue;
                 int fd = try_lock(base);
                 if (fd == -2)
                         return fail(f, "userns", "lock", LOCK_DIR, errno, "cannot lock a uid range for --private-users=pick");
@@ -113,17 +140,44 @@ static int write_file(const char *path, const char *text) {
         return n == (ssize_t) strlen(text) ? 0 : -1;
 }
 
-int userns_write_maps(pid_t pid, uid_t base, uid_t count, struct failure *f) {
-        char path[64], map[64];
-        snprintf(map, sizeof map, "0 %u %u\n", (unsigned) base, (unsigned) count);
-        snprintf(path, sizeof path, "/proc/%d/uid_map", (int) pid);
-        if (write_file(path, map) < 0)
-                return fail(f, "userns", "uid_map", path, errno, "cannot map uids 0-%u of the container to %u-%u", (unsigned) count - 1,
-                            (unsigned) base, (unsigned) (base + count - 1));
-        snprintf(path, sizeof path, "/proc/%d/gid_map", (int) pid);
-        if (write_file(path, map) < 0)
-                return fail(f, "userns", "gid_map", path, errno, "cannot map gids 0-%u of the container to %u-%u", (unsigned) count - 1,
-                            (unsigned) base, (unsigned) (base + count - 1));
+/* One map: 0..count-1 -> base.., except the --bind-user ids, each mapped
+ * to its host id (gids: host_gid; nspawn's make_uid_map_string). At most
+ * 2 * 64 + 1 lines, below the kernel's 340. */
+static int format_map(char *buf, size_t len, const struct plan *p, bool gids) {
+        size_t at = 0;
+        uid_t from = 0;
+        for (size_t i = 0; i <= p->n_bind_users; i++) {
+                uid_t upto = i < p->n_bind_users ? p->bind_users[i].container : p->uid_count;
+                int n = 0;
+                if (upto > from)
+                        n = snprintf(buf + at, len - at, "%u %u %u\n", (unsigned) from, (unsigned) (p->uid_base + from), (unsigned) (upto - from));
+                if (n < 0 || (size_t) n >= len - at)
+                        return -1;
+                at += (size_t) n;
+                if (i == p->n_bind_users)
+                        break;
+                unsigned host = gids ? (unsigned) p->bind_users[i].gid : (unsigned) p->bind_users[i].uid;
+                n = snprintf(buf + at, len - at, "%u %u 1\n", (unsigned) upto, host);
+                if (n < 0 || (size_t) n >= len - at)
+                        return -1;
+                at += (size_t) n;
+                from = upto + 1;
+        }
+        return 0;
+}
+
+int userns_write_maps(pid_t pid, const struct plan *p, struct failure *f) {
+        char path[64], map[8192];
+        const char *names[2] = { "uid_map", "gid_map" };
+        for (int g = 0; g < 2; g++) {
+                snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, names[g]);
+                if (format_map(map, sizeof map, p, g == 1) < 0)
+                        return fail(f, "userns", names[g], path, E2BIG, "the container's id map does not fit");
+                if (write_file(path, map) < 0)
+                        return fail(f, "userns", names[g], path, errno, "cannot map %s 0-%u of the container to %u-%u%s", g ? "gids" : "uids",
+                                    (unsigned) p->uid_count - 1, (unsigned) p->uid_base, (unsigned) (p->uid_base + p->uid_count - 1),
+                                    p->n_bind_users ? " with the --bind-user ids" : "");
+        }
         return 0;
 }
 

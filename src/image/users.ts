@@ -13,7 +13,8 @@ export interface TreeUser {
   groups: number[];
 }
 
-function readLines(root: string, path: string): string[][] {
+/** The lines of a colon-separated database of the tree (/etc/passwd, /etc/group), split into fields; none when it is missing. */
+export function readLines(root: string, path: string): string[][] {
   const r = resolveInRoot(root, path);
   if (!r || !r.stat.isFile()) return [];
   try {

@@ -12,6 +12,7 @@ import type { Settings } from '../settings/model.js';
 import { refuse } from '../util/errors.js';
 import { isInContainer, sourcePathOf } from '../settings/values.js';
 import { splitForUserNamespace, type UserNamespacePlan } from './userns.js';
+import { bindUserOps, type BoundUser } from './bind-user.js';
 import { hasPrivateNetwork, makesNetworkNamespace } from '../settings/network.js';
 import { planNetwork } from './network.js';
 import { planProcess } from './security.js';
@@ -51,6 +52,8 @@ export interface PlanFacts {
   listenFds?: ListenFds;
   /** -U: the user namespace (userns.ts). */
   userns?: UserNamespacePlan;
+  /** --bind-user: the host users bound in (bind-user.ts). */
+  bindUsers?: BoundUser[];
   /** The host's /etc/machine-id, from which the veth MAC addresses derive (needed with -n and the like). */
   hostMachineId?: string;
   /** The host's propagation directory for machinectl bind (src/runtime/propagate.ts). */
@@ -65,8 +68,8 @@ function userMounts(settings: Settings, facts: PlanFacts): MountOp[] {
     if (b.recursive) flags.push('rec');
     if (b.readOnly) flags.push('ro');
     if (b.idmap) {
-      if (!facts.userns) refuse(`cannot use ${b.option}: the idmap option needs a user namespace (-U)`);
-      flags.push('idmap');
+      if (!facts.userns) refuse(`cannot use ${b.option}: the ${b.idmap} option needs a user namespace (-U)`);
+      flags.push(b.idmap);
     }
     // A '+' source is opened inside the tree (resolved in the root, never
     // leaving the tree's own mount: not onto /proc or a host file bound in), a host one on the host.
@@ -98,6 +101,8 @@ function userMounts(settings: Settings, facts: PlanFacts): MountOp[] {
   // helper reads the target's type where it resolves it and binds the node of that type, read-only.
   for (const i of settings.inaccessible)
     ops.push({ target: i.path, op: { kind: 'bind-inner', source: INACCESSIBLE_DIR, target: i.path, flags: ['ro', 'by-type'] } });
+  // --bind-user's homes, sorted with the user's mounts as nspawn appends them to its custom mounts.
+  for (const op of bindUserOps(facts.bindUsers ?? []).homes) if (op.kind === 'bind') ops.push({ target: op.target, op });
   // A stable sort by depth keeps the command line's order among equals.
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
   return ops.sort((a, b) => depth(a.target) - depth(b.target)).map((x) => x.op);
@@ -140,6 +145,7 @@ export function buildPlan(settings: Settings, facts: PlanFacts): LaunchPlan {
     ...(facts.bootOps ?? []),
     ...(facts.hostFileOps ?? []),
     ...credentialOps(facts.credentials ?? []),
+    ...bindUserOps(facts.bindUsers ?? []).records,
     ...(settings.volatile === 'state'
       ? [{ kind: 'mount', fstype: 'tmpfs', target: '/var', flags: ['nosuid', 'nodev', 'strictatime', 'mkdir'], data: `mode=0755,${TMPFS_LIMITS.volatile}` } as MountOp]
       : []),

@@ -133,6 +133,9 @@ export function encodePlan(plan: LaunchPlan, helperFd: (original: number) => num
   if (plan.userns) {
     rec.push(['userns', plan.userns.mode, String(plan.userns.base), String(plan.userns.count)], ['inner-ops-from', String(plan.userns.innerOpsFrom)]);
     if (plan.userns.idmapRoot) rec.push(['userns-idmap-root']);
+    if (plan.userns.chownRoot) rec.push(['userns-chown-root']);
+    if (plan.userns.prefer !== undefined) rec.push(['userns-prefer', String(plan.userns.prefer)]);
+    for (const b of plan.userns.bindUsers ?? []) rec.push(['userns-bind-user', String(b.container), String(b.uid), String(b.gid)]);
   }
   for (const op of plan.ops) rec.push(['op', ...opFields(op)]);
   if (plan.network) rec.push(...networkRecords(plan.network));

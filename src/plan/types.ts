@@ -9,8 +9,9 @@ import type { TreeLock } from './tree-lock.js';
 /** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. rw: clear read-only on the new bind. */
 export type MountFlag =
   | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'strictatime' | 'optional' | 'mkdir' | 'tree' | 'rw'
-  // idmap: a bind idmapped to the container's user namespace (-U).
-  | 'idmap'
+  // idmap: a bind idmapped to the container's user namespace (-U); rootidmap, owneridmap: idmapped
+  // for the source's owner alone, as the container's root or as the destination's owner (native/ops.c).
+  | 'idmap' | 'rootidmap' | 'owneridmap'
   // Further flags a user may give a fresh mount (--tmpfs options: src/settings/mount-options.ts).
   | 'sync' | 'dirsync' | 'noatime' | 'nodiratime' | 'relatime' | 'lazytime' | 'silent' | 'nosymfollow'
   // bind-inner of a cgroup hierarchy's mount: the helper appends its own cgroup there (no cgroup namespace: src/runtime/cgroup-layout.ts).
@@ -109,7 +110,17 @@ export interface LaunchPlan {
    * -U: the user namespace (src/plan/userns.ts). ops from innerOpsFrom on
    * run inside it, the ones before as the host's root (native/child.c).
    */
-  userns?: { mode: 'fixed' | 'pick'; base: number; count: number; idmapRoot: boolean; innerOpsFrom: number };
+  userns?: {
+    mode: 'fixed' | 'pick';
+    base: number;
+    count: number;
+    idmapRoot: boolean;
+    chownRoot: boolean;
+    prefer?: number;
+    /** --bind-user: these container ids are the host's uid/gid instead of BASE+id. */
+    bindUsers?: Array<{ container: number; uid: number; gid: number }>;
+    innerOpsFrom: number;
+  };
   /** Links the helper's monitor makes once init has its network namespace, and ports it forwards (src/plan/network.ts). */
   network?: PlanNetwork;
   /** The payload's security and resource settings (src/plan/security.ts); absent: all inherited, as before. */

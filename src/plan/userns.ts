@@ -45,14 +45,20 @@ export function parsePrivateUsers(value: string | boolean): PrivateUsers {
   return { mode: 'fixed', base, count };
 }
 
-/** What the helper gets (plan "userns" records; native/userns.c). */
+/** What the helper gets (plan "userns" records; native/userns.c, native/userns-chown.c). */
 export interface UserNamespacePlan {
-  /** pick: base is the first candidate; the helper takes the first free range from there. */
+  /** pick: base is the first candidate after prefer; the helper takes the first free range from there. */
   mode: 'fixed' | 'pick';
   base: number;
   count: number;
   /** Mount the tree idmapped (ownership map). */
   idmapRoot: boolean;
+  /** Ownership chown: before the start the helper shifts every file of the tree into the range, unless its top directory already is the range's (nspawn's path_patch_uid). */
+  chownRoot: boolean;
+  /** pick: the range tried first, the one the tree's top directory is owned by (a chowned tree keeps its range while it is free, as nspawn's). */
+  prefer?: number;
+  /** --bind-user: container ids mapped to a host user's uid and gid instead of BASE+id (holes in the map; src/plan/bind-user.ts). */
+  bindUsers?: Array<{ container: number; uid: number; gid: number }>;
 }
 
 export interface TreeOwnership {
@@ -76,42 +82,84 @@ export function pickHint(machineName: string): number {
   return PICK_MIN + (fnv1a(machineName) % slots) * USERNS_RANGE;
 }
 
-function resolveOwnership(want: PrivateUsersOwnership, tree: TreeOwnership, base: number | undefined, tree_path: string): 'off' | 'map' {
-  const fsName = IDMAP_FILESYSTEMS.get(tree.fsType);
-  if (want === 'off') return 'off';
-  // Already owned by the range (chowned earlier): nothing to do.
-  if (want === 'auto' && base !== undefined && tree.uid === base) return 'off';
-  if (want === 'map' || want === 'auto') {
-    if (fsName) return 'map';
+/**
+ * The range the tree's top directory belongs to, as nspawn reads it: the
+ * owner's upper 16 bits (0: not shifted). nspawn refuses a tree whose uid
+ * and gid are of different ranges.
+ */
+export function treeRange(tree: TreeOwnership, treePath: string): number {
+  const range = (tree.uid & 0xffff0000) >>> 0;
+  if (range !== (tree.gid & 0xffff0000) >>> 0)
+    refuse(`cannot use --private-users on ${treePath}: its top directory is owned by ${tree.uid}:${tree.gid}, uid and gid of different ranges (chown it to one range, e.g. chown 0:0)`);
+  return range;
+}
+
+/**
+ * How the tree's files come to belong to the range: as on disk (off),
+ * idmapped (map), or shifted on disk (chown). auto, as nspawn's: a tree
+ * already shifted to a range stays chowned (re-shifted only if the range
+ * differs); otherwise map where the file system has idmapped mounts, else chown.
+ */
+function resolveOwnership(want: PrivateUsersOwnership, tree: TreeOwnership, treePath: string): 'off' | 'map' | 'chown' {
+  if (want === 'off' || want === 'chown') return want;
+  const shifted = treeRange(tree, treePath) !== 0;
+  const idmappable = IDMAP_FILESYSTEMS.has(tree.fsType);
+  if (want === 'auto') return shifted || !idmappable ? 'chown' : 'map';
+  if (shifted)
+    refuse(`cannot use --private-users-ownership=map on ${treePath}: the tree is owned by ${tree.uid}:${tree.gid}, already shifted to a range, and an idmapped mount maps from 0 (use auto or chown)`);
+  if (!idmappable)
     refuse(
-      `cannot use --private-users-ownership=${want} on ${tree_path}: its file system (statfs type 0x${tree.fsType.toString(16)}) has no idmapped mounts (put the tree on ext4, xfs, btrfs or tmpfs, or use --private-users-ownership=off)`,
+      `cannot use --private-users-ownership=map on ${treePath}: its file system (statfs type 0x${tree.fsType.toString(16)}) has no idmapped mounts (use --private-users-ownership=chown or auto, or put the tree on ext4, xfs, btrfs or tmpfs)`,
     );
+  return 'map';
+}
+
+/** What shifting the tree on disk would contradict: a run that must leave the tree as it is. */
+type ChownContext = Pick<Settings, 'ephemeral' | 'volatile' | 'readOnly'>;
+
+function ownershipFields(ownership: 'off' | 'map' | 'chown', ctx: ChownContext, tree: TreeOwnership, base: number | undefined, treePath: string): { idmapRoot: boolean; chownRoot: boolean } {
+  // The helper leaves a tree whose top directory is already of the range alone (nspawn's quick check).
+  if (ownership === 'chown' && base !== (tree.uid & 0xffff0000) >>> 0) {
+    const clash = ctx.ephemeral ? '--ephemeral' : ctx.volatile !== 'no' ? `--volatile=${ctx.volatile}` : ctx.readOnly ? '--read-only' : undefined;
+    if (clash)
+      refuse(`cannot combine --private-users-ownership=chown with ${clash}: chowning changes ${treePath} on disk, which ${clash} keeps as it is (use map on a file system with idmapped mounts, or chown the tree once without ${clash})`);
   }
-  refuse(`cannot use --private-users-ownership=chown: tsnspawn does not chown trees yet (use map, the default with -U: idmapped mounts, the tree on disk unchanged)`);
+  return { idmapRoot: ownership === 'map', chownRoot: ownership === 'chown' };
 }
 
 /** The user namespace of a start, or undefined without one. */
-export function userNamespacePlan(settings: Pick<Settings, 'privateUsers' | 'privateUsersOwnership'>, tree: TreeOwnership, machineName: string, treePath: string): UserNamespacePlan | undefined {
+export function userNamespacePlan(
+  settings: Pick<Settings, 'privateUsers' | 'privateUsersOwnership'> & Partial<ChownContext>,
+  tree: TreeOwnership,
+  machineName: string,
+  treePath: string,
+): UserNamespacePlan | undefined {
   const pu = settings.privateUsers;
+  const ctx: ChownContext = { ephemeral: settings.ephemeral ?? false, volatile: settings.volatile ?? 'no', readOnly: settings.readOnly ?? false };
   switch (pu.mode) {
     case 'no':
       return undefined;
     case 'identity':
-      return { mode: 'fixed', base: 0, count: USERNS_RANGE, idmapRoot: false };
+      return { mode: 'fixed', base: 0, count: USERNS_RANGE, idmapRoot: false, chownRoot: false };
     case 'yes': {
       // nspawn: the range is the tree owner's.
       if (tree.uid % USERNS_RANGE !== 0 || tree.gid !== tree.uid)
         refuse(`cannot use --private-users=yes: ${treePath} is owned by ${tree.uid}:${tree.gid}, not the first id of a range (use pick, or chown the tree)`);
       if (tree.uid === 0) refuse(`cannot use --private-users=yes: ${treePath} is owned by root, which would map the container's root to the host's (use -U or --private-users=pick)`);
-      return { mode: 'fixed', base: tree.uid, count: USERNS_RANGE, idmapRoot: resolveOwnership(settings.privateUsersOwnership, tree, tree.uid, treePath) === 'map' };
+      return { mode: 'fixed', base: tree.uid, count: USERNS_RANGE, ...ownershipFields(resolveOwnership(settings.privateUsersOwnership, tree, treePath), ctx, tree, tree.uid, treePath) };
     }
-    case 'fixed':
-      return { mode: 'fixed', base: pu.base, count: pu.count, idmapRoot: resolveOwnership(settings.privateUsersOwnership, tree, pu.base, treePath) === 'map' };
+    case 'fixed': {
+      const ownership = resolveOwnership(settings.privateUsersOwnership, tree, treePath);
+      if (ownership === 'chown' && pu.count !== USERNS_RANGE)
+        refuse(`cannot use --private-users=${pu.base}:${pu.count} with chown ownership: a tree is shifted by whole 64K ranges (COUNT 65536, as nspawn)`);
+      return { mode: 'fixed', base: pu.base, count: pu.count, ...ownershipFields(ownership, ctx, tree, pu.base, treePath) };
+    }
     case 'pick': {
-      // A tree already owned by a range of pick's (chowned by nspawn) keeps it.
-      const owned = tree.uid >= PICK_MIN && tree.uid < PICK_MAX && tree.uid % USERNS_RANGE === 0 && tree.gid === tree.uid;
-      if (owned && settings.privateUsersOwnership === 'auto') return { mode: 'fixed', base: tree.uid, count: USERNS_RANGE, idmapRoot: false };
-      return { mode: 'pick', base: pickHint(machineName), count: USERNS_RANGE, idmapRoot: resolveOwnership(settings.privateUsersOwnership, tree, undefined, treePath) === 'map' };
+      // As nspawn's: the range the tree is already owned by comes first, while it is free.
+      const range = treeRange(tree, treePath);
+      const prefer = range >= PICK_MIN && range < PICK_MAX ? range : undefined;
+      const ownership = resolveOwnership(settings.privateUsersOwnership, tree, treePath);
+      return { mode: 'pick', base: pickHint(machineName), count: USERNS_RANGE, ...ownershipFields(ownership, ctx, tree, prefer, treePath), ...(prefer !== undefined ? { prefer } : {}) };
     }
   }
 }

@@ -12,6 +12,8 @@ import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
 import { buildPlan } from '../plan/build.js';
 import { userNamespacePlan } from '../plan/userns.js';
+import { bindUserMaps } from '../plan/bind-user.js';
+import { resolveBindUsers } from './bind-user.js';
 import { bootOps } from '../plan/boot.js';
 import { journalPlan, resolvConfOps, timezoneOps, type JournalPlan } from '../plan/host-files.js';
 import { hostFileFacts, hostMachineId, journalFacts } from './host-file-facts.js';
@@ -257,7 +259,10 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   const journal = journalPlan(settings.linkJournal, journalFacts(guestRoot, uuid.plain));
   if (journal === 'refuse')
     refuse(`cannot use --link-journal=${settings.linkJournal}: the host has no /var/log/journal, or /var/log/journal/${uuid.plain} is in the way (use try-${settings.linkJournal} or no)`);
-  const userns = settings.privateUsers.mode === 'no' ? undefined : userNamespacePlan(settings, treeOwnership(located.root), machineName, located.root);
+  const plainUserns = settings.privateUsers.mode === 'no' ? undefined : userNamespacePlan(settings, treeOwnership(located.root), machineName, located.root);
+  // --bind-user: the host users, checked against the tree and the range; their ids become holes in the map.
+  const bindUsers = resolveBindUsers(settings.bindUsers, located.root, plainUserns);
+  const userns = plainUserns && bindUsers.length > 0 ? { ...plainUserns, bindUsers: bindUserMaps(bindUsers) } : plainUserns;
   checkNetworkSettings(settings);
   checkSecuritySettings(settings);
   const hostId = hostMachineId();
@@ -293,6 +298,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     credentials: loadCredentials(settings),
     listenFds: inheritedListenFds(process.env, process.pid),
     userns,
+    ...(bindUsers.length > 0 ? { bindUsers } : {}),
     ...(hostId ? { hostMachineId: hostId } : {}),
     propagateDir: propagateDirOf(machineName),
   };

@@ -211,6 +211,12 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     apply: (s) => (s.privateUsersOwnership = 'chown'),
   },
   {
+    flags: '--bind-user <name>', sets: 'bind-user',
+    help: "bind a host user's home at /run/host/home/NAME, its ids mapped to 60514.. and its records in /run/host/userdb (needs -U)",
+    // Each name once, as nspawn's strv_uniq.
+    apply: (s, v) => void (s.bindUsers.includes(str(v)) || s.bindUsers.push(str(v))),
+  },
+  {
     flags: '--capability <caps>', sets: 'capability', values: CAPABILITY_WORDS,
     help: 'keep these capabilities too (CAP_NET_ADMIN,..., or all)',
     apply: (s, v) => s.addCapabilities.push(...parseCapabilities(str(v), '--capability')),

@@ -90,6 +90,7 @@ const GROUP_RULES: Readonly<Record<FileGroup, GroupRule>> = {
       s.inaccessible = v.inaccessible ?? [];
     },
   },
+  'bind-user': { present: (v) => (v.bindUsers?.length ?? 0) > 0, apply: (s, v) => void (s.bindUsers = v.bindUsers ?? []) },
   userns: {
     present: (v) => v.privateUsers !== undefined || v.privateUsersOwnership !== undefined,
     apply: (s, v) => {

@@ -22,6 +22,8 @@ export type ConsoleMode = 'interactive' | 'read-only' | 'passive' | 'pipe' | 'au
 export type RegisterMode = 'yes' | 'no' | 'auto';
 export type VolatileMode = 'no' | 'yes' | 'state' | 'overlay';
 
+export type BindIdmap = 'idmap' | 'rootidmap' | 'owneridmap';
+
 export interface BindSpec {
   /** Host path (absolute), or '+' and a path inside the container's tree. */
   source: string;
@@ -30,8 +32,13 @@ export interface BindSpec {
   readOnly: boolean;
   /** nspawn's "rbind" (default) or "norbind". */
   recursive: boolean;
-  /** nspawn's "idmap" (-U only): the source's owners as the container's (host 0 is the container's root). */
-  idmap?: boolean;
+  /**
+   * -U only; absent: noidmap. nspawn's "idmap": the source's owners as the
+   * container's (host 0 is the container's root); "rootidmap": the source's
+   * owner as the container's root, nobody else mapped; "owneridmap": the
+   * source's owner as the destination's owner inside, nobody else mapped.
+   */
+  idmap?: BindIdmap;
   /** The option spelling as the user gave it, for error messages. */
   option: string;
 }
@@ -117,6 +124,8 @@ export interface Settings {
   privateNetwork: boolean;
   /** -U/--private-users: a user namespace (src/plan/userns.ts). */
   privateUsers: PrivateUsers;
+  /** --bind-user=NAME: host users bound in, each once, in order (src/plan/bind-user.ts; needs -U). */
+  bindUsers: string[];
   /** --private-users-ownership: how the tree's files get the container's ids. */
   privateUsersOwnership: PrivateUsersOwnership;
   /** -n/--network-veth: a veth pair, host0 inside, ve-NAME outside (src/plan/network.ts). */
@@ -196,6 +205,7 @@ export function defaultSettings(): Settings {
     security: defaultSecuritySettings(),
     environment: [],
     binds: [],
+    bindUsers: [],
     tmpfs: [],
     overlays: [],
     inaccessible: [],

@@ -56,6 +56,7 @@ export interface FileValues {
   privateNetwork?: boolean;
   privateUsers?: PrivateUsers;
   privateUsersOwnership?: PrivateUsersOwnership;
+  bindUsers?: string[];
   networkVeth?: boolean;
   networkVethExtra?: VethExtraSpec[];
   networkInterfaces?: string[];
@@ -348,6 +349,11 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
     },
   },
   { name: 'Files.PrivateUsersChown', group: 'userns', privileged: false, apply: (v, x) => void (bool(x) && (v.privateUsersOwnership = 'chown')) },
+  // Trusted files only, as nspawn since 260 ("apply BindUser/Ephemeral from settings file only if trusted"): it puts a host user's home in.
+  {
+    name: 'Files.BindUser', group: 'bind-user', privileged: true,
+    apply: (v, x) => void (v.bindUsers = x === '' ? [] : [...(v.bindUsers ?? []).filter((n) => n !== x), x]),
+  },
   // [Network]
   { name: 'Network.Private', group: 'network', privileged: true, apply: (v, x) => void (v.privateNetwork = bool(x)) },
   { name: 'Network.VirtualEthernet', group: 'network', privileged: true, apply: (v, x) => void (v.networkVeth = bool(x)) },
@@ -385,7 +391,6 @@ export const NSPAWN_KEYS: readonly KeySpec[] = [
  * naming it, and the rest of the file applies.
  */
 export const NSPAWN_KEYS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
-  'Files.BindUser': '--bind-user',
 };
 
 export const KEY_BY_NAME: ReadonlyMap<string, KeySpec> = new Map(NSPAWN_KEYS.map((k) => [k.name, k]));

@@ -1,8 +1,7 @@
 /**
  * Every option of systemd-nspawn 252 (Debian 12) and 257 (Debian 13), with
- * what tsnspawn does with it: implemented (with nspawn's meaning), refused
- * (one line saying why), or planned (refused for now, naming the issue that
- * brings it). The command line refuses the ones not implemented from here,
+ * what tsnspawn does with it: implemented (with nspawn's meaning), or refused
+ * (one line saying why). The command line refuses the ones not implemented from here,
  * and the README's option table is printed from it (`node
  * dist/tools/option-table.js`; a unit test keeps the two equal).
  */
@@ -11,8 +10,7 @@ import { NSPAWN_KEYS, NSPAWN_KEYS_NOT_SUPPORTED } from './nspawn-keys.js';
 
 export type Support =
   | { kind: 'implemented'; note?: string }
-  | { kind: 'refused'; why: string }
-  | { kind: 'planned'; issue: number; why: string };
+  | { kind: 'refused'; why: string };
 
 export interface NspawnOption {
   /** As nspawn's manual spells them, e.g. "-D, --directory=". */
@@ -24,9 +22,7 @@ export interface NspawnOption {
 
 const yes = (note?: string): Support => ({ kind: 'implemented', ...(note ? { note } : {}) });
 const no = (why: string): Support => ({ kind: 'refused', why });
-const planned = (issue: number, why: string): Support => ({ kind: 'planned', issue, why });
 
-const USERNS = (what: string): Support => planned(13, `user namespaces (${what})`);
 const IMAGE_ONLY = no('not implemented: image policies and dm-verity (tsnspawn refuses images with verity partitions)');
 
 export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
@@ -70,9 +66,9 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--keep-unit', since: 252, support: yes() },
   // User namespacing
   { names: '--private-users[=MODE]', since: 252, support: yes('no, yes, identity, pick, UID[:COUNT]; bare means yes') },
-  { names: '--private-users-ownership=', since: 252, support: yes('off, map, auto (map: idmapped mounts); chown is refused for now') },
-  { names: '--private-users-chown', since: 252, support: yes('refused for now, as --private-users-ownership=chown') },
-  { names: '-U', since: 252, support: yes('pick and auto: a free 64K range, the tree idmapped') },
+  { names: '--private-users-ownership=', since: 252, support: yes('off, chown, map, auto (map: idmapped mounts; chown: the tree shifted on disk once, setuid bits, capabilities and ACLs kept; auto: map where the file system can, chown for a tree already shifted or on one without idmapped mounts) as nspawn') },
+  { names: '--private-users-chown', since: 252, support: yes('as --private-users-ownership=chown') },
+  { names: '-U', since: 252, support: yes('pick and auto: a free 64K range (first the one a chowned tree is owned by), the tree idmapped') },
   // Networking
   { names: '--private-network', since: 252, support: yes() },
   { names: '--network-interface=', since: 252, support: yes('moved back out when the container ends') },
@@ -103,8 +99,8 @@ export const NSPAWN_OPTIONS: readonly NspawnOption[] = [
   { names: '--link-journal=', since: 252, support: yes() },
   { names: '-j', since: 252, support: yes('--link-journal=try-guest') },
   // Mounts
-  { names: '--bind=, --bind-ro=', since: 252, support: yes('options rbind, norbind, idmap, noidmap (idmap with -U); rootidmap and owneridmap are refused for now') },
-  { names: '--bind-user=', since: 252, support: USERNS('--bind-user needs an idmapped home') },
+  { names: '--bind=, --bind-ro=', since: 252, support: yes("options rbind, norbind, idmap, noidmap, rootidmap, owneridmap (the idmaps with -U; rootidmap: the source's owner is the container's root, owneridmap: the destination's owner, nobody else mapped, as nspawn 257, its gid mapped from the source's gid)") },
+  { names: '--bind-user=', since: 252, support: yes("with -U: the home at /run/host/home/NAME, the host ids mapped to one of 60514..60577 in the user namespace's map, user and group records in /run/host/userdb for nss-systemd, as nspawn") },
   { names: '--inaccessible=', since: 252, support: yes() },
   { names: '--tmpfs=', since: 252, support: yes('options split into mount flags and tmpfs data, as nspawn') },
   { names: '--overlay=, --overlay-ro=', since: 252, support: yes() },
@@ -143,12 +139,11 @@ export function findNspawnOption(name: { long?: string; short?: string }): Nspaw
 export function refusalOf(entry: NspawnOption, spelled: string): string | undefined {
   const s = entry.support;
   if (s.kind === 'implemented') return undefined;
-  if (s.kind === 'planned') return `${spelled} is not supported yet: ${s.why} (planned in issue ${s.issue})`;
   return `${spelled} is not supported: ${s.why}`;
 }
 
 const statusText = (s: Support): string =>
-  s.kind === 'implemented' ? `implemented${s.note ? `: ${s.note}` : ''}` : s.kind === 'planned' ? `planned (issue ${s.issue}): ${s.why}` : `refused: ${s.why}`;
+  s.kind === 'implemented' ? `implemented${s.note ? `: ${s.note}` : ''}` : `refused: ${s.why}`;
 
 /** What an untrusted file does with a key (nspawn's rules). */
 const trustNote = (privileged: boolean | ((...a: never[]) => boolean)): string =>

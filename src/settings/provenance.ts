@@ -25,6 +25,7 @@ export const SETTING_GROUPS = [
   'timezone', // --timezone; Timezone=
   'link-journal', // --link-journal; LinkJournal=
   'userns', // -U, --private-users, --private-users-ownership; PrivateUsers=, PrivateUsersOwnership=
+  'bind-user', // --bind-user; BindUser=
   'no-new-privileges', // --no-new-privileges; NoNewPrivileges=
   'oom-score-adjust', // --oom-score-adjust; OOMScoreAdjust=
   'cpu-affinity', // --cpu-affinity; CPUAffinity=

@@ -4,7 +4,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { refuse } from '../util/errors.js';
-import type { CredentialSpec, BindSpec, ConsoleMode, InaccessibleSpec, OverlaySpec, RegisterMode, TmpfsSpec, VolatileMode } from './model.js';
+import type { BindIdmap, CredentialSpec, BindSpec, ConsoleMode, InaccessibleSpec, OverlaySpec, RegisterMode, TmpfsSpec, VolatileMode } from './model.js';
 import { parseCapabilityNames } from '../plan/capabilities.js';
 import { splitMountOptions } from './mount-options.js';
 
@@ -142,14 +142,14 @@ export function parseBind(value: string, readOnly: boolean): BindSpec {
   if (destination.split('/').includes('..'))
     refuse(`invalid ${option}=${value}: the destination must not contain '..'`);
   let recursive = true;
-  let idmap = false;
+  // As nspawn: the last of idmap, noidmap, rootidmap and owneridmap wins.
+  let idmap: BindIdmap | undefined;
   for (const o of (opts ?? '').split(',').filter(Boolean)) {
     if (o === 'rbind') recursive = true;
     else if (o === 'norbind') recursive = false;
-    else if (o === 'idmap') idmap = true;
-    else if (o === 'noidmap') idmap = false;
-    else if (o === 'rootidmap' || o === 'owneridmap') refuse(`invalid ${option}=${value}: the bind option '${o}' is not supported yet (use idmap)`);
-    else refuse(`invalid ${option}=${value}: unknown bind option '${o}' (use rbind, norbind, idmap or noidmap)`);
+    else if (o === 'idmap' || o === 'rootidmap' || o === 'owneridmap') idmap = o;
+    else if (o === 'noidmap') idmap = undefined;
+    else refuse(`invalid ${option}=${value}: unknown bind option '${o}' (use rbind, norbind, idmap, noidmap, rootidmap or owneridmap)`);
   }
   return {
     source,

@@ -5,7 +5,7 @@
  * Debian guest boots to running as under systemd-nspawn -U. Needs root.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { boot, run as runApi, type Container } from '../../src/api/index.js';
 import { PICK_MIN, pickHint, USERNS_RANGE } from '../../src/plan/userns.js';
@@ -120,12 +120,52 @@ describe('user namespaces (-U)', { skip }, () => {
     }
   });
 
+  it("rootidmap shows the bind source's owner as the container's root, owneridmap as the destination's owner; nobody else is mapped", async () => {
+    // A fixed range, so the host directory standing for alice's home can be made alice's (BASE+1000) beforehand.
+    const base = 1879048192;
+    const dir = mkdtempSync('/var/tmp/tsnspawn-ownermap-');
+    try {
+      const src = `${dir}/src`;
+      const home = `${dir}/home`;
+      mkdirSync(`${home}/work`, { recursive: true });
+      chownSync(home, base + 1000, base + 1000);
+      chownSync(`${home}/work`, base + 1000, base + 1000);
+      mkdirSync(src, { mode: 0o755 });
+      writeFileSync(`${src}/mine`, 'x\n');
+      writeFileSync(`${src}/roots`, 'y\n');
+      chownSync(src, 4321, 4322);
+      chownSync(`${src}/mine`, 4321, 4322);
+      chmodSync(src, 0o755);
+      const r = await runClean(
+        ['-q', '--console=pipe', `--private-users=${base}`, '--register=no', '-x', `--bind=${src}:/mnt/asroot:rootidmap`, `--bind=${home}:/home/alice`,
+          `--bind=${src}:/home/alice/work:owneridmap`, '-D', busybox, '/bin/sh', '-c',
+          'stat -c "%n %u:%g" /mnt/asroot /mnt/asroot/mine /mnt/asroot/roots /home/alice/work /home/alice/work/mine /home/alice/work/roots; touch /mnt/asroot/by-root'],
+        [busybox],
+      );
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), [
+        '/mnt/asroot 0:0',
+        '/mnt/asroot/mine 0:0',
+        '/mnt/asroot/roots 65534:65534',
+        '/home/alice/work 1000:1000',
+        '/home/alice/work/mine 1000:1000',
+        '/home/alice/work/roots 65534:65534',
+      ]);
+      // What the container's root writes there is the source owner's on disk, not root's.
+      assert.equal(`${statSync(`${src}/by-root`).uid}:${statSync(`${src}/by-root`).gid}`, '4321:4322');
+      for (const opt of ['rootidmap', 'owneridmap'])
+        assertOneErrorLine(await run(['-q', `--bind=${src}:/mnt:${opt}`, '--register=no', '-D', busybox, '/bin/true']), new RegExp(`the ${opt} option needs a user namespace \\(-U\\)`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses ranges and modes it cannot honour, with one line and nothing left', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--private-users=12345'], /multiple of 65536/],
       [['--private-users=65536:70000'], /COUNT must be 1 to 65536/],
       [['--private-users=maybe'], /invalid --private-users=maybe/],
-      [['-U', '--private-users-ownership=chown'], /does not chown trees/],
+      [['-U', '--private-users-ownership=chown', '--read-only'], /chowning changes .* on disk/],
       [['--private-users=yes'], /owned by root/],
       [['--private-users-ownership=sideways'], /invalid --private-users-ownership=sideways/],
     ];

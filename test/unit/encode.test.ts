@@ -14,7 +14,7 @@ import { HELPER } from './helpers.js';
 /** Bits of native/plan.h's F_* flags. */
 const FLAG_BITS: Record<MountFlag, number> = { rec: 1, ro: 2, nosuid: 4, nodev: 8, noexec: 16, strictatime: 32, optional: 64, mkdir: 128, tree: 256, rw: 512,
   sync: 1 << 10, dirsync: 1 << 11, noatime: 1 << 12, nodiratime: 1 << 13, relatime: 1 << 14, lazytime: 1 << 15, silent: 1 << 16, nosymfollow: 1 << 17,
-  "own-cgroup": 1 << 18, idmap: 1 << 19, "by-type": 1 << 20 };
+  "own-cgroup": 1 << 18, idmap: 1 << 19, "by-type": 1 << 20, rootidmap: 1 << 21, owneridmap: 1 << 22 };
 
 interface DecodedOp {
   kind: string;
@@ -49,6 +49,7 @@ interface Decoded {
   cgroups: string[];
   ops: DecodedOp[];
   registration?: LaunchPlan['registration'];
+  userns?: LaunchPlan['userns'];
 }
 
 function decode(input: string | Buffer): { status: number | null; stdout: string; stderr: string } {
@@ -272,6 +273,22 @@ describe('encodePlan -> tsnspawn-helper --decode', () => {
     const p = weirdPlan();
     p.ops = [{ kind: 'write', path: '/run/host/credentials/x', mode: 0o400, content: Buffer.from('50% café\t✓\n%41', 'utf8') }];
     assertRoundTrip(p);
+  });
+
+  it('round-trips the user namespace: ownership chown and the range pick tries first', () => {
+    const p = weirdPlan();
+    p.userns = { mode: 'pick', base: 0x80000, count: 0x10000, idmapRoot: false, chownRoot: true, prefer: 0x70000000 - 0x10000, innerOpsFrom: p.ops.length };
+    assert.deepEqual(decodeOk(p).userns, p.userns);
+    p.userns = { mode: 'fixed', base: 0x20000, count: 0x10000, idmapRoot: true, chownRoot: false, innerOpsFrom: 0 };
+    assert.deepEqual(decodeOk(p).userns, p.userns);
+    // --bind-user's holes in the map travel as they are; out of order or outside the range, refused.
+    const bindUsers = [{ container: 60514, uid: 1000, gid: 1000 }, { container: 60515, uid: 4000000000, gid: 7 }];
+    assert.deepEqual(decodeOk({ ...p, userns: { ...p.userns, bindUsers } }).userns, { ...p.userns, bindUsers });
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, bindUsers: [...bindUsers].reverse() } })).status, 0);
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, count: 60000, bindUsers } })).status, 0);
+    // Both ownerships at once, or chown of a partial range, the helper refuses.
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, chownRoot: true } })).status, 0);
+    assert.notEqual(decode(encodePlan({ ...p, userns: { ...p.userns, idmapRoot: false, chownRoot: true, count: 10 } })).status, 0);
   });
 
   it('refuses a NUL byte in a field at encoding time', () => {

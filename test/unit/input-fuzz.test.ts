@@ -77,7 +77,7 @@ const SAMPLE: LaunchPlan = {
     { kind: 'write', path: '/run/host/container-uuid', mode: 0o444, content: 'u\n' },
     { kind: 'overlay', target: '/srv', upper: '', lowers: ['/a', '/b'] },
   ],
-  userns: { mode: 'pick', base: 0x80000, count: 0x10000, idmapRoot: true, innerOpsFrom: 1 },
+  userns: { mode: 'pick', base: 0x80000, count: 0x10000, idmapRoot: true, chownRoot: false, innerOpsFrom: 1 },
 };
 
 function mutate(text: string, r: () => number): string {

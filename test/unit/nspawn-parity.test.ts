@@ -88,8 +88,8 @@ describe('OPTION=help prints the fixed list, one a line, and exits', () => {
 });
 
 describe('nspawn\'s options that tsnspawn does not take: one line with the reason', () => {
-  it('the options still planned name their issue', async () => {
-    await rejectsUserError(() => parse('--bind-user=me'), '--bind-user is not supported yet', 'issue 13');
+  it('--bind-user takes a name, each once, in order (checked against -U and the host at start)', async () => {
+    assert.deepEqual((await parse('-U', '--bind-user=a', '--bind-user=b', '--bind-user=a')).bindUsers, ['a', 'b']);
   });
 
   it('a bare --private-users is yes and leaves the next word alone; -U takes no value', async () => {

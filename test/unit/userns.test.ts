@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { IDMAP_FILESYSTEMS, parsePrivateUsers, PICK_MAX, PICK_MIN, pickHint, splitForUserNamespace, userNamespacePlan, USERNS_RANGE } from '../../src/plan/userns.js';
 import type { MountOp } from '../../src/plan/types.js';
 import { UserError } from '../../src/util/errors.js';
+import { parseBind } from '../../src/settings/values.js';
 
 const EXT4 = 0xef53;
 const NFS = 0x6969;
@@ -24,29 +25,57 @@ describe('--private-users values', () => {
 
 describe('the user namespace of a start', () => {
   const owned = (uid: number, fsType = EXT4) => ({ uid, gid: uid, fsType });
+  const pu = (mode: 'pick' | 'yes' | 'identity', ownership: 'auto' | 'map' | 'chown' | 'off', extra: object = {}) =>
+    ({ privateUsers: { mode }, privateUsersOwnership: ownership, ...extra }) as Parameters<typeof userNamespacePlan>[0];
   it('-U picks from a hint derived from the name, idmapped where the file system can', () => {
-    const p = userNamespacePlan({ privateUsers: { mode: 'pick' }, privateUsersOwnership: 'auto' }, owned(0), 'web', '/t');
-    assert.deepEqual(p, { mode: 'pick', base: pickHint('web'), count: USERNS_RANGE, idmapRoot: true });
+    const p = userNamespacePlan(pu('pick', 'auto'), owned(0), 'web', '/t');
+    assert.deepEqual(p, { mode: 'pick', base: pickHint('web'), count: USERNS_RANGE, idmapRoot: true, chownRoot: false });
     assert.equal(pickHint('web'), pickHint('web'));
     assert.ok(pickHint('web') >= PICK_MIN && pickHint('web') < PICK_MAX && pickHint('web') % USERNS_RANGE === 0);
   });
-  it("keeps a tree already chowned to a range in that range, without idmapping", () => {
-    assert.deepEqual(userNamespacePlan({ privateUsers: { mode: 'pick' }, privateUsersOwnership: 'auto' }, owned(0x10000000), 'web', '/t'), {
-      mode: 'fixed',
-      base: 0x10000000,
-      count: USERNS_RANGE,
-      idmapRoot: false,
-    });
-  });
-  it('refuses map on a file system without idmapped mounts, and chown (not implemented), naming the way out', () => {
-    assert.throws(() => userNamespacePlan({ privateUsers: { mode: 'pick' }, privateUsersOwnership: 'auto' }, owned(0, NFS), 'web', '/t'), /no idmapped mounts/);
-    assert.throws(() => userNamespacePlan({ privateUsers: { mode: 'pick' }, privateUsersOwnership: 'chown' }, owned(0), 'web', '/t'), /does not chown/);
+  it("auto chowns where the file system has no idmapped mounts, as nspawn's", () => {
+    assert.deepEqual(userNamespacePlan(pu('pick', 'auto'), owned(0, NFS), 'web', '/t'), { mode: 'pick', base: pickHint('web'), count: USERNS_RANGE, idmapRoot: false, chownRoot: true });
+    assert.deepEqual(userNamespacePlan(pu('pick', 'chown'), owned(0), 'web', '/t'), { mode: 'pick', base: pickHint('web'), count: USERNS_RANGE, idmapRoot: false, chownRoot: true });
     assert.ok(IDMAP_FILESYSTEMS.has(EXT4));
   });
+  it('pick tries the range a chowned tree is owned by first, and keeps it chowned (not idmapped)', () => {
+    assert.deepEqual(userNamespacePlan(pu('pick', 'auto'), owned(0x10000000), 'web', '/t'), {
+      mode: 'pick',
+      base: pickHint('web'),
+      count: USERNS_RANGE,
+      idmapRoot: false,
+      chownRoot: true,
+      prefer: 0x10000000,
+    });
+    // A tree left busy by an interrupted chown (0xFFFE0000 + low bits) is shifted again, from another range.
+    assert.deepEqual(userNamespacePlan(pu('pick', 'auto'), owned(0xfffe0000), 'web', '/t'), { mode: 'pick', base: pickHint('web'), count: USERNS_RANGE, idmapRoot: false, chownRoot: true });
+  });
+  it('refuses what it cannot honour, naming the way out', () => {
+    assert.throws(() => userNamespacePlan(pu('pick', 'map'), owned(0, NFS), 'web', '/t'), /no idmapped mounts/);
+    assert.throws(() => userNamespacePlan(pu('pick', 'map'), owned(0x10000000), 'web', '/t'), /already shifted/);
+    assert.throws(() => userNamespacePlan(pu('pick', 'auto'), { uid: 0x10000000, gid: 0, fsType: EXT4 }, 'web', '/t'), /different ranges/);
+    // chown changes the tree on disk: not under a throwaway layer or --read-only (unless it is already of the range).
+    assert.throws(() => userNamespacePlan(pu('pick', 'chown', { ephemeral: true }), owned(0), 'web', '/t'), /--ephemeral/);
+    assert.throws(() => userNamespacePlan(pu('pick', 'auto', { readOnly: true }), owned(0, NFS), 'web', '/t'), /--read-only/);
+    assert.throws(() => userNamespacePlan(pu('pick', 'chown', { volatile: 'state' }), owned(0), 'web', '/t'), /--volatile=state/);
+    assert.equal(userNamespacePlan(pu('pick', 'auto', { ephemeral: true }), owned(0x10000000), 'web', '/t')?.chownRoot, true);
+    assert.throws(() => userNamespacePlan({ privateUsers: { mode: 'fixed', base: 0x20000, count: 10 }, privateUsersOwnership: 'chown' }, owned(0), 'w', '/t'), /whole 64K ranges/);
+  });
   it('identity needs no idmapping; yes takes the range of the tree owner and refuses root', () => {
-    assert.deepEqual(userNamespacePlan({ privateUsers: { mode: 'identity' }, privateUsersOwnership: 'auto' }, owned(0), 'w', '/t'), { mode: 'fixed', base: 0, count: USERNS_RANGE, idmapRoot: false });
-    assert.deepEqual(userNamespacePlan({ privateUsers: { mode: 'yes' }, privateUsersOwnership: 'auto' }, owned(0x20000), 'w', '/t'), { mode: 'fixed', base: 0x20000, count: USERNS_RANGE, idmapRoot: false });
-    assert.throws(() => userNamespacePlan({ privateUsers: { mode: 'yes' }, privateUsersOwnership: 'auto' }, owned(0), 'w', '/t'), /owned by root/);
+    assert.deepEqual(userNamespacePlan(pu('identity', 'auto'), owned(0), 'w', '/t'), { mode: 'fixed', base: 0, count: USERNS_RANGE, idmapRoot: false, chownRoot: false });
+    assert.deepEqual(userNamespacePlan(pu('yes', 'auto'), owned(0x20000), 'w', '/t'), { mode: 'fixed', base: 0x20000, count: USERNS_RANGE, idmapRoot: false, chownRoot: true });
+    assert.throws(() => userNamespacePlan(pu('yes', 'auto'), owned(0), 'w', '/t'), /owned by root/);
+  });
+});
+
+describe('idmapped bind options', () => {
+  it("takes nspawn's idmap, noidmap, rootidmap and owneridmap, the last one winning", () => {
+    assert.equal(parseBind('/a:/b:idmap', false).idmap, 'idmap');
+    assert.equal(parseBind('/a:/b:rootidmap', false).idmap, 'rootidmap');
+    assert.equal(parseBind('/a:/b:norbind,owneridmap', true).idmap, 'owneridmap');
+    assert.equal(parseBind('/a:/b:owneridmap,idmap', false).idmap, 'idmap');
+    assert.equal(parseBind('/a:/b:rootidmap,noidmap', false).idmap, undefined);
+    assert.throws(() => parseBind('/a:/b:useridmap', false), /unknown bind option 'useridmap' \(use rbind, norbind, idmap, noidmap, rootidmap or owneridmap\)/);
   });
 });
 
