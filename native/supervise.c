@@ -4,7 +4,7 @@
  *       --machine NAME [--kill-signal SIG] [--ready-sent]
  *       [--keep-unit] [--quiet] [--cgroup DIR]... [--halted SIG]...
  *       [--pending SIG]... [--state PATH] [--propagate DIR] [--events-fd FD [--events-ready-sent]]
- *       [--carry-fd FD]... [--workdir DEV:INO:PATH]...
+ *       [--carry-fd FD]... [--workdir DEV:INO:PATH]... [--tree-lock PATH]...
  *       -- NODE ARG...
  *
  * Node execve()s into this in its own pid once the payload runs, so the
@@ -27,6 +27,7 @@
 #include "event-fields.h"
 #include "notify.h"
 #include "report.h"
+#include "tree-lock.h"
 #include "workdir.h"
 
 #include <dirent.h>
@@ -70,6 +71,8 @@ struct supervisor {
         bool halted[NSIG];  /* which signal already asked init to halt */
         const char *workdirs[16]; /* overlay work directories on the host (DEV:INO:PATH): ours to remove if the monitor cannot */
         int n_workdirs;
+        const char *tree_locks[2]; /* the tree's lock files (tree-lock.c): ours to sweep if the monitor cannot */
+        int n_tree_locks;
         int pending[8];     /* signals Node received while handing over */
         int n_pending;
         char buf[65536];
@@ -436,6 +439,8 @@ static int give_up(struct supervisor *s) {
         kill(s->monitor, SIGKILL);
         wait_monitor(s);
         release_cgroups(s);
+        for (int i = 0; i < s->n_tree_locks; i++)
+                tree_lock_sweep(s->tree_locks[i]);
         bool all_gone = true;
         for (int i = 0; i < s->n_workdirs; i++)
                 if (!workdir_remove_recorded(s->workdirs[i])) {
@@ -563,6 +568,8 @@ int supervise_main(int argc, char **argv) {
                 else if (v && strcmp(a, "--workdir") == 0 && ++i && workdir_recorded_valid(v) &&
                          s.n_workdirs < (int) (sizeof s.workdirs / sizeof s.workdirs[0]))
                         s.workdirs[s.n_workdirs++] = v;
+                else if (v && strcmp(a, "--tree-lock") == 0 && ++i && s.n_tree_locks < 2)
+                        s.tree_locks[s.n_tree_locks++] = v;
                 else if (v && strcmp(a, "--cgroup") == 0 && ++i && s.n_cgroups < MAX_CGROUPS)
                         s.cgroups[s.n_cgroups++] = v;
                 else if (v && strcmp(a, "--halted") == 0 && ++i && parse_int_arg(v) > 0 && parse_int_arg(v) < NSIG)

@@ -77,6 +77,16 @@ static void unlock_file(struct held *h) {
         h->path = NULL;
 }
 
+void tree_lock_sweep(const char *path) {
+        int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return;
+        struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+        if (fcntl(fd, F_OFD_SETLK, &l) == 0)
+                (void) unlink(path);
+        close(fd);
+}
+
 void tree_lock_release(void) {
         if (owner == 0 || getpid() != owner)
                 return;

@@ -42,6 +42,8 @@ export interface HandoverFacts {
   carryFds: number[];
   /** Overlay work directories on the host: the supervisor removes them if the monitor is killed. */
   workdirs?: RecordedWorkdir[];
+  /** The tree's lock files: the supervisor removes them (if nobody holds them) when the monitor is killed. */
+  treeLockFiles?: string[];
 }
 
 /** The supervisor's command line (pure: pinned by unit tests). */
@@ -68,6 +70,7 @@ export function supervisorArgv(f: HandoverFacts): string[] {
     ...(f.events ? ['--events-fd', String(f.events.fd), ...(f.events.readySent ? ['--events-ready-sent'] : [])] : []),
     ...f.carryFds.flatMap((fd) => ['--carry-fd', String(fd)]),
     ...workdirArgs(f.workdirs ?? []),
+    ...(f.treeLockFiles ?? []).flatMap((l) => ['--tree-lock', l]),
     '--',
     ...f.nodeArgv,
   ];

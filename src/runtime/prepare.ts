@@ -11,6 +11,7 @@ import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } 
 import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
 import { buildPlan } from '../plan/build.js';
+import { treeLockOf, type TreeLock } from '../plan/tree-lock.js';
 import { userNamespacePlan } from '../plan/userns.js';
 import { bindUserMaps } from '../plan/bind-user.js';
 import { resolveBindUsers } from './bind-user.js';
@@ -43,6 +44,8 @@ function isDirectoryInTree(view: GuestView, inner: string): boolean {
 export interface Prepared {
   /** A fresh plan for each (re)boot: the boot id changes every time. */
   makePlan: () => LaunchPlan;
+  /** The lock files the monitor takes (none with -x or SYSTEMD_NSPAWN_LOCK=0), recorded so that a SIGKILL's are swept. */
+  treeLock?: TreeLock;
   cgroup: ContainerCgroup;
   /** Host-side work for --link-journal, done right before the start. */
   journal: JournalPlan;
@@ -303,5 +306,6 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     propagateDir: propagateDirOf(machineName),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
-  return { makePlan, cgroup, journal, machineName, uuid, root: image?.root ?? located.root, console, settings, resumed: resumed !== undefined };
+  const treeLock = treeLockOf(settings, image?.lockTarget.path ?? located.root, image?.lockTarget.id ?? located.id);
+  return { makePlan, ...(treeLock ? { treeLock } : {}), cgroup, journal, machineName, uuid, root: image?.root ?? located.root, console, settings, resumed: resumed !== undefined };
 }

@@ -13,6 +13,7 @@ import { systemBusSocket } from '../machined/bus-address.js';
 import { liveRecord, processRef, removeState, STATE_DIR, stateFile, writeState, type StateRecord } from './state.js';
 import { sweepStale } from './stale-sweep.js';
 import { noteWorkdir, removeRecordedWorkdirs, type RecordedWorkdir } from './workdirs.js';
+import { removeStaleTreeLock } from './stale-tree-lock.js';
 import { createPropagateDir, propagateDirOf, removePropagateDir } from './propagate.js';
 import { refuse } from '../util/errors.js';
 import { planRegistration } from '../machined/registration.js';
@@ -155,6 +156,7 @@ function bootOnce(
               events: events ? { fd: events.fd, readySent: events.readySent } : undefined,
               carryFds: plan.carryFds ?? [],
               workdirs,
+              ...(p.treeLock ? { treeLockFiles: [p.treeLock.local, p.treeLock.global] } : {}),
             });
           } catch (err) {
             failure = { step: 'handover', op: 'execve', path: '', errno: 0, message: `cannot hand the container over to the supervisor: ${(err as Error).message}` };
@@ -225,6 +227,7 @@ function claimRecord(p: Prepared, manager: NonNullable<ReturnType<typeof process
     syscallFilter: true,
     cgroups: p.cgroup.dirs,
     ...(workdirs.length ? { workdirs } : {}),
+    ...(p.treeLock ? { treeLock: { local: p.treeLock.local, global: p.treeLock.global } } : {}),
   };
 }
 
@@ -360,6 +363,8 @@ async function runBoots(
     const stuck = left.length ? workdirs.filter((w) => existsSync(w.path)) : removeRecordedWorkdirs(workdirs);
     if (!left.length) for (const w of stuck) warn(`could not remove the overlay work directory ${w.path}; the next start tries again`);
     workdirs.splice(0, workdirs.length, ...stuck);
+    // The monitor removes the tree's lock files as their last holder, unless it was killed: then here, if nobody holds them.
+    if (!left.length) removeStaleTreeLock(p.treeLock);
     if (result.kind === 'failed') {
       status = 1;
       events?.exited(status, undefined);

@@ -13,6 +13,7 @@
  */
 import type { PlanSyscallRule } from '../plan/syscall-filter.js';
 import { removePropagateDir } from './propagate.js';
+import { removeStaleTreeLock, type RecordedTreeLock } from './stale-tree-lock.js';
 import { removeRecordedWorkdirs, type RecordedWorkdir } from './workdirs.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -51,6 +52,8 @@ export interface MachineState {
   cgroups?: string[];
   /** Overlay work directories on the host (workdirs.ts): a stale record's are removed with it. */
   workdirs?: RecordedWorkdir[];
+  /** The tree's lock files (src/plan/tree-lock.ts): a stale record's go with it when nobody holds them. */
+  treeLock?: RecordedTreeLock;
 }
 
 /**
@@ -141,6 +144,8 @@ export function liveRecord(name: string): StateRecord | undefined {
   const cgroupsLeft = r === 'unreadable' ? [] : (r.cgroups ?? []).filter((dir) => !removeEmptyCgroup(dir));
   const left = r === 'unreadable' || cgroupsLeft.length ? cgroupsLeft : removeRecordedWorkdirs(r.workdirs ?? []);
   if (left.length === 0) {
+    // A lock file another container holds now (it took the tree after us) stays; it is theirs.
+    if (r !== 'unreadable') removeStaleTreeLock(r.treeLock);
     removePropagateDir(name);
     rmSync(pathOf(name), { force: true });
   }

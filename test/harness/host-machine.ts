@@ -8,7 +8,7 @@
  * gets a pure cgroup v2 world (SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { image } from './images.js';
 import { TOP } from './paths.js';
@@ -48,6 +48,8 @@ export class HostMachine {
     readonly leader: number,
     readonly name: string,
     share: string,
+    /** The host tree and the trees bound into it: a bind of the share makes its mount point in them. */
+    private readonly trees: string[] = [],
   ) {
     this.share = share;
   }
@@ -86,7 +88,7 @@ export class HostMachine {
         }
       }
     }
-    const host = new HostMachine(nspawn, leader, name, share);
+    const host = new HostMachine(nspawn, leader, name, share, [tree, ...Object.values(opts.machines)]);
     if (!leader) {
       await host.shutdown();
       throw new Error('the host image did not start systemd');
@@ -138,5 +140,13 @@ export class HostMachine {
       clearTimeout(timer);
     }
     rmSync(this.share, { recursive: true, force: true });
+    // The (empty) mount points the share's binds left in the shared test trees.
+    for (const t of this.trees) {
+      try {
+        rmdirSync(`${t}${this.share}`);
+      } catch {
+        /* none there, or not empty: left as it is */
+      }
+    }
   }
 }

@@ -167,7 +167,9 @@ for (const mode of ['without a user namespace', 'with -U'] as const) {
         let ran = 0;
         for (let i = 0; i < 15; i++) {
           // Whether a start wins or loses the race, the bind stays in the tree.
-          const r = await run(['-q', '--console=pipe', '--register=no', ...modeArgs, '-M', `raced-${tag}`, `--bind-ro=${src}:/srv/a/x`, '-D', tree, '/bin/true']);
+          // The racer holds the tree's lock (a writable run, as nspawn's): without SYSTEMD_NSPAWN_LOCK=0 every start
+          // would be refused before it resolves anything, and the resolution is what this case attacks.
+          const r = await run(['-q', '--console=pipe', '--register=no', ...modeArgs, '-M', `raced-${tag}`, `--bind-ro=${src}:/srv/a/x`, '-D', tree, '/bin/true'], { env: { SYSTEMD_NSPAWN_LOCK: '0' } });
           if (r.exitCode === 0) ran++;
           assert.ok(!existsSync(`/etc/x`) && !existsSync(`/etc/raced-${tag}`), 'a bind reached the host\'s /etc');
         }

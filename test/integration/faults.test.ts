@@ -92,7 +92,7 @@ describe('faults', { skip }, () => {
     for (const l of left)
       assert.match(
         l,
-        /^(cgroup left: \/sys\/fs\/cgroup\/\S+\/tsnspawn-fault-|runtime record left: |propagation directory left: \/run\/systemd\/nspawn\/propagate\/fault-|overlay work directory left: )/,
+        /^(cgroup left: \/sys\/fs\/cgroup\/\S+\/tsnspawn-fault-|runtime record left: |propagation directory left: \/run\/systemd\/nspawn\/propagate\/fault-|overlay work directory left: |tree lock left: \/run\/systemd\/nspawn\/locks\/inode-)/,
         `only what a SIGKILL cannot clean: ${left.join('; ')}`,
       );
     const list = await run(['list']);
@@ -315,7 +315,9 @@ describe('faults', { skip }, () => {
           assert.ok(workdir, `the work directory stays until the next start: ${left.join('; ')}`);
           assert.deepEqual(record.workdirs?.map((w) => w.path), [workdir.slice('overlay work directory left: '.length)], 'the record names it');
         } else assert.equal(record.workdirs, undefined, 'nothing on the host to record');
-        for (const l of left) assert.match(l, /^(cgroup left: |runtime record left: |propagation directory left: |overlay work directory left: )/, left.join('; '));
+        const lockLeft = left.find((l) => l.startsWith('tree lock left: '));
+        if (lockLeft) assert.equal((record as { treeLock?: { global: string } }).treeLock?.global, lockLeft.slice('tree lock left: '.length), 'the record names the lock file');
+        for (const l of left) assert.match(l, /^(cgroup left: |runtime record left: |propagation directory left: |overlay work directory left: |tree lock left: )/, left.join('; '));
         const again = await run([...common(tag), '/bin/true']);
         assert.equal(again.exitCode, 0, again.stderr);
         await assertNoLeaks(host, [busybox]);

@@ -192,14 +192,15 @@ for (const unified of [false, true]) {
     it('refuses a name machined already has (a systemd-nspawn container) while that one keeps running; a second tsnspawn of a running name is refused too', async () => {
       const first = host.run(['systemd-nspawn', '-q', '--console=pipe', '-D', BUSYBOX, '-M', 'probe-d', '/bin/sh', '-c', 'sleep 4; echo first-done']);
       for (let i = 0; i < 50 && !(await listed()).includes('probe-d'); i++) await new Promise((r) => setTimeout(r, 100));
-      const second = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d', '/bin/true']);
+      // -x: no tree lock (nspawn's run holds the tree), so the name is what refuses it.
+      const second = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-x', '-D', BUSYBOX, '-M', 'probe-d', '/bin/true']);
       assert.equal(second.exitCode, 1);
       assert.match(second.stderr, /^tsnspawn: a machine named 'probe-d' is already registered with systemd-machined/m);
       assert.equal(String((await first).stdout), 'first-done\n');
 
       const ours = host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d2', '/bin/sh', '-c', 'sleep 3; echo first-done']);
       for (let i = 0; i < 50 && !(await listed()).includes('probe-d2'); i++) await new Promise((r) => setTimeout(r, 100));
-      const again = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'probe-d2', '/bin/true']);
+      const again = await host.run([TSNSPAWN_INSIDE, '-q', '-P', '-x', '-D', BUSYBOX, '-M', 'probe-d2', '/bin/true']);
       assert.equal(again.exitCode, 1);
       assert.match(again.stderr, /^tsnspawn: a container named 'probe-d2' is already running/m);
       assert.equal((await ours).stdout, 'first-done\n');

@@ -107,7 +107,7 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
 
   it('--network-zone: two members reach each other, not a third on another zone; the zone bridge goes with its last member', async () => {
     const member = (name: string, zone: string, addr: string, script: string) =>
-      host.run([TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', name, `--network-zone=${zone}`, '/bin/sh', '-c', `ip addr add ${addr}/24 dev host0; ip link set host0 up; ${script}`]);
+      host.run([TSNSPAWN_INSIDE, '-q', '-P', '-x', '-D', BUSYBOX, '-M', name, `--network-zone=${zone}`, '/bin/sh', '-c', `ip addr add ${addr}/24 dev host0; ip link set host0 up; ${script}`]);
     const a = member('za', 'lab', '10.77.0.1', 'sleep 8');
     const c = member('zc', 'other', '10.77.0.3', 'sleep 8');
     await until('ip -o link', /vb-za@.*master vz-lab[\s\S]*vb-zc@.*master vz-other|vb-zc@.*master vz-other[\s\S]*vb-za@.*master vz-lab/, 'both members attached');
@@ -177,7 +177,7 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
     const before = await links();
     const show = 'cat /sys/class/net/mv-mvp0/address';
     const a = host.run([
-      TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'ma', '--network-macvlan=mvp0', `--bind=${host.share}`, '/bin/sh', '-c',
+      TSNSPAWN_INSIDE, '-q', '-P', '-x', '-D', BUSYBOX, '-M', 'ma', '--network-macvlan=mvp0', `--bind=${host.share}`, '/bin/sh', '-c',
       `ip addr add 10.78.0.1/24 dev mv-mvp0 && ip link set mv-mvp0 up && ${show}; while [ ! -e ${done} ]; do sleep 0.2; done`,
     ]);
     try {
@@ -187,7 +187,7 @@ describe('networking (veth, zones, --port) in a host with systemd-networkd', { s
       assert.equal(await machineLinks('ma'), 'ai 0\n', 'no host-side link of a macvlan for machined (nspawn passes only a veth\'s)');
       assert.match(await sh('ip -n held-ma -d -o link show mv-mvp0'), new RegExp(`link/ether ${containerMac(hostId, 'ma', 'macvlan')} .*\\bmacvlan mode bridge\\b`), 'a bridge-mode macvlan inside');
       const b = await host.run([
-        TSNSPAWN_INSIDE, '-q', '-P', '-D', BUSYBOX, '-M', 'mb', '--network-macvlan=mvp0', '/bin/sh', '-c',
+        TSNSPAWN_INSIDE, '-q', '-P', '-x', '-D', BUSYBOX, '-M', 'mb', '--network-macvlan=mvp0', '/bin/sh', '-c',
         `ip addr add 10.78.0.2/24 dev mv-mvp0 && ip link set mv-mvp0 up && ${show} && for i in 1 2 3 4 5 6 7 8 9 10; do ping -c1 -W1 10.78.0.1 >/dev/null && echo reached-ma && break; done`,
       ]);
       await sh(`touch ${done}`);
