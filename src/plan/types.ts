@@ -5,6 +5,7 @@
  */
 import type { PlanSyscallRule } from './syscall-filter.js';
 import type { TreeLock } from './tree-lock.js';
+import type { UserNamespacePlan } from './userns.js';
 
 /** tree: a bind-inner source from the user ('+' path), resolved on the tree's own mount only. rw: clear read-only on the new bind. */
 export type MountFlag =
@@ -110,17 +111,7 @@ export interface LaunchPlan {
    * -U: the user namespace (src/plan/userns.ts). ops from innerOpsFrom on
    * run inside it, the ones before as the host's root (native/child.c).
    */
-  userns?: {
-    mode: 'fixed' | 'pick';
-    base: number;
-    count: number;
-    idmapRoot: boolean;
-    chownRoot: boolean;
-    prefer?: number;
-    /** --bind-user: these container ids are the host's uid/gid instead of BASE+id. */
-    bindUsers?: Array<{ container: number; uid: number; gid: number }>;
-    innerOpsFrom: number;
-  };
+  userns?: UserNamespacePlan & { innerOpsFrom: number };
   /** Links the helper's monitor makes once init has its network namespace, and ports it forwards (src/plan/network.ts). */
   network?: PlanNetwork;
   /** The payload's security and resource settings (src/plan/security.ts); absent: all inherited, as before. */

@@ -59,3 +59,12 @@ export function assertOneErrorLine(r: RunResult, pattern: RegExp): void {
   assert.match(lines[0]!, /^tsnspawn: /);
   assert.match(lines[0]!, pattern);
 }
+
+/** Waits until `tsnspawn list` shows the container NAME (up to ~30 s); false if it never did. */
+export async function untilListed(name: string): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    if ((JSON.parse((await run(['list', '--json'])).stdout) as { name: string }[]).some((m) => m.name === name)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}

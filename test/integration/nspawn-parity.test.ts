@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { image } from '../harness/images.js';
 import { rootSkipReason } from '../harness/root.js';
-import { assertNoLeaks, assertOneErrorLine, run, runClean, start } from '../harness/run.js';
+import { assertNoLeaks, assertOneErrorLine, run, runClean, start, untilListed } from '../harness/run.js';
 import { snapshot } from '../harness/host-state.js';
 
 const skip = rootSkipReason();
@@ -173,12 +173,7 @@ for (const mode of [[], ['-U']] as const) {
       const before = snapshot();
       const child = start(['-q', ...mode, '--register=no', '--suppress-sync=yes', '-x', '-M', name, '-D', tree, '/bin/sleep', '600'], { timeoutMs: 120_000 });
       try {
-        let listed = false;
-        for (let i = 0; i < 600 && !listed; i++) {
-          listed = (JSON.parse((await run(['list', '--json'])).stdout) as { name: string }[]).some((m) => m.name === name);
-          if (!listed) await new Promise((r) => setTimeout(r, 50));
-        }
-        assert.ok(listed, `${name} did not come up`);
+        assert.ok(await untilListed(name), `${name} did not come up`);
         const r = await run(['exec', name, '/bin/sh', '-c', SYNC_PROBE]);
         assert.equal(r.stdout, 'fsync-ok\nfdatasync-ok\nsync-ok\n', r.stderr);
       } finally {

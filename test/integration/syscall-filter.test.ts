@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { rootSkipReason } from '../harness/root.js';
 import { ProbeTree } from '../harness/probe-tree.js';
 import { snapshot } from '../harness/host-state.js';
-import { assertNoLeaks, assertOneErrorLine, run, runClean, start } from '../harness/run.js';
+import { assertNoLeaks, assertOneErrorLine, run, runClean, start, untilListed } from '../harness/run.js';
 
 const skip = rootSkipReason();
 
@@ -151,12 +151,7 @@ describe('system call filter', { skip }, () => {
       const before = snapshot();
       const child = start(['-q', '--register=no', '--system-call-filter=~sethostname', '--system-call-filter=mlock', '-M', name, ...probe.treeArgs(), '/bin/sleep', '600'], { timeoutMs: 120_000 });
       try {
-        let listed = false;
-        for (let i = 0; i < 600 && !listed; i++) {
-          listed = (JSON.parse((await run(['list', '--json'])).stdout) as { name: string }[]).some((m) => m.name === name);
-          if (!listed) await new Promise((r) => setTimeout(r, 50));
-        }
-        assert.ok(listed, `${name} did not come up`);
+        assert.ok(await untilListed(name), `${name} did not come up`);
         const r = await run(['exec', name, '/probe']);
         assert.equal(r.exitCode, 0, r.stderr);
         const a = answers(r.stdout);
