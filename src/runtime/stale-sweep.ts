@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { detectLayout } from './cgroup-layout.js';
 import { hasProcesses, plannedCgroupDirs } from './cgroup.js';
-import { ownedCgroups, removeEmptyCgroup } from './state.js';
+import { ownedCgroups, removeEmptyCgroup, sweepUnfinishedRecords } from './state.js';
 
 const PREFIX = 'tsnspawn-';
 
@@ -40,6 +40,7 @@ export function sweepStale(): void {
   // Candidates first, owners second: a tsnspawn writes its record before
   // it creates its cgroups, so an empty cgroup seen here whose owner is
   // starting is named by a record read after.
+  sweepUnfinishedRecords();
   const candidates = emptyCandidates();
   const owned = ownedCgroups();
   for (const dir of candidates) if (!owned.has(dir)) removeEmptyCgroup(dir);

@@ -170,6 +170,24 @@ export function removeEmptyCgroup(dir: string): boolean {
   return !existsSync(dir);
 }
 
+/**
+ * Records being written are `.NAME.PID` (writeState) until renamed; a
+ * SIGKILL between the write and the rename leaves one. Those whose writer
+ * is gone are removed (a live pid keeps its file: it may be writing now).
+ */
+export function sweepUnfinishedRecords(): void {
+  let names: string[];
+  try {
+    names = readdirSync(STATE_DIR).filter((n) => n.startsWith('.'));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = Number(/\.(\d+)$/.exec(n)?.[1]);
+    if (Number.isInteger(pid) && pid > 0 && !existsSync(`/proc/${pid}`)) rmSync(`${STATE_DIR}/${n}`, { force: true });
+  }
+}
+
 /** The names of all records, live or not (files starting with '.' are records being written). */
 function recordNames(): string[] {
   try {

@@ -359,6 +359,25 @@ describe('faults', { skip }, () => {
     });
   });
 
+  it('a record file left half-written by a SIGKILL (.NAME.PID) goes at the next list when its writer is gone, and stays while it lives', async () => {
+    mkdirSync('/run/tsnspawn/machines', { recursive: true, mode: 0o700 });
+    // A pid no process has: the writer was killed between its write and its rename.
+    let dead = 4_000_000;
+    while (existsSync(`/proc/${dead}`)) dead--;
+    const [orphan, live] = ['/run/tsnspawn/machines/.fault-tmp.' + dead, `/run/tsnspawn/machines/.fault-tmp.${process.pid}`];
+    writeFileSync(orphan, '{"version":1');
+    writeFileSync(live, '{"version":1');
+    try {
+      const r = await run(['list']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.ok(!existsSync(orphan), 'the orphan went');
+      assert.ok(existsSync(live), 'the one a live process may be writing stays');
+    } finally {
+      rmSync(orphan, { force: true });
+      rmSync(live, { force: true });
+    }
+  });
+
   describe('full and read-only file systems (in a private mount namespace)', () => {
     /** Runs a shell script in a mount namespace of its own (it and its mounts end with it). */
     async function inPrivateMounts(script: string, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
