@@ -18,11 +18,11 @@
  * always copies (on btrfs the reflinks make that cheap in space too).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { isAlive, processStart } from '../runtime/state.js';
+import { ownedStagingPrefix, sweepOwnedStaging } from './owned-staging.js';
 import { refuse } from '../util/errors.js';
-import { info, warn } from '../util/log.js';
+import { info } from '../util/log.js';
 
 /** Where nspawn puts a machine named by -M when --template makes it (its first search path entry it writes to). */
 export const TEMPLATE_MACHINE_DIR = '/var/lib/machines';
@@ -43,33 +43,10 @@ function isDirectory(path: string): boolean {
 }
 
 const STAGING_PREFIX = '.#tsnspawn-template-';
-/** PREFIX PID-START-NAME: the tsnspawn that copies (a pid alone may be reused) and, for people, which tree. */
-const STAGING_NAME = /^\.#tsnspawn-template-(\d+)-(\d+)-/;
 
-/** The hidden sibling this process copies into; the name is cut so that the whole stays within NAME_MAX. */
+/** The hidden sibling this process copies into (owned-staging.ts); the name is cut so that the whole stays within NAME_MAX. */
 function stagingPath(parent: string, target: string): string {
-  const start = processStart(process.pid);
-  if (start === undefined) throw new Error('cannot read our own /proc/PID/stat');
-  return `${parent}/${STAGING_PREFIX}${process.pid}-${start}-${basename(target).slice(0, 160)}`;
-}
-
-/** Removes the hidden siblings in parent whose tsnspawn is gone (SIGKILLed mid-copy). */
-export function sweepStaleStaging(parent: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return; // no parent: refused below, with its own message
-  }
-  for (const name of names) {
-    const m = STAGING_NAME.exec(name);
-    if (!m || isAlive({ pid: Number(m[1]), start: m[2]! })) continue;
-    try {
-      rmSync(`${parent}/${name}`, { recursive: true, force: true });
-    } catch (e) {
-      warn(`cannot remove ${parent}/${name}, a copy of a template left by a tsnspawn that was killed: ${(e as Error).message} (remove it by hand)`);
-    }
-  }
+  return `${parent}/${ownedStagingPrefix(STAGING_PREFIX)}${basename(target).slice(0, 160)}`;
 }
 
 /**
@@ -88,7 +65,7 @@ function copyArgv(template: string, staging: string): [string, string[]] {
  */
 export function populateFromTemplate(template: string, target: string): boolean {
   const option = `--template=${template}`;
-  sweepStaleStaging(dirname(target));
+  sweepOwnedStaging(dirname(target), STAGING_PREFIX, 'a copy of a template');
   if (existsSync(target)) {
     info(`Directory ${target} already exists, not populating from template ${template}.`);
     return false;

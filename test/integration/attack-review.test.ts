@@ -110,7 +110,7 @@ with tarfile.open(${JSON.stringify(tricky)}, 'w', format=tarfile.PAX_FORMAT) as 
     // Wait until tar has made the tree and begun the big file.
     let staged = '';
     for (let i = 0; i < 200 && !staged; i++) {
-      const entry = readdirSync(parent).find((n) => n.startsWith('.#import-x-'));
+      const entry = readdirSync(parent).find((n) => /^\.#import-\d+-\d+-x-/.test(n));
       if (entry && existsSync(`${parent}/${entry}/tree/etc/big`)) staged = `${parent}/${entry}`;
       else await new Promise((r) => setTimeout(r, 25));
     }

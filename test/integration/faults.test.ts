@@ -29,7 +29,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { archives } from '../harness/archives.js';
@@ -375,6 +375,33 @@ describe('faults', { skip }, () => {
     } finally {
       rmSync(orphan, { force: true });
       rmSync(live, { force: true });
+    }
+  });
+
+  it('SIGKILL of an import: its staging directory goes at the next import beside it; one being filled stays', async () => {
+    const dir = mkdtempSync('/var/tmp/tsnspawn-faults-import-');
+    const staging = (): string[] => readdirSync(dir).filter((n) => /^\.#import-\d+-\d+-/.test(n));
+    try {
+      // From a pipe we never write: it waits for the archive's first bytes with its staging directory made.
+      const killed = execa(TSNSPAWN, ['import-tar', '-q', `--output=${dir}/killed`, '-', 'killed'], { stdin: 'pipe', reject: false });
+      for (let i = 0; i < 400 && staging().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(staging().length, 1, 'the import made its staging directory');
+      killed.kill('SIGKILL');
+      killed.stdin!.end();
+      await killed;
+      assert.equal(staging().length, 1, 'a SIGKILL leaves it');
+      // A second import that is still waiting beside it keeps its own.
+      const waiting = execa(TSNSPAWN, ['import-tar', '-q', `--output=${dir}/waiting`, '-', 'waiting'], { stdin: 'pipe', reject: false });
+      for (let i = 0; i < 400 && staging().length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      const r = await run(['import-tar', '-q', `--output=${dir}/next`, archives().zstd!]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(staging().length, 1, "the killed import's staging directory went, the waiting one's stayed");
+      waiting.kill('SIGTERM');
+      waiting.stdin!.end();
+      await waiting;
+      assert.deepEqual(staging(), [], 'the interrupted import removes its own');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

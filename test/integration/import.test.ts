@@ -129,7 +129,7 @@ describe('import-tar', { skip }, () => {
     // Once tar has put something in the staging directory, both reads are under way.
     // (The staging tree is 'tree' inside a private directory.)
     const extracting = (): boolean =>
-      readdirSync(work).some((f) => f.startsWith('.#import-out-changing') && existsSync(`${work}/${f}/tree`) && readdirSync(`${work}/${f}/tree`).length > 0);
+      readdirSync(work).some((f) => /^\.#import-\d+-\d+-out-changing/.test(f) && existsSync(`${work}/${f}/tree`) && readdirSync(`${work}/${f}/tree`).length > 0);
     for (let i = 0; i < 2000 && !extracting(); i++) await new Promise((r) => setTimeout(r, 5));
     assert.ok(extracting(), 'the extraction started');
     // A write would do; a utimensat changes the ctime just the same.

@@ -37,6 +37,10 @@ import { displayPath, LISTING_ENV, LISTING_FLAGS, parseListingLine, parseTarComp
 import { openListingFile, type ListingFile } from './listing-file.js';
 import { ProcessSet } from './process-set.js';
 import { creationErrno, describeChildCause, describeNoSpace, errnoOfNodeError, describeOwnError, isFull, spaceOf, type Space, type Where } from './failure-cause.js';
+import { ownedStagingPrefix, sweepOwnedStaging } from '../owned-staging.js';
+
+/** The hidden directory an import unpacks into, beside its target, before the rename. */
+const IMPORT_STAGING_PREFIX = '.#import-';
 
 /**
  * How GNU tar reads the archive: xattrs of every namespace, owners by
@@ -274,7 +278,9 @@ export async function importTar(opts: ImportOptions): Promise<string> {
   // mkdtemp makes it 0700: the tree inside gets the archive's mode, and nobody else can reach it.
   let privateDir: string;
   try {
-    privateDir = mkdtempSync(`${dirname(target)}/.#import-${basename(target)}-`);
+    // Named after us (owned-staging.ts): one an import that was SIGKILLed left goes at the next import beside it.
+    sweepOwnedStaging(dirname(target), IMPORT_STAGING_PREFIX, 'an unfinished import');
+    privateDir = mkdtempSync(`${dirname(target)}/${ownedStagingPrefix(IMPORT_STAGING_PREFIX)}${basename(target).slice(0, 160)}-`);
   } catch (e) {
     if (!fromStdin) closeSync(inputFd);
     throw placeError(e, target, opts, shown);
