@@ -36,6 +36,8 @@ export interface DiskImage {
   readOnly: boolean;
   /** The root partition is mounted read-only (the above, or its GPT read-only flag). */
   rootReadOnly: boolean;
+  /** The default machine name: the file's name without .raw (machineNameFromImage). */
+  machineName: string;
 }
 
 interface HolderReply {
@@ -104,6 +106,7 @@ export async function attachDiskImage(path: string, machine: string | undefined,
     loop: reply.loop,
     readOnly: reply.readOnly === true,
     rootReadOnly: reply.rootReadOnly === true,
+    machineName: machineNameFromImage(path),
   };
 }
 

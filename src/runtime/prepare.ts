@@ -6,7 +6,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import type { Credential } from '../plan/credentials.js';
 import { locateTree } from '../image/locate.js';
-import { attachDiskImage, machineNameFromImage, type DiskImage } from '../image/disk-image.js';
+import type { DiskImage } from '../image/disk-image.js';
 import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } from '../image/os-tree.js';
 import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
@@ -14,7 +14,6 @@ import { buildPlan } from '../plan/build.js';
 import { treeLockOf, type TreeLock } from '../plan/tree-lock.js';
 import { userNamespacePlan } from '../plan/userns.js';
 import { bindUserMaps } from '../plan/bind-user.js';
-import { resolveBindUsers } from './bind-user.js';
 import { bootOps } from '../plan/boot.js';
 import { journalPlan, resolvConfOps, timezoneOps, type JournalPlan } from '../plan/host-files.js';
 import { hostFileFacts, hostMachineId, journalFacts } from './host-file-facts.js';
@@ -201,6 +200,8 @@ async function diskImage(settings: Settings): Promise<DiskImage> {
   if (settings.template !== undefined) refuse(`cannot combine ${option} with --template: choose one`);
   // Nothing writes to the image in these modes: attached read-only, as systemd-nspawn does with --read-only.
   const readOnly = settings.readOnly || settings.ephemeral || settings.volatile === 'overlay';
+  // Loaded only for -i: it brings node:child_process, which a plain start never loads (a few ms of every start).
+  const { attachDiskImage } = await import('../image/disk-image.js');
   const image = await attachDiskImage(settings.image!, settings.machine, readOnly);
   // A file we may not write, or a root partition flagged read-only, gives a read-only root.
   if (image.rootReadOnly && !settings.ephemeral && settings.volatile !== 'overlay') settings.readOnly = true;
@@ -235,7 +236,7 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
   // As nspawn: an os-release is asked of a tree to boot only (and not with SYSTEMD_NSPAWN_CHECK_OS_RELEASE=0).
   checkOsTree(guestRoot, settings.pivotRoot ? '--pivot-root' : located.option, settings.boot && settings.nspawnEnvironment.checkOsRelease);
   // An ephemeral machine gets a random suffix, so many can run at once (as nspawn).
-  const baseName = settings.machine ?? parseMachineName(image ? machineNameFromImage(settings.image!) : machineNameFromDirectory(located.root));
+  const baseName = settings.machine ?? parseMachineName(image ? image.machineName : machineNameFromDirectory(located.root));
   const randomSuffix = settings.ephemeral && (!settings.machine || settings.machineFromTarball);
   const machineName = resumed?.machineName ?? (randomSuffix ? `${baseName.slice(0, 47)}-${randomUuid().plain.slice(0, 16)}` : baseName);
   if (settings.ephemeral && settings.volatile !== 'no') refuse('cannot combine --ephemeral with --volatile: choose one');
@@ -264,7 +265,8 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     refuse(`cannot use --link-journal=${settings.linkJournal}: the host has no /var/log/journal, or /var/log/journal/${uuid.plain} is in the way (use try-${settings.linkJournal} or no)`);
   const plainUserns = settings.privateUsers.mode === 'no' ? undefined : userNamespacePlan(settings, treeOwnership(located.root), machineName, located.root);
   // --bind-user: the host users, checked against the tree and the range; their ids become holes in the map.
-  const bindUsers = resolveBindUsers(settings.bindUsers, located.root, plainUserns);
+  // Loaded only then: it brings node:child_process (getent), which a plain start never loads.
+  const bindUsers = settings.bindUsers.length > 0 ? (await import('./bind-user.js')).resolveBindUsers(settings.bindUsers, located.root, plainUserns) : [];
   const userns = plainUserns && bindUsers.length > 0 ? { ...plainUserns, bindUsers: bindUserMaps(bindUsers) } : plainUserns;
   checkNetworkSettings(settings);
   checkSecuritySettings(settings);

@@ -6,7 +6,7 @@
  * every lock by device and inode, so a file that another tsnspawn or a
  * systemd-nspawn has locked (it took the tree after us) is left alone.
  */
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 /** The files of a tree lock, as the record keeps them. */
 export interface RecordedTreeLock {
@@ -39,6 +39,8 @@ function lockedKeys(): Set<string> {
 /** Removes the files nobody holds a lock on; the ones still there are returned. */
 export function removeStaleTreeLock(lock: RecordedTreeLock | undefined): string[] {
   if (!lock) return [];
+  // Usually the monitor removed them: then /proc/locks need not be read.
+  if (!existsSync(lock.local) && !existsSync(lock.global)) return [];
   const locked = lockedKeys();
   const left: string[] = [];
   for (const path of [lock.local, lock.global]) {
