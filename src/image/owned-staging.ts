@@ -24,9 +24,8 @@ export function sweepOwnedStaging(parent: string, prefix: string, what: string):
   } catch {
     return; // no parent: the caller refuses it with its own message
   }
-  const owned = new RegExp(`^${prefix.replace(/[.#\\-]/g, '\\$&')}(\\d+)-(\\d+)-`);
   for (const name of names) {
-    const m = owned.exec(name);
+    const m = name.startsWith(prefix) ? /^(\d+)-(\d+)-/.exec(name.slice(prefix.length)) : null;
     if (!m || isAlive({ pid: Number(m[1]), start: m[2]! })) continue;
     try {
       rmSync(`${parent}/${name}`, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });

@@ -55,8 +55,11 @@ const WORKDIR_ROOTS = ['/tmp', '/var/tmp'];
 const WORKDIR_DEPTH = 4;
 const WORKDIR_PREFIX = '.#tsnspawn-work-';
 
-/** .#tsnspawn-work-* directories below dir, at most depth levels down (symlinks not followed). */
-function workdirsBelow(dir: string, depth: number): string[] {
+/**
+ * Directories whose name starts with prefix below dir, at most depth levels
+ * down (symlinks not followed); one that matches is not looked into.
+ */
+function namedDirsBelow(dir: string, prefix: string, depth = Infinity): string[] {
   let found;
   try {
     found = readdirSync(dir, { withFileTypes: true });
@@ -65,11 +68,11 @@ function workdirsBelow(dir: string, depth: number): string[] {
   }
   return found
     .filter((e) => e.isDirectory())
-    .flatMap((e) => (e.name.startsWith(WORKDIR_PREFIX) ? [`${dir}/${e.name}`] : depth > 1 ? workdirsBelow(`${dir}/${e.name}`, depth - 1) : []));
+    .flatMap((e) => (e.name.startsWith(prefix) ? [`${dir}/${e.name}`] : depth > 1 ? namedDirsBelow(`${dir}/${e.name}`, prefix, depth - 1) : []));
 }
 
 export function overlayWorkdirs(): string[] {
-  return WORKDIR_ROOTS.flatMap((r) => workdirsBelow(r, WORKDIR_DEPTH)).sort();
+  return WORKDIR_ROOTS.flatMap((r) => namedDirsBelow(r, WORKDIR_PREFIX, WORKDIR_DEPTH)).sort();
 }
 
 const LINK_PREFIXES = ['ve-', 'vb-', 'vz-'];
@@ -106,22 +109,9 @@ export function cgroupMountPoints(): string[] {
     .map((f) => f[4]!.replace(/\\040/g, ' '));
 }
 
-/** Directories named tsnspawn-* anywhere in one hierarchy. */
-function tsnspawnCgroupsBelow(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries
-    .filter((e) => e.isDirectory())
-    .flatMap((e) => (e.name.startsWith('tsnspawn-') ? [`${dir}/${e.name}`] : tsnspawnCgroupsBelow(`${dir}/${e.name}`)));
-}
-
 /** Directories named tsnspawn-* in every mounted cgroup hierarchy, at any depth. */
 export function tsnspawnCgroups(): string[] {
-  return cgroupMountPoints().flatMap((m) => tsnspawnCgroupsBelow(m));
+  return cgroupMountPoints().flatMap((m) => namedDirsBelow(m, 'tsnspawn-'));
 }
 
 function uidRanges(): string[] {
