@@ -14,17 +14,19 @@ NODE_DEP := $(if $(filter $(LOCAL_NODE),$(NODE)),$(LOCAL_NODE),)
 CC ?= cc
 CFLAGS ?= -O2 -g
 HELPER := native/tsnspawn-helper
-HELPER_SRC := $(wildcard native/*.c)
+HANDOVER_ADDON := native/tsnspawn-handover.node
+HELPER_SRC := $(wildcard native/*.c) $(wildcard native/addon/*.c)
 HELPER_HDR := $(wildcard native/*.h)
 TS_SRC := $(shell find src test bench examples -name '*.ts' 2>/dev/null)
 
 # libcap2-bin, libnss-systemd, passwd: the -U tests (setcap/getcap on a chowned tree; nss-systemd and useradd for --bind-user);
 # e2fsprogs, systemd (systemd-repart): the -i tests' disk images.
-APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3 nftables e2fsprogs systemd libcap2-bin libnss-systemd passwd
+# strace: the fault case that holds Node inside its execve into the supervisor.
+APT_PACKAGES := gcc libc6-dev make tar xz-utils zstd gzip systemd-container debootstrap util-linux procps iproute2 python3 nftables e2fsprogs systemd libcap2-bin libnss-systemd passwd strace
 
 .PHONY: all deps bench-deps check test-unit test-integration demo bench clean images install uninstall install-manifest
 
-all: $(NODE_DEP) node_modules/.installed dist/.built $(HELPER)
+all: $(NODE_DEP) node_modules/.installed dist/.built $(HELPER) $(HANDOVER_ADDON)
 
 $(LOCAL_NODE):
 	@mkdir -p $(TOOLCHAIN)/node/bin $(TOOLCHAIN)/pack
@@ -59,8 +61,9 @@ dist/.built: $(TS_SRC) src/cli-entry.cjs tsconfig.json tsconfig.api.json node_mo
 	cp src/cli-entry.cjs dist/bundle/cli.cjs
 	touch $@
 
-# One static binary (native/build-helper.sh says why; npm install runs it too).
-$(HELPER): $(HELPER_SRC) $(HELPER_HDR) native/build-helper.sh Makefile
+# One static binary and the handover's Node addon (native/build-helper.sh
+# says why; npm install runs it too).
+$(HELPER) $(HANDOVER_ADDON) &: $(HELPER_SRC) $(HELPER_HDR) native/build-helper.sh Makefile
 	CC="$(CC)" CFLAGS="$(CFLAGS)" native/build-helper.sh
 
 # Debian packages the tests and images need; installed only when missing.
@@ -114,13 +117,14 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 # Every file install makes, relative to DESTDIR: uninstall removes these and no more.
 COMMANDER_FILES := $(shell cd node_modules/commander 2>/dev/null && find . -type f | sed 's|^\./||' | sort)
 INSTALLED := $(BINDIR)/tsnspawn $(UNITDIR)/tsnspawn@.service $(LIBDIR)/dist/bundle/cli.cjs $(LIBDIR)/dist/bundle/tsnspawn.cjs \
-	$(LIBDIR)/native/tsnspawn-helper $(addprefix $(LIBDIR)/node_modules/commander/,$(COMMANDER_FILES)) \
+	$(LIBDIR)/native/tsnspawn-helper $(LIBDIR)/$(HANDOVER_ADDON) $(addprefix $(LIBDIR)/node_modules/commander/,$(COMMANDER_FILES)) \
 	$(if $(NODE_DEP),$(LIBDIR)/$(LOCAL_NODE))
 
 install: all
 	install -D -m 0644 dist/bundle/cli.cjs $(DESTDIR)$(LIBDIR)/dist/bundle/cli.cjs
 	install -D -m 0644 dist/bundle/tsnspawn.cjs $(DESTDIR)$(LIBDIR)/dist/bundle/tsnspawn.cjs
 	install -D -m 0755 $(HELPER) $(DESTDIR)$(LIBDIR)/native/tsnspawn-helper
+	install -D -m 0644 $(HANDOVER_ADDON) $(DESTDIR)$(LIBDIR)/$(HANDOVER_ADDON)
 	cd node_modules/commander && for f in $(COMMANDER_FILES); do install -D -m 0644 "$$f" "$(DESTDIR)$(LIBDIR)/node_modules/commander/$$f"; done
 	$(if $(NODE_DEP),install -D -m 0755 $(LOCAL_NODE) $(DESTDIR)$(LIBDIR)/$(LOCAL_NODE))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
@@ -138,4 +142,4 @@ install-manifest:
 	@printf '%s\n' $(INSTALLED)
 
 clean:
-	rm -rf dist $(HELPER) node_modules
+	rm -rf dist $(HELPER) $(HANDOVER_ADDON) node_modules

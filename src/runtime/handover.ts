@@ -9,6 +9,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { HELPER_PATH } from './helper.js';
+import { loadHandoverGate, type HandoverGate } from './handover-gate.js';
 import { workdirArgs, type RecordedWorkdir } from './workdirs.js';
 
 const MACHINE_STATE_ENV = 'TSNSPAWN_MACHINE_STATE';
@@ -77,27 +78,27 @@ export function supervisorArgv(f: HandoverFacts): string[] {
 }
 
 /**
- * Whether this Node can replace itself with the supervisor: process.execve
- * (Node 23.11 and later), and a helper we may execute. A failed execve
- * aborts Node (it cannot be caught), and the container would die with it:
- * better to stay.
+ * What this Node replaces itself with the supervisor through: the addon
+ * (handover-gate.ts), when it loads and the helper may be executed;
+ * undefined keeps the container under Node. (Node's own process.execve
+ * would do the execve, but not keep a SIGTERM from being lost on the way.)
  */
-export function canExecve(): boolean {
-  if (typeof (process as { execve?: unknown }).execve !== 'function') return false;
+export function handoverGate(): HandoverGate | undefined {
   try {
     accessSync(HELPER_PATH, constants.X_OK);
-    return true;
   } catch {
-    return false;
+    return undefined;
   }
+  return loadHandoverGate();
 }
 
-/** Replaces this process with the supervisor; returns only by throwing. */
-export function execSupervisor(f: HandoverFacts): never {
+/** Replaces this process with the supervisor (signals held by the gate); returns only by throwing. */
+export function execSupervisor(gate: HandoverGate, f: HandoverFacts): never {
   process.env[MACHINE_STATE_ENV] = `${f.machineName}\n${f.uuid}`;
   const argv = supervisorArgv(f);
-  (process as unknown as { execve(file: string, args: string[], env: NodeJS.ProcessEnv): void }).execve(argv[0]!, argv, process.env);
-  throw new Error('process.execve returned');
+  const envp = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
+  gate.execve(argv[0]!, argv, envp);
+  throw new Error('execve returned');
 }
 
 /** After a guest reboot: the machine's name and UUID of the run that started it (taken out of the environment). */

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { SIGRTMIN } from '../settings/signals.js';
 import { constants } from 'node:os';
 import { errorLine, info, isQuiet, warn } from '../util/log.js';
-import { canExecve, execSupervisor } from './handover.js';
+import { execSupervisor, handoverGate, type HandoverFacts } from './handover.js';
+import type { HandoverGate } from './handover-gate.js';
 import { attachCgroup, chownCgroup, makeCgroupDirs, moveBelowScope, releaseCgroup } from './cgroup.js';
 import { systemBusSocket } from '../machined/bus-address.js';
 import { liveRecord, processRef, removeState, STATE_DIR, stateFile, writeState, type StateRecord } from './state.js';
@@ -32,12 +33,8 @@ const SIGKILL = 9;
 const signalNumber = (name: NodeJS.Signals): number => constants.signals[name];
 
 /**
- * How long the payload runs before Node hands over. A short-lived command
- * never pays for the handover; and a SIGTERM that lands inside execve()
- * itself (a few ms while the kernel tears Node down) finds the default
- * action in place and ends tsnspawn, with the container killed with it:
- * better at a random later moment than right after start, when scripts and
- * tests like to send one.
+ * How long the payload runs before Node hands over: a short-lived command
+ * never pays for the handover (loading the addon, the supervisor's start).
  */
 const HANDOVER_DELAY_MS = 1000;
 /** systemd's "halt" request: a clean shutdown of a booted init. */
@@ -66,11 +63,49 @@ function bootOnce(
     const killSignal = effectiveKillSignal(p);
     const halted = new Set<NodeJS.Signals>();
 
-    // Between "handover" and the execve the monitor no longer reads our
-    // commands: signals wait for the supervisor, which acts on them first.
+    // From the handover request to the execve the monitor no longer reads
+    // our commands: signals wait for the supervisor, which acts on them
+    // first. Those Node saw are passed on (pending); the gate holds the
+    // rest in the kernel, blocked in every thread, through the execve.
     let handingOver = false;
     let handoverTimer: NodeJS.Timeout | undefined;
+    let held: HandoverGate | undefined;
     const pending: NodeJS.Signals[] = [];
+    /** The handover is off: what was held reaches Node's handlers again. */
+    const releaseHeld = (): void => {
+      held?.releaseStopSignals();
+      held = undefined;
+    };
+    /** The execve into the supervisor, with everything it must know; returns only if it failed. */
+    const handOver = (socket: string): void => {
+      const facts: HandoverFacts = {
+        socket,
+        helperPid: helper.pid!,
+        machineName: p.machineName,
+        uuid: p.uuid.dashed,
+        killSignal,
+        readySent: relay?.readySent ?? true,
+        keepUnit: p.settings.keepUnit,
+        quiet: isQuiet(),
+        cgroupDirs: p.cgroup.dirs,
+        halted: [...halted].map(signalNumber),
+        pending: pending.map(signalNumber),
+        nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+        statePath: stateFile(p.machineName),
+        propagateDir: propagateDirOf(p.machineName),
+        events: events ? { fd: events.fd, readySent: events.readySent } : undefined,
+        carryFds: plan.carryFds ?? [],
+        workdirs,
+        ...(p.treeLock ? { treeLockFiles: [p.treeLock.local, p.treeLock.global] } : {}),
+      };
+      try {
+        execSupervisor(held!, facts);
+      } catch (err) {
+        releaseHeld();
+        failure = { step: 'handover', op: 'execve', path: '', errno: 0, message: `cannot hand the container over to the supervisor: ${(err as Error).message}` };
+        helper.killProcess();
+      }
+    };
     const onSignal = (name: NodeJS.Signals): void => {
       if (handingOver) {
         pending.push(name);
@@ -131,37 +166,26 @@ function bootOnce(
           events?.started({ name: p.machineName, uuid: p.uuid.dashed, leader: leaderPid, root: p.root });
           // The steady state needs no Node: the supervisor takes over in our pid.
           handoverTimer = setTimeout(() => {
-            if (!canExecve()) return;
+            const gate = handoverGate();
+            if (!gate) return;
+            try {
+              gate.holdStopSignals();
+            } catch {
+              return; // Node keeps the container: nothing is lost, it only costs memory
+            }
+            held = gate;
             handingOver = true;
             helper.handover();
           }, HANDOVER_DELAY_MS);
           break;
         case 'handover':
-          try {
-            execSupervisor({
-              socket: e.socket,
-              helperPid: helper.pid!,
-              machineName: p.machineName,
-              uuid: p.uuid.dashed,
-              killSignal,
-              readySent: relay?.readySent ?? true,
-              keepUnit: p.settings.keepUnit,
-              quiet: isQuiet(),
-              cgroupDirs: p.cgroup.dirs,
-              halted: [...halted].map(signalNumber),
-              pending: pending.map(signalNumber),
-              nodeArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-              statePath: stateFile(p.machineName),
-              propagateDir: propagateDirOf(p.machineName),
-              events: events ? { fd: events.fd, readySent: events.readySent } : undefined,
-              carryFds: plan.carryFds ?? [],
-              workdirs,
-              ...(p.treeLock ? { treeLockFiles: [p.treeLock.local, p.treeLock.global] } : {}),
-            });
-          } catch (err) {
-            failure = { step: 'handover', op: 'execve', path: '', errno: 0, message: `cannot hand the container over to the supervisor: ${(err as Error).message}` };
-            helper.killProcess();
-          }
+          // A signal libuv caught before the hold was written to its pipe
+          // before the hold returned, so the poll phase that brought this
+          // event read it too: in the check phase after it, it is in
+          // `pending`. From then on nothing reaches Node.
+          setImmediate(() => {
+            if (handingOver) handOver(e.socket);
+          });
           break;
         case 'notify':
           relay?.fromGuest(e.message);
@@ -176,6 +200,7 @@ function bootOnce(
           if (handingOver) {
             handingOver = false;
             for (const name of pending.splice(0)) onSignal(name);
+            releaseHeld();
           }
           if (!failure) outcome = classifyExit(e);
           // Unless the guest reboots in place, the service is stopping now.
@@ -198,6 +223,7 @@ function bootOnce(
     });
     onHelper(helper);
     void helper.exited().then(() => {
+      releaseHeld();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (failure) errorLine(describeHelperError(failure, p.settings));

@@ -12,6 +12,8 @@
  *   list` or start.
  * - SIGKILL of the helper (the monitor) at the same phases: tsnspawn
  *   reports it, cleans up and fails.
+ * - SIGTERM and SIGINT while Node is inside its execve into the
+ *   supervisor (held there by strace): the supervisor acts on them.
  * - The guest's init crashing (SIGSEGV), exiting during boot; a payload
  *   that forks a thousand children and exits.
  * - Temporary directories on the host with -x, --overlay and --volatile:
@@ -33,6 +35,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { archives } from '../harness/archives.js';
+import { ExecveStall } from '../harness/execve-stall.js';
 import { FaultRun, lines } from '../harness/fault-run.js';
 import { leaks, snapshot, type HostState } from '../harness/host-state.js';
 import { image } from '../harness/images.js';
@@ -167,6 +170,54 @@ describe('faults', { skip }, () => {
       assert.ok((await leftovers()).length > 0);
       const again = await run([...common('k-restart'), '/bin/true']);
       assert.equal(again.exitCode, 0, again.stderr);
+      await assertNoLeaks(host, [busybox]);
+    });
+  });
+
+  describe('a stop signal while Node execs the supervisor', () => {
+    // strace holds tsnspawn's main thread inside the execve for 3 s; the
+    // signal comes meanwhile. Node's own handling (libuv's handler on any
+    // thread, a pipe the event loop no longer reads) lost it, and the
+    // container ran on; every thread blocks it now, so it stays pending
+    // through the execve and the supervisor acts on it first.
+    const stalled = async (tag: string, args: string[], signal: NodeJS.Signals): Promise<FaultRun> => {
+      const r = new FaultRun([...common(tag), ...args]);
+      await r.event('started');
+      const stall = new ExecveStall(r.pid, `${marks}/strace.log`, 3000);
+      try {
+        await stall.attached();
+        const call = await stall.entered();
+        assert.match(call, /^execve\("[^"]*\/tsnspawn-helper", \["[^"]*", "--supervise"/, 'the execve held is the handover');
+        assert.equal(r.image(), 'node');
+        r.kill(signal);
+        await r.ended;
+      } catch (err) {
+        // Not left running for the next case: the payload is let go.
+        writeFileSync(`${marks}/go`, '');
+        await r.ended;
+        throw err;
+      } finally {
+        await stall.stop();
+      }
+      return r;
+    };
+
+    it('SIGTERM with a kill signal: init is asked to halt, and halts', async () => {
+      const script = `trap 'touch /m/halted; exit 0' TERM; ${WAIT_FOR_GO}`;
+      const r = await stalled('t-execve', ['--kill-signal=SIGTERM', '/bin/sh', '-c', script], 'SIGTERM');
+      const end = await r.ended;
+      assert.equal(end.code, 0, end.stderr);
+      assert.ok(existsSync(`${marks}/halted`), 'the halt request reached init');
+      assert.deepEqual(lines(end.stderr), []);
+      await assertNoLeaks(host, [busybox]);
+    });
+
+    it('SIGINT without one: the container is killed at once', async () => {
+      const r = await stalled('i-execve', ['/bin/sh', '-c', WAIT_FOR_GO], 'SIGINT');
+      const end = await r.ended;
+      assert.equal(end.code, 1, end.stderr);
+      assert.deepEqual(lines(end.stderr), [`tsnspawn: container ${name('i-execve')} terminated by signal KILL.`]);
+      assert.ok(!existsSync(`${marks}/go`));
       await assertNoLeaks(host, [busybox]);
     });
   });

@@ -1,13 +1,14 @@
 /**
  * `npm pack` and `npm install -g` of the tarball: the package builds its own
- * helper at install (a C compiler is all it needs besides Node) and the
- * installed tsnspawn runs a container; the API imports by the package's
+ * helper and handover addon at install (a C compiler is all it needs
+ * besides Node) and the installed tsnspawn runs a container and hands it
+ * over to the supervisor; the API imports by the package's
  * name, with its declarations. Needs root (and the npm registry,
  * for commander).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { image } from '../harness/images.js';
@@ -24,11 +25,13 @@ describe('the npm package', { skip: rootSkipReason() }, () => {
     assert.ok(tarball, 'npm pack made a tarball');
     const listing = execFileSync('tar', ['-tzf', `${dir}/${tarball}`], { encoding: 'utf8' });
     assert.ok(!listing.includes('package/native/tsnspawn-helper\n'), 'no prebuilt helper in the package');
+    assert.ok(!/\.node\n/.test(listing), 'no prebuilt addon in the package');
     assert.ok(listing.includes('package/units/tsnspawn@.service.in\n'));
 
     execFileSync('npm', ['install', '-g', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', `${dir}/prefix`, `${dir}/${tarball}`], { stdio: ['ignore', 'ignore', 'inherit'] });
     const installed = `${dir}/prefix/lib/node_modules/tsnspawn`;
     assert.ok(existsSync(`${installed}/native/tsnspawn-helper`), 'the helper was built at install');
+    assert.ok(existsSync(`${installed}/native/tsnspawn-handover.node`), 'the handover addon was built at install');
 
     // The package's launcher runs the `node` on PATH: the one the checkout runs on (22 or later).
     const node = realpathSync(process.execPath);
@@ -39,6 +42,23 @@ describe('the npm package', { skip: rootSkipReason() }, () => {
     });
     assert.equal(r.exitCode, 0, String(r.stderr));
     assert.equal(r.stdout, 'systemd-nspawn');
+
+    // A second into a run Node hands the container over to the supervisor, through the addon the install built.
+    const held = execa(`${dir}/prefix/bin/tsnspawn`, ['-q', '--register=no', '-x', '-D', image('busybox'), '/bin/sleep', '3'], {
+      env: { PATH: `${node.slice(0, node.lastIndexOf('/'))}:${process.env.PATH}` },
+      reject: false,
+      stdin: 'ignore',
+    });
+    const exe = (): string => {
+      try {
+        return readlinkSync(`/proc/${held.pid}/exe`);
+      } catch {
+        return '';
+      }
+    };
+    while (exe() !== `${installed}/native/tsnspawn-helper` && held.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(exe(), `${installed}/native/tsnspawn-helper`, 'the supervisor holds the container');
+    assert.equal((await held).exitCode, 0);
 
     // The API, imported by the package's name from a script beside node_modules, as a user's test would.
     assert.ok(existsSync(`${installed}/dist/api/index.d.ts`), 'the declarations are in the package');
