@@ -10,6 +10,7 @@
  */
 import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
 import { HELPER_PATH } from '../runtime/helper.js';
+import { HANDOVER_ADDON_PATH, loadHandoverGate } from '../runtime/handover-gate.js';
 import { readState, type MachineState } from '../runtime/state.js';
 import { UserError } from '../util/errors.js';
 import { EXIT_EXEC_FAILED, parseExecArgs } from './exec-args.js';
@@ -91,15 +92,26 @@ async function prepareAndExec(args: string[]): Promise<never> {
   execHelper(argv, env);
 }
 
-/** Replaces this process with the helper; a failed execve would abort Node, so it is checked first. */
+/**
+ * Replaces this process with the helper, through the handover's addon
+ * (native/addon/, any Node from 22 on) or else Node's process.execve
+ * (23.11 and later); the helper is checked first, so a failure is a message.
+ */
 function execHelper(argv: string[], env: Record<string, string>): never {
-  const execve = (process as unknown as { execve?: (file: string, args: string[], env: Record<string, string>) => void }).execve;
-  if (typeof execve !== 'function') throw new UserError(`exec needs Node 23.11 or later (process.execve); this is ${process.version}`, EXIT_EXEC_FAILED);
+  const gate = loadHandoverGate();
+  const nodeExecve = (process as unknown as { execve?: (file: string, args: string[], env: Record<string, string>) => void }).execve;
+  if (!gate && typeof nodeExecve !== 'function') throw new UserError(`exec needs its addon (${HANDOVER_ADDON_PATH}: rebuild with make) or Node 23.11 or later; this is ${process.version}`, EXIT_EXEC_FAILED);
   try {
     accessSync(argv[0]!, constants.X_OK);
   } catch (e) {
     throw new UserError(`cannot execute the helper ${argv[0]}: ${(e as Error).message}`, EXIT_EXEC_FAILED);
   }
-  execve.call(process, argv[0]!, argv, env);
-  throw new Error('process.execve returned');
+  if (gate)
+    gate.execve(
+      argv[0]!,
+      argv,
+      Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    );
+  else nodeExecve!.call(process, argv[0]!, argv, env);
+  throw new Error('execve returned');
 }
