@@ -175,17 +175,18 @@ function bootOnce(
             }
             held = gate;
             handingOver = true;
-            helper.handover();
+            // A signal libuv caught before the hold is in its pipe already:
+            // the poll phase after this timer reads it (into `pending`), and
+            // only then, in the check phase, goes the request. What comes
+            // after the hold stays in the kernel.
+            setImmediate(() => {
+              if (handingOver) helper.handover();
+            });
           }, HANDOVER_DELAY_MS);
           break;
         case 'handover':
-          // A signal libuv caught before the hold was written to its pipe
-          // before the hold returned, so the poll phase that brought this
-          // event read it too: in the check phase after it, it is in
-          // `pending`. From then on nothing reaches Node.
-          setImmediate(() => {
-            if (handingOver) handOver(e.socket);
-          });
+          // At once: the monitor closes our old socket next, and its end must not be taken for the helper's.
+          handOver(e.socket);
           break;
         case 'notify':
           relay?.fromGuest(e.message);

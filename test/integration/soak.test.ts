@@ -121,7 +121,21 @@ describe('soak and load', { skip }, () => {
       await c.ready({ timeout: 120_000, signal: t.signal });
       const state = await c.exec(['systemctl', 'is-system-running', '--wait'], { timeout: 120_000, signal: t.signal });
       assert.equal(state.stdout.trim(), 'running', `boot ${i}: ${state.stdout}${state.stderr}`);
-      assert.equal(await c.poweroff(), 0, `boot ${i}: ${c.stderr()}`);
+      // A shutdown that takes long says what it waits for (the API kills it after 90 s, and the case fails then).
+      let waitingFor = '';
+      const slow = setTimeout(() => {
+        void c
+          .exec(['sh', '-c', 'systemctl list-jobs --no-pager; ps -eo pid,stat,args'], { timeout: 10_000 })
+          .then((r) => (waitingFor = r.stdout), (e: Error) => (waitingFor = `(exec failed: ${e.message})`));
+      }, 30_000);
+      const still = (): string => (waitingFor && `; after 30 s the guest still had:\n${waitingFor}`);
+      const status = await c
+        .poweroff()
+        .catch((e: Error) => {
+          throw new Error(`boot ${i}: ${e.message}${still()}`);
+        })
+        .finally(() => clearTimeout(slow));
+      assert.equal(status, 0, `boot ${i}: ${c.stderr()}${still()}`);
     };
     // One warm-up, as above.
     await once(-1);
