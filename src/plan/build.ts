@@ -119,8 +119,13 @@ export function rootModeOf(settings: Settings): LaunchPlan['rootMode'] {
   return settings.ephemeral || settings.volatile === 'overlay' ? 'overlay' : settings.volatile === 'yes' ? 'volatile' : 'plain';
 }
 
+/** The tree's lock files (none with -x or SYSTEMD_NSPAWN_LOCK=0): on the image file with -i, else on the tree. The plan and the runtime record both take it from here. */
+export function treeLockOfFacts(settings: Settings, facts: Pick<PlanFacts, 'root' | 'rootId' | 'lockTarget'>): TreeLock | undefined {
+  return treeLockOf(settings, facts.lockTarget?.path ?? facts.root, facts.lockTarget?.id ?? facts.rootId);
+}
+
 function treeLockField(settings: Settings, facts: PlanFacts): { treeLock?: TreeLock } {
-  const lock = treeLockOf(settings, facts.lockTarget?.path ?? facts.root, facts.lockTarget?.id ?? facts.rootId);
+  const lock = treeLockOfFacts(settings, facts);
   return lock ? { treeLock: lock } : {};
 }
 

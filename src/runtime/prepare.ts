@@ -10,8 +10,8 @@ import type { DiskImage } from '../image/disk-image.js';
 import { checkOsTree, hostOsReleasePath, readHostOsRelease, readTreeMachineId } from '../image/os-tree.js';
 import { lookupUser } from '../image/users.js';
 import { defaultShell, resolveCommand } from '../image/command.js';
-import { buildPlan } from '../plan/build.js';
-import { treeLockOf, type TreeLock } from '../plan/tree-lock.js';
+import { buildPlan, treeLockOfFacts } from '../plan/build.js';
+import type { TreeLock } from '../plan/tree-lock.js';
 import { userNamespacePlan } from '../plan/userns.js';
 import { bindUserMaps } from '../plan/bind-user.js';
 import { bootOps } from '../plan/boot.js';
@@ -308,6 +308,6 @@ export async function prepare(cmdline: Settings, tty: { stdin: boolean; stdout: 
     propagateDir: propagateDirOf(machineName),
   };
   const makePlan = (): LaunchPlan => buildPlan(settings, { ...facts, bootOps: settings.boot ? bootOps(randomUuid().dashed) : [] });
-  const treeLock = treeLockOf(settings, image?.lockTarget.path ?? located.root, image?.lockTarget.id ?? located.id);
+  const treeLock = treeLockOfFacts(settings, facts);
   return { makePlan, ...(treeLock ? { treeLock } : {}), cgroup, journal, machineName, uuid, root: image?.root ?? located.root, console, settings, resumed: resumed !== undefined };
 }
