@@ -106,12 +106,7 @@ function execHelper(argv: string[], env: Record<string, string>): never {
   } catch (e) {
     throw new UserError(`cannot execute the helper ${argv[0]}: ${(e as Error).message}`, EXIT_EXEC_FAILED);
   }
-  if (gate)
-    gate.execve(
-      argv[0]!,
-      argv,
-      Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    );
+  if (gate) gate.execve(argv[0]!, argv, env);
   else nodeExecve!.call(process, argv[0]!, argv, env);
   throw new Error('execve returned');
 }

@@ -14,9 +14,12 @@ export interface HandoverGate {
   holdStopSignals(): void;
   /** Node's main thread takes SIGINT and SIGTERM again, pending ones included: the handover was not made. */
   releaseStopSignals(): void;
-  /** execve(2) with stdio kept open; returns only by throwing. */
-  execve(file: string, argv: string[], envp: string[]): void;
+  /** execve(2) with stdio kept open, the environment as process.env has it; returns only by throwing. */
+  execve(file: string, argv: string[], env: Record<string, string | undefined>): void;
 }
+
+/** What the addon exports: execve takes the environment as "NAME=value" strings. */
+type NativeGate = Omit<HandoverGate, 'execve'> & { execve(file: string, argv: string[], envp: string[]): void };
 
 /** Beside the helper, wherever the helper is (checkout, install, npm package). */
 export const HANDOVER_ADDON_PATH = join(dirname(HELPER_PATH), 'tsnspawn-handover.node');
@@ -27,9 +30,22 @@ let loaded: HandoverGate | null | undefined;
 export function loadHandoverGate(): HandoverGate | undefined {
   if (loaded === undefined) {
     try {
-      const module = { exports: {} as HandoverGate };
+      const module = { exports: {} as NativeGate };
       process.dlopen(module, HANDOVER_ADDON_PATH);
-      loaded = typeof module.exports.holdStopSignals === 'function' ? module.exports : null;
+      const native = module.exports;
+      loaded =
+        typeof native.holdStopSignals === 'function'
+          ? {
+              holdStopSignals: () => native.holdStopSignals(),
+              releaseStopSignals: () => native.releaseStopSignals(),
+              execve: (file, argv, env) =>
+                native.execve(
+                  file,
+                  argv,
+                  Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}`),
+                ),
+            }
+          : null;
     } catch {
       loaded = null;
     }

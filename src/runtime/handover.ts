@@ -96,8 +96,7 @@ export function handoverGate(): HandoverGate | undefined {
 export function execSupervisor(gate: HandoverGate, f: HandoverFacts): never {
   process.env[MACHINE_STATE_ENV] = `${f.machineName}\n${f.uuid}`;
   const argv = supervisorArgv(f);
-  const envp = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
-  gate.execve(argv[0]!, argv, envp);
+  gate.execve(argv[0]!, argv, process.env);
   throw new Error('execve returned');
 }
 
